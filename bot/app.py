@@ -1,0 +1,122 @@
+"""The app factory: ``create_app(config, deps=None)``.
+
+Resources are opened and closed in ``cleanup_ctx``: the database (migrated on start when behind), the
+knowledge index (loaded before the server answers /healthz with 200), the outbound channels and the
+scheduler. Pass ``deps`` to supply your own ``Services`` (tests, the simulator, benchmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.callback import CallbackView
+from bot.channels.base import Channel
+from bot.channels.sandbox import SandboxChannel
+from bot.config import Config
+from bot.pipeline import MessagePipeline
+from bot.services import Services
+from bot.wechat.crypto import MessageCrypto
+from handlers import build_dispatcher
+from scheduler.runner import ServiceScheduler
+from storage.db import Database
+from storage.migrate import ensure_schema
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+SCHEDULER = web.AppKey("scheduler", ServiceScheduler)
+READY = web.AppKey("ready", asyncio.Event)
+
+
+def build_channels(config: Config, database: Database) -> dict[str, Channel]:
+    """Sandbox channels without credentials; the real APIs otherwise."""
+    inbox = config.media_path() / "sandbox-inbox"
+    if config.uses_sandbox:
+        return {"mp": SandboxChannel(database, inbox, "mp"), "wecom": SandboxChannel(database, inbox, "wecom")}
+    from bot.channels.factory import build_api_channels
+
+    return build_api_channels(config, database)
+
+
+def build_services(config: Config) -> Services:
+    database = Database(config.storage.url, echo=config.storage.echo_sql)
+    return Services(config=config, database=database, channels=build_channels(config, database))
+
+
+def build_crypto(config: Config) -> MessageCrypto | None:
+    if not config.wechat.encoding_aes_key:
+        return None
+    return MessageCrypto(config.wechat.token, config.wechat.encoding_aes_key, config.wechat.app_id)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if not request.app[READY].is_set():
+        return web.json_response({"status": "starting"}, status=503)
+    try:
+        async with services.database.session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # the database is down: say so, do not crash
+        return web.json_response({"status": "database unavailable", "error": type(exc).__name__}, status=503)
+    kb = services.knowledge
+    return web.json_response(
+        {
+            "status": "ok",
+            "sandbox": services.config.uses_sandbox,
+            "knowledge_entries": getattr(kb, "entry_count", 0),
+            "knowledge_passages": getattr(kb, "passage_count", 0),
+        }
+    )
+
+
+def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
+    owns_services = deps is None
+    services = deps or build_services(config)
+    app[SERVICES] = services
+    app[READY] = asyncio.Event()
+    scheduler = ServiceScheduler(config.reminders.timezone)
+    app[SCHEDULER] = scheduler
+    pipeline = MessagePipeline(services, build_dispatcher())
+    view = CallbackView(
+        token=config.wechat.token,
+        crypto=build_crypto(config),
+        pipeline=pipeline,
+        max_body_bytes=config.server.max_body_bytes,
+        max_skew_seconds=config.wechat.max_clock_skew_seconds,
+        require_encryption=config.wechat.require_encryption,
+        wall_clock=lambda: services.now().timestamp(),
+    )
+    app.router.add_get("/wechat", view.verify)
+    app.router.add_post("/wechat", view.receive)
+    app.router.add_get("/healthz", healthz)
+    if config.simulator.enabled and config.uses_sandbox:
+        from bot.simulator import setup_simulator
+
+        setup_simulator(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if await ensure_schema(services.database):
+            log.info("database schema upgraded")
+        if services.knowledge is None:
+            from knowledge.answerer import load_knowledge_base
+
+            services.knowledge = await asyncio.to_thread(load_knowledge_base)
+        if config.scheduler.enabled:
+            from scheduler.jobs import register_jobs
+
+            register_jobs(scheduler, services)
+            scheduler.start()
+        app[READY].set()
+        yield
+        scheduler.shutdown()
+        if owns_services:
+            await services.database.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

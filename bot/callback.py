@@ -1,0 +1,128 @@
+"""The WeChat callback at /wechat: verify, decrypt, parse, hand to the pipeline, encrypt the reply.
+
+Status codes: 403 for a forged or stale signature, 400 for a body we cannot read, 413 for an oversized
+one. A handler failure never reaches WeChat as an error: the user gets a polite reply instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.pipeline import MessagePipeline
+from bot.wechat.crypto import CryptoError, MessageCrypto
+from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
+from bot.wechat.replies import TextReply
+from bot.wechat.signature import signature_matches, timestamp_is_fresh
+from handlers import texts
+
+log = logging.getLogger(__name__)
+
+SUCCESS = "success"
+
+
+class CallbackView:
+    """Thin aiohttp handlers; all protocol checks are here, all conversation logic in the pipeline."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        crypto: MessageCrypto | None,
+        pipeline: MessagePipeline,
+        max_body_bytes: int,
+        max_skew_seconds: int,
+        require_encryption: bool = False,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.crypto = crypto
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+        self.max_skew_seconds = max_skew_seconds
+        self.require_encryption = require_encryption
+        self.wall_clock = wall_clock
+
+    def _check_signature(self, query: dict[str, str]) -> None:
+        signature = query.get("signature", "")
+        timestamp = query.get("timestamp", "")
+        nonce = query.get("nonce", "")
+        if not (signature and timestamp and nonce):
+            raise web.HTTPForbidden(text="missing signature")
+        if not timestamp_is_fresh(timestamp, self.wall_clock(), self.max_skew_seconds):
+            raise web.HTTPForbidden(text="stale timestamp")
+        if not signature_matches(signature, self.token, timestamp, nonce):
+            raise web.HTTPForbidden(text="bad signature")
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """GET: the URL check WeChat runs when the server address is saved; echo ``echostr`` verbatim."""
+        query = dict(request.query)
+        self._check_signature(query)
+        echostr = query.get("echostr", "")
+        if not echostr or len(echostr) > 1024:
+            raise web.HTTPBadRequest(text="missing echostr")
+        return web.Response(text=echostr, content_type="text/plain")
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        if request.content_length is not None and request.content_length > self.max_body_bytes:
+            raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=request.content_length)
+        body = await request.content.read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=len(body))
+        if not body.strip():
+            raise web.HTTPBadRequest(text="empty body")
+        return body
+
+    def _open_envelope(self, query: dict[str, str], body: bytes) -> tuple[Incoming, bool]:
+        """Returns the message and whether the reply must be encrypted."""
+        encrypt_type = query.get("encrypt_type", "raw").lower()
+        if encrypt_type not in {"raw", "aes"}:
+            raise web.HTTPBadRequest(text="unknown encrypt_type")
+        try:
+            fields = parse_xml(body)
+        except MalformedMessage as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        if encrypt_type == "raw":
+            if self.require_encryption:
+                raise web.HTTPForbidden(text="plaintext mode is disabled")
+            try:
+                return to_incoming(fields), False
+            except MalformedMessage as exc:
+                raise web.HTTPBadRequest(text=str(exc)) from None
+        if self.crypto is None:
+            raise web.HTTPBadRequest(text="safe mode is not configured on this server")
+        encrypt = fields.get("Encrypt")
+        if not isinstance(encrypt, str) or not encrypt:
+            raise web.HTTPBadRequest(text="missing Encrypt")
+        msg_signature = query.get("msg_signature", "")
+        if not signature_matches(msg_signature, self.token, query["timestamp"], query["nonce"], encrypt):
+            raise web.HTTPForbidden(text="bad msg_signature")
+        try:
+            inner = self.crypto.decrypt(encrypt)
+            return to_incoming(parse_xml(inner)), True
+        except (CryptoError, MalformedMessage) as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """POST: a message or event pushed by WeChat."""
+        query = dict(request.query)
+        self._check_signature(query)
+        body = await self._read_body(request)
+        incoming, encrypted = self._open_envelope(query, body)
+        try:
+            reply_xml = await self.pipeline.handle(incoming)
+        except Exception:
+            log.exception("message pipeline failed (%s)", incoming.msg_type)
+            reply_xml = TextReply(texts.HANDLER_ERROR).render(
+                incoming.openid, incoming.to_user, int(self.wall_clock())
+            )
+        if not reply_xml:
+            return web.Response(text=SUCCESS, content_type="text/plain")
+        if encrypted and self.crypto is not None:
+            envelope = self.crypto.encrypt_reply(reply_xml, str(int(self.wall_clock())), secrets.token_hex(8))
+            return web.Response(text=envelope, content_type="application/xml")
+        return web.Response(text=reply_xml, content_type="application/xml")

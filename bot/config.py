@@ -1,0 +1,256 @@
+"""Configuration: a TOML file (tomllib) with environment overrides for secrets.
+
+Every key may be overridden by an environment variable named ``YCBOT_<SECTION>_<KEY>`` in upper case,
+e.g. ``YCBOT_WECHAT_APP_SECRET`` or ``YCBOT_STORAGE_URL``; operators keep secrets out of the file that way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
+EXAMPLE_CONFIG_PATH = PROJECT_ROOT / "config.example.toml"
+ENV_PREFIX = "YCBOT_"
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override cannot be used; the message says which key and why."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
+
+
+@dataclass
+class WechatConfig:
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://api.weixin.qq.com"
+    require_encryption: bool = False
+    max_clock_skew_seconds: int = 300
+    http_timeout_seconds: float = 10.0
+
+
+@dataclass
+class WecomConfig:
+    corp_id: str = ""
+    secret: str = ""
+    agent_id: int = 0
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+
+
+@dataclass
+class StorageConfig:
+    url: str = "sqlite:///var/bot.db"
+    media_dir: str = "var/media"
+    echo_sql: bool = False
+
+
+@dataclass
+class RedisConfig:
+    url: str = ""
+
+
+@dataclass
+class ChannelConfig:
+    kind: str = "auto"  # auto | sandbox | wechat
+
+
+@dataclass
+class ConversationConfig:
+    timeout_minutes: int = 30
+
+
+@dataclass
+class OutboxConfig:
+    poll_seconds: float = 1.0
+    batch_size: int = 50
+    max_attempts: int = 8
+
+
+@dataclass
+class SchedulerConfig:
+    enabled: bool = True
+
+
+@dataclass
+class SimulatorConfig:
+    enabled: bool = True
+
+
+@dataclass
+class ReportsConfig:
+    max_per_day: int = 3
+    draft_expiry_hours: int = 24
+    max_photos: int = 9
+    max_photo_bytes: int = 10 * 1024 * 1024
+    duplicate_radius_m: float = 300.0
+    duplicate_window_days: int = 7
+    blocked_openids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RemindersConfig:
+    channel: str = "template"  # template | wecom
+    template_id: str = ""
+    before_working_days: list[int] = field(default_factory=lambda: [30, 7, 1])
+    escalate_after_working_days: int = 3
+    slow_cadence_working_days: int = 5
+    quiet_start: str = "20:00"
+    quiet_end: str = "08:30"
+    send_hour: str = "09:00"
+    timezone: str = "Asia/Shanghai"
+    catch_up_grace_days: int = 1
+    coordinator_department: str = "市生态环境局"
+
+
+@dataclass
+class ConsoleConfig:
+    secret_key: str = ""
+    session_max_age_seconds: int = 8 * 3600
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    wechat: WechatConfig = field(default_factory=WechatConfig)
+    wecom: WecomConfig = field(default_factory=WecomConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    conversation: ConversationConfig = field(default_factory=ConversationConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    source_path: Path | None = None
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when outbound messages are recorded locally instead of sent to WeChat."""
+        if self.channel.kind == "sandbox":
+            return True
+        if self.channel.kind == "wechat":
+            return False
+        return not (self.wechat.app_id and self.wechat.app_secret)
+
+    def media_path(self) -> Path:
+        path = Path(self.storage.media_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Convert a TOML or environment value to the type of the field's default."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if isinstance(default, list):
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            element = default[0] if default else ""
+            return [_coerce(item, element, where) for item in items]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _build_section(cls: type, raw: dict[str, Any], section: str, env: dict[str, str]) -> Any:
+    instance = cls()
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"[{section}] {key}: unknown key (known: {', '.join(sorted(known))})")
+    for f in dataclasses.fields(cls):
+        default = getattr(instance, f.name)
+        env_name = f"{ENV_PREFIX}{section}_{f.name}".upper()
+        if env_name in env:
+            setattr(instance, f.name, _coerce(env[env_name], default, env_name))
+        elif f.name in raw:
+            setattr(instance, f.name, _coerce(raw[f.name], default, f"[{section}] {f.name}"))
+    return instance
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the configuration.
+
+    Without a path: ``config.toml`` at the project root if present, else ``config.example.toml``
+    (which runs the sandbox with no credentials).
+    """
+    env = dict(os.environ) if env is None else env
+    if path is None:
+        candidate = env.get(f"{ENV_PREFIX}CONFIG")
+        if candidate:
+            path = Path(candidate)
+        elif DEFAULT_CONFIG_PATH.exists():
+            path = DEFAULT_CONFIG_PATH
+        elif EXAMPLE_CONFIG_PATH.exists():
+            path = EXAMPLE_CONFIG_PATH
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such configuration file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    config = Config(source_path=path)
+    sections = {f.name: f for f in dataclasses.fields(Config) if f.name != "source_path"}
+    for name in raw:
+        if name not in sections:
+            raise ConfigError(f"[{name}]: unknown section (known: {', '.join(sorted(sections))})")
+    for name, f in sections.items():
+        section_raw = raw.get(name, {})
+        if not isinstance(section_raw, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        section_cls = type(getattr(config, name))
+        setattr(config, name, _build_section(section_cls, section_raw, name, env))
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    key = config.wechat.encoding_aes_key
+    if key and len(key) != 43:
+        raise ConfigError("[wechat] encoding_aes_key: must be the 43 characters shown on the WeChat admin page")
+    if config.channel.kind not in {"auto", "sandbox", "wechat"}:
+        raise ConfigError("[channel] kind: must be auto, sandbox or wechat")
+    if config.reminders.channel not in {"template", "wecom"}:
+        raise ConfigError("[reminders] channel: must be template or wecom")
+    if not 0 < config.server.port < 65536:
+        raise ConfigError("[server] port: must be between 1 and 65535")

@@ -1,0 +1,68 @@
+"""The account menu (三个一级菜单，每个最多五个子菜单) and its CLICK keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import texts
+
+KEY_QA_REGISTRATION = "QA_REGISTRATION"
+KEY_QA_LIST = "QA_LIST"
+KEY_QA_PLAN = "QA_PLAN"
+KEY_REPORT_NEW = "REPORT_NEW"
+KEY_REPORT_MINE = "REPORT_MINE"
+KEY_REPORT_GUIDE = "REPORT_GUIDE"
+KEY_MY_TASKS = "MY_TASKS"
+KEY_BIND_HELP = "BIND_HELP"
+KEY_HELP = "HELP"
+
+MAX_TOP_BUTTONS = 3
+MAX_SUB_BUTTONS = 5
+
+
+def _click(name: str, key: str) -> dict[str, str]:
+    return {"type": "click", "name": name, "key": key}
+
+
+def build_menu() -> dict[str, Any]:
+    menu = {
+        "button": [
+            {
+                "name": texts.MENU_QA,
+                "sub_button": [
+                    _click(texts.MENU_QA_REGISTRATION, KEY_QA_REGISTRATION),
+                    _click(texts.MENU_QA_LIST, KEY_QA_LIST),
+                    _click(texts.MENU_QA_PLAN, KEY_QA_PLAN),
+                ],
+            },
+            {
+                "name": texts.MENU_REPORT,
+                "sub_button": [
+                    _click(texts.MENU_REPORT_NEW, KEY_REPORT_NEW),
+                    _click(texts.MENU_REPORT_MINE, KEY_REPORT_MINE),
+                    _click(texts.MENU_REPORT_GUIDE, KEY_REPORT_GUIDE),
+                ],
+            },
+            {
+                "name": texts.MENU_MINE,
+                "sub_button": [
+                    _click(texts.MENU_MY_TASKS, KEY_MY_TASKS),
+                    _click(texts.MENU_BIND_HELP, KEY_BIND_HELP),
+                    _click(texts.MENU_HELP, KEY_HELP),
+                ],
+            },
+        ]
+    }
+    validate_menu(menu)
+    return menu
+
+
+def validate_menu(menu: dict[str, Any]) -> None:
+    """WeChat refuses more than 3 top-level buttons or 5 sub-buttons; fail here with a clear message."""
+    buttons = menu.get("button", [])
+    if not 1 <= len(buttons) <= MAX_TOP_BUTTONS:
+        raise ValueError(f"a menu has 1 to {MAX_TOP_BUTTONS} top-level buttons, not {len(buttons)}")
+    for button in buttons:
+        subs = button.get("sub_button", [])
+        if len(subs) > MAX_SUB_BUTTONS:
+            raise ValueError(f"menu {button['name']!r} has {len(subs)} sub-buttons; the limit is {MAX_SUB_BUTTONS}")

@@ -1,0 +1,41 @@
+"""What handlers and jobs may use, built once per process and passed in (tests and benchmarks swap parts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.channels.base import Channel
+from bot.config import Config
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from knowledge.answerer import KnowledgeBase
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The service's dependencies. ``clock`` returns an aware UTC datetime; tests pass a fixed one."""
+
+    config: Config
+    database: Database
+    channels: dict[str, Channel] = field(default_factory=dict)
+    knowledge: KnowledgeBase | None = None
+    clock: Callable[[], datetime] = system_clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def channel(self, name: str) -> Channel:
+        """The outbound channel called ``name`` (``mp`` or ``wecom``)."""
+        try:
+            return self.channels[name]
+        except KeyError:
+            raise LookupError(f"no outbound channel {name!r} is configured") from None

@@ -1,0 +1,1 @@
+"""The WeChat wire protocol: signatures, AES envelopes, incoming XML and passive replies."""

@@ -1,0 +1,129 @@
+"""Incoming pushes: parsed safely into one ``Incoming`` value whatever their type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import xmltodict
+from xml.parsers.expat import ExpatError
+
+
+class MalformedMessage(ValueError):
+    """The body is not a WeChat push we can read."""
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float  # WeChat's Location_X (GCJ-02)
+    longitude: float  # WeChat's Location_Y (GCJ-02)
+    label: str = ""
+    scale: int | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message or event from a user, with the fields handlers need and the raw dict for the rest."""
+
+    to_user: str
+    openid: str
+    create_time: int
+    msg_type: str
+    msg_id: str = ""
+    content: str = ""
+    event: str = ""
+    event_key: str = ""
+    media_id: str = ""
+    pic_url: str = ""
+    recognition: str = ""
+    location: Location | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_event(self) -> bool:
+        return self.msg_type == "event"
+
+    @property
+    def dedup_key(self) -> str:
+        """Messages: FromUserName+MsgId; events: FromUserName+CreateTime+Event+EventKey."""
+        if self.msg_id:
+            return f"m:{self.openid}:{self.msg_id}"
+        return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}"[:255]
+
+    @property
+    def text(self) -> str:
+        """What the user said: typed text, or the speech recognition of a voice message."""
+        if self.msg_type == "text":
+            return self.content.strip()
+        if self.msg_type == "voice":
+            return self.recognition.strip().rstrip("。！？!?.")
+        return ""
+
+
+def parse_xml(body: bytes) -> dict[str, Any]:
+    """Parse a push body; entity declarations (XXE, billion laughs) are refused by xmltodict ≥ 1.0."""
+    try:
+        doc = xmltodict.parse(body, disable_entities=True)
+    except (ExpatError, ValueError, TypeError) as exc:
+        raise MalformedMessage(f"not well-formed XML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("xml"), dict):
+        raise MalformedMessage("the root element must be <xml> with fields")
+    return doc["xml"]
+
+
+def _str(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedMessage(f"{name} must be text")
+    return value
+
+
+def _float(fields: dict[str, Any], name: str) -> float:
+    try:
+        return float(_str(fields, name))
+    except ValueError:
+        raise MalformedMessage(f"{name} must be a number") from None
+
+
+def to_incoming(fields: dict[str, Any]) -> Incoming:
+    openid = _str(fields, "FromUserName")
+    msg_type = _str(fields, "MsgType").lower()
+    if not openid or not msg_type:
+        raise MalformedMessage("FromUserName and MsgType are required")
+    if len(openid) > 128:
+        raise MalformedMessage("FromUserName is too long")
+    try:
+        create_time = int(_str(fields, "CreateTime") or "0")
+    except ValueError:
+        raise MalformedMessage("CreateTime must be a whole number") from None
+    location = None
+    event = _str(fields, "Event")
+    if msg_type == "location":
+        location = Location(
+            latitude=_float(fields, "Location_X"),
+            longitude=_float(fields, "Location_Y"),
+            label=_str(fields, "Label"),
+            scale=int(_float(fields, "Scale")) if fields.get("Scale") else None,
+        )
+    elif msg_type == "event" and event.upper() == "LOCATION":
+        location = Location(latitude=_float(fields, "Latitude"), longitude=_float(fields, "Longitude"))
+    msg_id = _str(fields, "MsgId")
+    if msg_id and (len(msg_id) > 64 or not msg_id.isdigit()):
+        raise MalformedMessage("MsgId must be a number")
+    return Incoming(
+        to_user=_str(fields, "ToUserName"),
+        openid=openid,
+        create_time=create_time,
+        msg_type=msg_type,
+        msg_id=msg_id,
+        content=_str(fields, "Content"),
+        event=event,
+        event_key=_str(fields, "EventKey"),
+        media_id=_str(fields, "MediaId"),
+        pic_url=_str(fields, "PicUrl"),
+        recognition=_str(fields, "Recognition"),
+        location=location,
+        raw=fields,
+    )

@@ -1,0 +1,86 @@
+"""Service-wide conversation pieces: subscribe, help, cancel, menu fallbacks and unsupported types."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from bot import menu
+from bot.context import Context
+from bot.routing import ANY_STATE, NO_STATE, HandlerResult, Router, event, menu_key, msg_type, text_is
+from handlers import texts
+from storage.models import WechatUser
+
+router = Router("common")
+fallback_router = Router("common-fallback")
+
+CANCEL_WORDS = ("取消", "退出", "cancel", "算了", "不举报了")
+HELP_WORDS = ("帮助", "help", "菜单", "？", "?", "使用说明")
+
+SUPPORTED_TYPES = ("text", "voice", "image", "location", "event")
+
+
+@router.on(event("subscribe"))
+async def subscribe(ctx: Context) -> HandlerResult:
+    await ctx.session.execute(
+        update(WechatUser)
+        .where(WechatUser.openid == ctx.openid)
+        .values(subscribed=True, subscribed_at=ctx.now, unsubscribed_at=None)
+    )
+    return texts.WELCOME
+
+
+@router.on(event("unsubscribe"))
+async def unsubscribe(ctx: Context) -> HandlerResult:
+    await ctx.session.execute(
+        update(WechatUser).where(WechatUser.openid == ctx.openid).values(subscribed=False, unsubscribed_at=ctx.now)
+    )
+    ctx.conversation.clear()
+    return None
+
+
+@router.on(event("location", "view", "view_miniprogram", "templatesendjobfinish", "scancode_push"))
+async def silent_event(ctx: Context) -> HandlerResult:
+    """Pushes that need no answer (the location is kept by the pipeline)."""
+    return None
+
+
+@router.on(text_is(*CANCEL_WORDS), state=ANY_STATE)
+async def cancel(ctx: Context) -> HandlerResult:
+    if ctx.conversation.state is None:
+        return texts.NOTHING_TO_CANCEL
+    ctx.conversation.clear()
+    return texts.CANCELLED
+
+
+@router.on(text_is(*HELP_WORDS), state=NO_STATE)
+async def help_text(ctx: Context) -> HandlerResult:
+    return texts.HELP
+
+
+@router.on(menu_key(menu.KEY_HELP))
+async def help_menu(ctx: Context) -> HandlerResult:
+    return texts.HELP
+
+
+@router.on(lambda ctx: ctx.incoming.msg_type not in SUPPORTED_TYPES)
+async def unsupported(ctx: Context) -> HandlerResult:
+    return texts.UNSUPPORTED_TYPE
+
+
+@fallback_router.on(event("click"))
+async def unknown_menu(ctx: Context) -> HandlerResult:
+    return texts.MENU_UNKNOWN
+
+
+@fallback_router.on(msg_type("text"), lambda ctx: not ctx.incoming.text)
+async def empty_text(ctx: Context) -> HandlerResult:
+    return texts.EMPTY_TEXT
+
+
+async def fallback(ctx: Context) -> HandlerResult:
+    """Nothing else matched: point the user at what the account can do."""
+    if ctx.incoming.is_event:
+        return None
+    if ctx.conversation.expired_state:
+        return texts.CONVERSATION_EXPIRED + texts.HELP
+    return texts.FALLBACK

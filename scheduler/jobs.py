@@ -1,0 +1,10 @@
+"""The fixed jobs the service runs: each reads due rows from our tables and acts on them."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from scheduler.runner import ServiceScheduler
+
+
+def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
+    """Every background job of the service, registered in one place."""

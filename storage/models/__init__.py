@@ -1,0 +1,24 @@
+"""All tables. Each area keeps its tables in its own module; importing this package registers them all."""
+
+from storage.models.base import Base, utcnow
+from storage.models.core import (
+    AccessToken,
+    Conversation,
+    Department,
+    OutboxMessage,
+    ProcessedMessage,
+    SandboxMessage,
+    WechatUser,
+)
+
+__all__ = [
+    "AccessToken",
+    "Base",
+    "Conversation",
+    "Department",
+    "OutboxMessage",
+    "ProcessedMessage",
+    "SandboxMessage",
+    "WechatUser",
+    "utcnow",
+]
