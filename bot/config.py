@@ -234,7 +234,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     for name in raw:
         if name not in sections:
             raise ConfigError(f"[{name}]: unknown section (known: {', '.join(sorted(sections))})")
-    for name, f in sections.items():
+    for name in sections:
         section_raw = raw.get(name, {})
         if not isinstance(section_raw, dict):
             raise ConfigError(f"[{name}] must be a table")

@@ -65,4 +65,6 @@ def validate_menu(menu: dict[str, Any]) -> None:
     for button in buttons:
         subs = button.get("sub_button", [])
         if len(subs) > MAX_SUB_BUTTONS:
-            raise ValueError(f"menu {button['name']!r} has {len(subs)} sub-buttons; the limit is {MAX_SUB_BUTTONS}")
+            raise ValueError(
+                f"menu {button['name']!r} has {len(subs)} sub-buttons; the limit is {MAX_SUB_BUTTONS}"
+            )

@@ -53,7 +53,9 @@ class MessagePipeline:
             raise
 
     async def _stored_reply(self, session: AsyncSession, key: str) -> str | None:
-        return await session.scalar(select(ProcessedMessage.reply_xml).where(ProcessedMessage.dedup_key == key))
+        return await session.scalar(
+            select(ProcessedMessage.reply_xml).where(ProcessedMessage.dedup_key == key)
+        )
 
     async def _handle_once(self, incoming: Incoming, key: str) -> str:
         db = self.services.database

@@ -30,21 +30,39 @@ def _envelope(to_user: str, openid: str, create_time: int, msg_type: str, inner:
     )
 
 
-def text_xml(to_user: str, openid: str, content: str, *, msg_id: str | None = None, create_time: int | None = None) -> str:
+def text_xml(
+    to_user: str, openid: str, content: str, *, msg_id: str | None = None, create_time: int | None = None
+) -> str:
     msg_id = msg_id or next_msg_id()
     inner = f"<Content>{cdata(content)}</Content><MsgId>{msg_id}</MsgId>"
     return _envelope(to_user, openid, create_time or int(time.time()), "text", inner)
 
 
-def image_xml(to_user: str, openid: str, media_id: str, *, pic_url: str = "", msg_id: str | None = None,
-              create_time: int | None = None) -> str:
+def image_xml(
+    to_user: str,
+    openid: str,
+    media_id: str,
+    *,
+    pic_url: str = "",
+    msg_id: str | None = None,
+    create_time: int | None = None,
+) -> str:
     msg_id = msg_id or next_msg_id()
     inner = f"<PicUrl>{cdata(pic_url)}</PicUrl><MediaId>{cdata(media_id)}</MediaId><MsgId>{msg_id}</MsgId>"
     return _envelope(to_user, openid, create_time or int(time.time()), "image", inner)
 
 
-def location_xml(to_user: str, openid: str, latitude: float, longitude: float, label: str = "", *,
-                 scale: int = 15, msg_id: str | None = None, create_time: int | None = None) -> str:
+def location_xml(
+    to_user: str,
+    openid: str,
+    latitude: float,
+    longitude: float,
+    label: str = "",
+    *,
+    scale: int = 15,
+    msg_id: str | None = None,
+    create_time: int | None = None,
+) -> str:
     msg_id = msg_id or next_msg_id()
     inner = (
         f"<Location_X>{latitude}</Location_X><Location_Y>{longitude}</Location_Y><Scale>{scale}</Scale>"
@@ -53,8 +71,9 @@ def location_xml(to_user: str, openid: str, latitude: float, longitude: float, l
     return _envelope(to_user, openid, create_time or int(time.time()), "location", inner)
 
 
-def event_xml(to_user: str, openid: str, event: str, event_key: str | None = None, *,
-              create_time: int | None = None) -> str:
+def event_xml(
+    to_user: str, openid: str, event: str, event_key: str | None = None, *, create_time: int | None = None
+) -> str:
     inner = f"<Event>{cdata(event)}</Event>"
     if event_key is not None:
         inner += f"<EventKey>{cdata(event_key)}</EventKey>"
@@ -74,8 +93,15 @@ class PushSigner:
         self.token = token
         self.crypto = MessageCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
 
-    def request(self, xml: str, mode: str = "safe", *, timestamp: int | None = None, nonce: str | None = None,
-                openid: str = "") -> SignedRequest:
+    def request(
+        self,
+        xml: str,
+        mode: str = "safe",
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+        openid: str = "",
+    ) -> SignedRequest:
         timestamp_s = str(timestamp if timestamp is not None else int(time.time()))
         nonce = nonce or str(secrets.randbelow(10**10))
         query = {

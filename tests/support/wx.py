@@ -37,8 +37,15 @@ class WxReply:
 
 
 class WxClient:
-    def __init__(self, base_url: str, signer: PushSigner, clock: Callable[[], datetime], *,
-                 account: str = "gh_test_account", mode: str = "safe") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        signer: PushSigner,
+        clock: Callable[[], datetime],
+        *,
+        account: str = "gh_test_account",
+        mode: str = "safe",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.clock = clock
@@ -62,23 +69,35 @@ class WxClient:
         xml_reply = self.signer.open_reply(body)
         return WxReply(status=status, body=body, xml=xml_reply, fields=parse_xml(xml_reply.encode("utf-8")))
 
-    async def send_text(self, openid: str, content: str, *, msg_id: str | None = None, mode: str | None = None) -> WxReply:
+    async def send_text(
+        self, openid: str, content: str, *, msg_id: str | None = None, mode: str | None = None
+    ) -> WxReply:
         xml = push.text_xml(self.account, openid, content, msg_id=msg_id, create_time=self._ts())
         return await self.post_xml(xml, mode=mode, openid=openid)
 
     async def send_image(self, openid: str, media_id: str, *, msg_id: str | None = None) -> WxReply:
-        xml = push.image_xml(self.account, openid, media_id, pic_url="http://example.invalid/p.jpg",
-                             msg_id=msg_id, create_time=self._ts())
+        xml = push.image_xml(
+            self.account,
+            openid,
+            media_id,
+            pic_url="http://example.invalid/p.jpg",
+            msg_id=msg_id,
+            create_time=self._ts(),
+        )
         return await self.post_xml(xml, openid=openid)
 
-    async def send_location(self, openid: str, latitude: float, longitude: float, label: str = "", *,
-                            msg_id: str | None = None) -> WxReply:
-        xml = push.location_xml(self.account, openid, latitude, longitude, label, msg_id=msg_id, create_time=self._ts())
+    async def send_location(
+        self, openid: str, latitude: float, longitude: float, label: str = "", *, msg_id: str | None = None
+    ) -> WxReply:
+        xml = push.location_xml(
+            self.account, openid, latitude, longitude, label, msg_id=msg_id, create_time=self._ts()
+        )
         return await self.post_xml(xml, openid=openid)
 
     async def send_event(self, openid: str, event: str, key: str | None = None) -> WxReply:
-        return await self.post_xml(push.event_xml(self.account, openid, event, key, create_time=self._ts()),
-                                   openid=openid)
+        return await self.post_xml(
+            push.event_xml(self.account, openid, event, key, create_time=self._ts()), openid=openid
+        )
 
     async def click(self, openid: str, key: str) -> WxReply:
         return await self.send_event(openid, "CLICK", key)
