@@ -38,8 +38,8 @@ class ConversationState:
                 conv._dirty = True
             else:
                 conv.state, conv.data = row.state, dict(row.data or {})
-                if row.expires_at is not None:
-                    conv._ttl = max(row.expires_at - (row.updated_at or now), default_ttl)
+                if row.expires_at is not None and row.updated_at is not None:
+                    conv._ttl = row.expires_at - row.updated_at  # the ttl the dialog chose
         return conv
 
     def in_state(self, prefix: str) -> bool:

@@ -66,13 +66,12 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session that rolls back unless the caller committed."""
+        """A session whose uncommitted work is discarded on exit.
+
+        Closing (rather than rolling back) keeps loaded objects readable after the block.
+        """
         async with self.sessions() as session:
-            try:
-                yield session
-            finally:
-                if session.in_transaction():
-                    await session.rollback()
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

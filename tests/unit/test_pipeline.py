@@ -1,0 +1,113 @@
+"""The message pipeline: one transaction per push, dedup, conversation state, handler failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import Context
+from bot.pipeline import MessagePipeline
+from bot.routing import Dispatcher, Router, text_is
+from bot.services import Services
+from bot.wechat.messages import Incoming
+from handlers import texts
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
+from tests.conftest import make_config
+from tests.support.clock import FakeClock
+
+
+def incoming(text: str, msg_id: str, openid: str = "user-1") -> Incoming:
+    return Incoming(to_user="gh_x", openid=openid, create_time=1, msg_type="text", msg_id=msg_id, content=text)
+
+
+def build_router() -> Router:
+    router = Router("test")
+
+    @router.on(text_is("开始"))
+    async def start(ctx: Context) -> str:
+        ctx.conversation.set("demo:step", ttl=timedelta(minutes=10), started=True)
+        return "已开始"
+
+    @router.on(state="demo:step")
+    async def step(ctx: Context) -> str:
+        count = ctx.conversation.data.get("count", 0) + 1
+        ctx.conversation.update(count=count)
+        return f"第{count}步"
+
+    @router.on(text_is("出错"))
+    async def boom(ctx: Context) -> str:
+        from bot.outbox import enqueue
+
+        await enqueue(
+            ctx.session, channel="mp", kind="text", recipient=ctx.openid, payload={"content": "x"}, now=ctx.now
+        )
+        raise RuntimeError("handler bug")
+
+    return router
+
+
+async def fallback(ctx: Context) -> str:
+    return "默认"
+
+
+@pytest.fixture
+async def pipeline(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    config = make_config(tmp_path, db_url)
+    database = Database(db_url)
+    await upgrade(database)
+    clock = FakeClock()
+    services = Services(config=config, database=database, clock=clock)
+    yield MessagePipeline(services, Dispatcher([build_router()], fallback=fallback)), clock
+    await database.dispose()
+
+
+async def count(pipeline: MessagePipeline, model: type) -> int:
+    async with pipeline.services.database.session() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def test_retry_replays_reply_and_applies_once(pipeline) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = pipeline
+    assert "已开始" in await pipe.handle(incoming("开始", "1"))
+    first = await pipe.handle(incoming("下一步", "2"))
+    again = await pipe.handle(incoming("下一步", "2"))
+    assert "第1步" in first
+    assert again == first
+    third = await pipe.handle(incoming("下一步", "3"))
+    assert "第2步" in third
+    assert await count(pipe, ProcessedMessage) == 3
+
+
+async def test_handler_error_rolls_back_its_writes_and_replies_politely(pipeline) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = pipeline
+    reply = await pipe.handle(incoming("出错", "10"))
+    assert texts.HANDLER_ERROR.replace("“", "").split("，")[0] in reply
+    assert await count(pipe, OutboxMessage) == 0
+    assert await pipe.handle(incoming("出错", "10")) == reply
+    # the user record survives in a later message: nothing is left half-written
+    await pipe.handle(incoming("你好", "11"))
+    assert await count(pipe, WechatUser) == 1
+
+
+async def test_conversation_expires_after_ttl(pipeline) -> None:  # type: ignore[no-untyped-def]
+    pipe, clock = pipeline
+    await pipe.handle(incoming("开始", "20"))
+    clock.advance(minutes=9)
+    assert "第1步" in await pipe.handle(incoming("继续", "21"))
+    clock.advance(minutes=11)
+    assert "默认" in await pipe.handle(incoming("继续", "22"))
+    async with pipe.services.database.session() as session:
+        row = await session.get(Conversation, "user-1")
+    assert row is not None and row.state is None
+
+
+async def test_conversations_are_per_user(pipeline) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = pipeline
+    await pipe.handle(incoming("开始", "30", openid="a"))
+    assert "默认" in await pipe.handle(incoming("继续", "31", openid="b"))
+    assert "第1步" in await pipe.handle(incoming("继续", "32", openid="a"))
