@@ -101,7 +101,10 @@ class Dispatcher:
 # ---- filters -------------------------------------------------------------------------------------
 
 def _normalize(text: str) -> str:
-    return text.strip().strip("。.!！?？").strip().lower()
+    """Trailing punctuation and case do not matter; a word that is only punctuation ("？") stays itself,
+    so it can never equal the empty text of an image or a location."""
+    stripped = text.strip()
+    return stripped.strip("。.!！?？").strip().lower() or stripped
 
 
 def msg_type(*types: str) -> Filter:
