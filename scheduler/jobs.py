@@ -8,3 +8,6 @@ from scheduler.runner import ServiceScheduler
 
 def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
     """Every background job of the service, registered in one place."""
+    from scheduler import maintenance
+
+    scheduler.daily("maintenance", 3, 30, lambda: maintenance.prune(services))
