@@ -115,6 +115,51 @@ class RemindersConfig:
     timezone: str = "Asia/Shanghai"
     catch_up_grace_days: int = 1
     coordinator_department: str = "市生态环境局"
+    # Template field keys, in order: 事项, 截止时间, 状态, 单位 (match the template picked in the admin).
+    template_keys: list[str] = field(default_factory=lambda: ["thing1", "time2", "thing3", "thing4"])
+    dispatch_interval_seconds: int = 120
+    batch_size: int = 200
+    max_attempts: int = 8
+    retry_base_seconds: int = 60
+    claim_seconds: int = 300
+    seed_file: str = "knowledge/data/tasks.toml"
+    bind_max_failures_per_openid: int = 5
+    bind_max_failures_total: int = 50
+    bind_window_minutes: int = 60
+
+    def validate(self) -> None:
+        """Checks the keys the reminder ladder depends on; raises ConfigError naming the key."""
+        import re
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for key in ("quiet_start", "quiet_end", "send_hour"):
+            value = getattr(self, key)
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+                raise ConfigError(f"[reminders] {key}: expected HH:MM, got {value!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"[reminders] timezone: unknown time zone {self.timezone!r}") from None
+        if not all(isinstance(n, int) and n > 0 for n in self.before_working_days):
+            raise ConfigError("[reminders] before_working_days: a list of positive whole numbers, e.g. [30, 7, 1]")
+        for key in (
+            "escalate_after_working_days",
+            "slow_cadence_working_days",
+            "dispatch_interval_seconds",
+            "batch_size",
+            "max_attempts",
+            "retry_base_seconds",
+            "claim_seconds",
+            "bind_max_failures_per_openid",
+            "bind_max_failures_total",
+            "bind_window_minutes",
+        ):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"[reminders] {key}: must be at least 1")
+        if self.catch_up_grace_days < 0:
+            raise ConfigError("[reminders] catch_up_grace_days: must be 0 or more")
+        if not self.template_keys or not all(re.fullmatch(r"[A-Za-z]\w{0,31}", k) for k in self.template_keys):
+            raise ConfigError("[reminders] template_keys: template field names such as thing1, time2")
 
 
 @dataclass
@@ -252,5 +297,6 @@ def _validate(config: Config) -> None:
         raise ConfigError("[channel] kind: must be auto, sandbox or wechat")
     if config.reminders.channel not in {"template", "wecom"}:
         raise ConfigError("[reminders] channel: must be template or wecom")
+    config.reminders.validate()
     if not 0 < config.server.port < 65536:
         raise ConfigError("[server] port: must be between 1 and 65535")

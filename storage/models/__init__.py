@@ -10,6 +10,7 @@ from storage.models.core import (
     SandboxMessage,
     WechatUser,
 )
+from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task  # noqa: F401
 
 __all__ = [
     "AccessToken",

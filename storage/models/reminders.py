@@ -1,0 +1,207 @@
+"""Tasks from the plan, departmental contacts and their binding, reminder deliveries and messages.
+
+A task is assigned to departments (lead, co-operating, local); each department's progress on one
+occurrence of a task (``period``: ``once`` or a year for yearly duties) is a ``TaskStatus`` row.
+Reminders are planned as ``ReminderDelivery`` rows, one per (task, period, contact, kind, date): that
+unique key is what makes planning idempotent. The dispatcher folds a contact's due deliveries into one
+``ReminderMessage`` (a digest) and sends it with the message's ``key`` as the duplicate-check id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, utcnow
+
+NOT_REMOVED = text("status != 'removed'")
+
+
+class Task(Base):
+    """One task of the plan: a deliverable with a deadline (``deadline``) or a yearly due day."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    citation: Mapped[str] = mapped_column(String(32), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    deliverable: Mapped[str] = mapped_column(Text, default="")
+    lead_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # once: ``deadline`` is the nominal date; yearly: due every year on recur_month/recur_day.
+    recurrence: Mapped[str] = mapped_column(String(16), default="once")
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    recur_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recur_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # last_working_day: "by X" (X on a holiday → the working day before); next_working_day: X extends.
+    deadline_rule: Mapped[str] = mapped_column(String(24), default="last_working_day")
+    deadline_text: Mapped[str] = mapped_column(String(64), default="")
+    deadline_basis: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskDepartment(Base):
+    """A department a task is assigned to: ``lead``, ``co`` (co-operating) or ``local`` (carries it out)."""
+
+    __tablename__ = "task_departments"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(8))
+
+
+class TaskStatus(Base):
+    """A department's progress on one occurrence of a task; no row means open."""
+
+    __tablename__ = "task_status"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="done")  # done | open (reopened)
+    done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    done_by: Mapped[str] = mapped_column(String(128), default="")
+    done_via: Mapped[str] = mapped_column(String(16), default="")  # chat | cli | console
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contact(Base):
+    """An official who receives reminders for a department: a 公众号 follower (openid) or a WeCom member."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index(
+            "uq_contacts_openid_current",
+            "openid",
+            unique=True,
+            sqlite_where=NOT_REMOVED,
+            postgresql_where=NOT_REMOVED,
+        ),
+        Index(
+            "uq_contacts_wecom_userid_current",
+            "wecom_userid",
+            unique=True,
+            sqlite_where=NOT_REMOVED,
+            postgresql_where=NOT_REMOVED,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(8))  # mp | wecom
+    openid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | unreachable | removed
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    bound_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class BindingCode(Base):
+    """A one-time code an operator hands to an official; only its SHA-256 is stored."""
+
+    __tablename__ = "binding_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+
+
+class BindingAttempt(Base):
+    """One ``绑定`` attempt; failed ones within a window throttle guessing (per openid and overall)."""
+
+    __tablename__ = "binding_attempts"
+    __table_args__ = (Index("ix_binding_attempts_openid_at", "openid", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    openid: Mapped[str] = mapped_column(String(128))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ReminderPlannerState(Base):
+    """How far the planner has planned (local dates); days skipped by downtime become one catch-up digest."""
+
+    __tablename__ = "reminder_planner_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    planned_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderMessage(Base):
+    """One message to one contact carrying one or more deliveries (a digest); ``key`` is the client_msg_id."""
+
+    __tablename__ = "reminder_messages"
+    __table_args__ = (Index("ix_reminder_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    view_token: Mapped[str] = mapped_column(String(32), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # mp | wecom
+    recipient: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ReminderDelivery(Base):
+    """One planned reminder: task occurrence × contact × kind × local date (``task_id`` '' for a catch-up)."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint("task_id", "period", "contact_id", "kind", "on_date", name="uq_reminder_deliveries_key"),
+        Index("ix_reminder_deliveries_due", "status", "send_after"),
+        Index("ix_reminder_deliveries_task", "task_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # before-N | due | overdue | escalate | catchup
+    on_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    send_after: Mapped[datetime] = mapped_column()
+    # planned | batched | sent | skipped | cancelled | dead
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_messages.id"), nullable=True, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
