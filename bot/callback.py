@@ -70,9 +70,13 @@ class CallbackView:
     async def _read_body(self, request: web.Request) -> bytes:
         if request.content_length is not None and request.content_length > self.max_body_bytes:
             raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=request.content_length)
-        body = await request.content.read(self.max_body_bytes + 1)
-        if len(body) > self.max_body_bytes:
-            raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=len(body))
+        # read(n) returns whatever has arrived so far, so keep reading to the end (or past the cap).
+        received = bytearray()
+        while chunk := await request.content.read(self.max_body_bytes + 1 - len(received)):
+            received += chunk
+            if len(received) > self.max_body_bytes:
+                raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=len(received))
+        body = bytes(received)
         if not body.strip():
             raise web.HTTPBadRequest(text="empty body")
         return body

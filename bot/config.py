@@ -100,6 +100,15 @@ class ReportsConfig:
     duplicate_radius_m: float = 300.0
     duplicate_window_days: int = 7
     blocked_openids: list[str] = field(default_factory=list)
+    min_description_hanzi: int = 5
+    max_description_chars: int = 500
+    max_address_chars: int = 200
+    border_ratio: float = 1.3
+    seat_radius_km: float = 6.0
+    pending_attachment_minutes: int = 60
+    photo_max_attempts: int = 8
+    photo_retry_seconds: int = 30
+    media_poll_seconds: float = 5.0
 
 
 @dataclass

@@ -297,3 +297,44 @@ def test_msg_ids_are_unique_and_19_digits() -> None:
     ids = {push.next_msg_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(len(i) == 19 and i.isdigit() for i in ids)
+
+
+# ---- reading the callback body --------------------------------------------------------------------
+
+async def _read_in_pieces(pieces: list[bytes], max_body_bytes: int) -> bytes:
+    """Feeds a request stream one piece per event-loop turn, as a slow network would."""
+    import asyncio
+    from unittest import mock
+
+    from aiohttp import streams
+
+    from bot.callback import CallbackView
+
+    stream = streams.StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+
+    async def feed() -> None:
+        for piece in pieces:
+            stream.feed_data(piece)
+            await asyncio.sleep(0)
+        stream.feed_eof()
+
+    view = CallbackView(token="t", crypto=None, pipeline=None, max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
+                        max_skew_seconds=300)
+    request = mock.Mock(content=stream, content_length=None)
+    feeder = asyncio.create_task(feed())
+    try:
+        return await view._read_body(request)
+    finally:
+        feeder.cancel()
+
+
+async def test_callback_reads_a_body_that_arrives_in_pieces() -> None:
+    pieces = [b"<xml>", b"<FromUserName>u</FromUserName>", b"<MsgType>text</MsgType>", b"</xml>"]
+    assert await _read_in_pieces(pieces, 1000) == b"".join(pieces)
+
+
+async def test_callback_caps_a_body_that_arrives_in_pieces() -> None:
+    from aiohttp import web
+
+    with pytest.raises(web.HTTPRequestEntityTooLarge):
+        await _read_in_pieces([b"x" * 600, b"y" * 600], 1000)
