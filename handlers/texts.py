@@ -75,3 +75,183 @@ SIM_KIND_TEXTCARD = "企业微信消息"
 SIM_KIND_OTHER = "其他消息"
 SIM_TEMPLATE_DETAILS = "详情"
 SIM_REPLY_NEWS = "图文消息"
+
+# ---- reports (violation-report wizard, queries, notices) ---------------------------------------------
+
+REPORT_CATEGORY_LABELS: dict[str, str] = {
+    "discharge": "偷排直排新污染物、有毒有害化学物质",
+    "pesticide": "乱丢农药包装废弃物、过期农药兽药",
+    "antibiotic_sale": "药店无处方销售抗菌药（抗生素）",
+    "toys": "玩具、学生用品含禁用有害物质",
+    "banned_chemical": "生产使用淘汰或禁用化学品（如PFOS）",
+    "import_export": "非法进出口受控化学品",
+    "other": "其他新污染物相关问题",
+}
+REPORT_STATUS_LABELS: dict[str, str] = {
+    "submitted": "已提交，等待受理",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "已并入相同问题的案件",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已结案",
+}
+REPORT_STEP_NAMES: dict[str, str] = {
+    "category": "类别",
+    "description": "描述",
+    "location": "位置",
+    "photos": "照片",
+    "contact": "身份（匿名/实名）",
+}
+
+REPORT_START = "开始填写举报。随时发送“取消”可退出，未提交的草稿保留{hours}小时。\n"
+REPORT_ASK_CATEGORY = "【第1步 类别】请回复序号（如“1”）或类别名称：\n{options}"
+REPORT_ASK_DESCRIPTION = (
+    "【第2步 描述】请用文字说明：发生了什么、什么时候发现、涉及哪家企业或什么物品（如知道）。"
+    "至少{min}个汉字，不超过{max}字。"
+)
+REPORT_ASK_LOCATION = (
+    "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；"
+    "或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
+)
+REPORT_ASK_OBJECT = (
+    "您反映的是气味、烟雾或噪声，所在位置不一定是来源。请告诉我们疑似来源："
+    "企业或设施名称、在您哪个方向、大约多远。不清楚请回复“不清楚”。"
+)
+REPORT_ASK_COUNTY_BORDER = "这个位置靠近区县交界，请回复序号确认所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
+REPORT_ASK_COUNTY_ADDRESS = "地址里没有看到区县名称，请回复序号选择所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
+REPORT_ASK_PHOTOS = (
+    "【第4步 照片】可以发送现场照片（最多{max}张，逐张发送）。发完请回复“完成”；没有照片请回复“跳过”。"
+)
+REPORT_ASK_PHOTOS_MORE = "已有{n}张照片。可继续发送，发完请回复“完成”；回复“清空”删除已发的照片。"
+REPORT_ASK_CONTACT = (
+    "【第5步 身份】请选择：\n"
+    "1. 匿名举报：回复“匿名”或“1”；\n"
+    "2. 实名举报（可申请举报奖励）：直接回复“姓名 手机号”，如“张三 13812345678”。\n"
+    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方。"
+)
+REPORT_ASK_CONTACT_DETAILS = "请回复“姓名 手机号”，如“张三 13812345678”。改为匿名请回复“匿名”。"
+REPORT_BAD_PHONE = "手机号格式不对，应为1开头的11位手机号。请重新回复“姓名 手机号”，或回复“匿名”。"
+REPORT_BAD_NAME = "请写上姓名（2到20个字），如“张三 13812345678”；不想留名请回复“匿名”。"
+REPORT_SUMMARY = (
+    "请核对举报内容：\n"
+    "类别：{category}\n"
+    "描述：{description}\n"
+    "{object_line}"
+    "位置：{location}\n"
+    "区县：{county}\n"
+    "照片：{photos}张\n"
+    "身份：{contact}\n"
+    "无误请回复“确认”提交；要改请回复“修改”；放弃请回复“取消”。"
+)
+REPORT_SUMMARY_OBJECT = "疑似来源：{object}\n"
+REPORT_EDIT_MENU = "要修改哪一项？回复序号：\n{options}\n改好后会回到核对页面；也可以直接回复“确认”提交。"
+REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复“确认”提交。"
+REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
+
+REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
+REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
+REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
+REPORT_NOT_ADDRESS = "没有认出这是地址。"
+REPORT_ADDRESS_LONG = "地址太长了（上限{max}字），请只写区县、乡镇、道路、门牌或附近的标志性地点。"
+REPORT_OBJECT_LONG = "太长了（上限{max}字），请简要写出企业或设施名称和方位。"
+REPORT_COUNTY_UNKNOWN = "请回复列表中的序号，或回复“不确定”。"
+REPORT_NEED_TEXT = "这一步需要文字回复。"
+REPORT_NEED_PHOTO_OR_DONE = "这一步请发送照片，或回复“完成”/“跳过”。"
+REPORT_PHOTO_ADDED = "已收到第{n}张照片。"
+REPORT_PHOTO_ADDED_ASIDE = "已收到照片（共{n}张），会附在举报中。"
+REPORT_PHOTO_LIMIT = "最多只能附{max}张照片，这张没有加上。"
+REPORT_PHOTOS_CLEARED = "已删除之前发送的照片。"
+REPORT_LOCATION_ADDED = "已记下位置：{location}。"
+REPORT_LOCATION_INVALID = "这个位置的坐标无法识别，请重新发送位置或输入地址。"
+REPORT_OUTSIDE = (
+    "提示：这个位置不在运城市范围内。本平台受理运城市范围内的线索；您的举报仍会保存，由工作人员人工核实转办。"
+    "其他地区的问题建议拨打12369环保举报热线。如位置发错了，可以重新发送位置。"
+)
+REPORT_COUNTY_SET = "所属区县：{county}。"
+REPORT_COUNTY_MANUAL = "所属区县由工作人员判断。"
+REPORT_COUNTY_PENDING = "待工作人员确定"
+REPORT_LOCATION_NONE = "（未提供）"
+REPORT_CONTACT_ANONYMOUS = "匿名"
+REPORT_CONTACT_REAL = "实名（{name}，{phone}）"
+REPORT_IN_PROGRESS = "您正在填写一份举报，接着上一步：\n"
+REPORT_OTHER_FEATURE = "您正在填写举报，请先提交或发送“取消”退出，再使用其他功能。\n"
+REPORT_DRAFT_EXPIRED = "您上次没有提交的举报草稿已超过{hours}小时，已自动作废。\n"
+REPORT_ATTACHED_ON_START = "已附上您刚才发送的{items}。\n"
+REPORT_ATTACHED_PHOTOS = "{n}张照片"
+REPORT_ATTACHED_LOCATION = "位置"
+REPORT_ATTACHED_JOIN = "和"
+REPORT_PHOTO_PENDING = "收到照片。如需举报，请在{minutes}分钟内发送“举报”，这张照片会自动附上。"
+REPORT_LOCATION_PENDING = "收到位置。如需举报这里的问题，请在{minutes}分钟内发送“举报”，位置会自动带上。"
+REPORT_LIMIT_REACHED = "您今天已经提交了{n}件举报，达到每日上限。情况紧急请拨打12369环保举报热线。"
+REPORT_BLOCKED = "暂时无法通过本公众号提交举报。请拨打12369环保举报热线，或通过运城市生态环境局网站反映。"
+REPORT_TEXT_TOO_LONG = "内容太长了（上限{max}字），请精简后重新发送。"
+
+REPORT_SUBMITTED = (
+    "举报已提交，案件编号：{case_no}\n"
+    "请保存编号，发送“查询 {case_no}”可查看进度。\n"
+    "转交单位：{routing}\n"
+    "一般情况下，15日内告知是否受理，受理后60日内办结，情况复杂的可延长（以主管部门最新要求为准）。"
+    "处理结果会通过本公众号告诉您。\n"
+    "情况紧急请拨打12369环保举报热线，也可使用“12369环保举报”微信公众号。"
+)
+REPORT_SUBMITTED_DUPLICATE = (
+    "举报已提交，案件编号：{case_no}\n"
+    "附近已有相同问题的举报（{original}）正在处理，您的举报已并入该案件，处理进展也会告诉您。"
+    "发送“查询 {case_no}”可查看进度。\n"
+    "情况紧急请拨打12369环保举报热线。"
+)
+REPORT_ROUTING_MANUAL = "（区县待工作人员核实）"
+REPORT_ALREADY_SUBMITTED = "这份举报已经提交过了，案件编号：{case_no}。发送“查询 {case_no}”查看进度。"
+
+REPORT_QUERY_USAGE = "请发送“查询 案件编号”，如“查询 YC20261128-0001”；发送“我的举报”查看您提交的全部举报。"
+REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
+REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
+REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
+REPORT_QUERY_REPLY = "答复（{at}）：{reply}\n"
+REPORT_QUERY_REJECTED = "不予受理原因：{reason}\n建议向{authority}反映。\n"
+REPORT_QUERY_NO_REPLY = "暂无答复，有进展会通知您。\n"
+REPORT_QUERY_MISSING_PHOTOS = "有{n}张照片未能接收，如有需要可在补充举报时重新发送。\n"
+REPORT_MINE_EMPTY = "您还没有提交过举报。发送“举报”开始。"
+REPORT_MINE_HEADER = "您的举报（最近{n}件）：\n"
+REPORT_MINE_LINE = "{case_no}｜{created}｜{status}\n"
+REPORT_MINE_FOOTER = "发送“查询 案件编号”查看详情和答复。"
+REPORT_GUIDE = (
+    "举报须知：\n"
+    "1. 可举报：偷排有毒有害物质、乱丢农药包装和过期药品、药店无处方卖抗生素、含禁用物质的玩具和学生用品、"
+    "生产使用PFOS等淘汰化学品、非法进出口受控化学品等。\n"
+    "2. 发送“举报”按提示填写：类别、描述、位置（发送位置或输入地址）、照片（最多9张），最后确认提交。\n"
+    "3. 可以匿名。想申请奖励请实名（姓名和手机号），信息严格保密，只有受理单位管理员可见。\n"
+    "4. 提交后会得到案件编号，发送“查询 编号”或“我的举报”查看进度和答复。\n"
+    "5. 一般15日内告知是否受理，受理后60日内办结（以主管部门最新要求为准）。\n"
+    "6. 紧急情况请直接拨打12369环保举报热线。"
+)
+
+REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+REPORT_LINKED_NOTICE = (
+    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+)
+REPORT_NOTICE_REPLY = "答复：{reply}"
+REPORT_NOTICE_REJECTED = "原因：{reason}；建议向{authority}反映。"
+REPORT_DEPT_NOTICE_TITLE = "新的举报线索"
+REPORT_DEPT_TRANSFER_TITLE = "转办的举报线索"
+REPORT_DEPT_FIELD_CASE = "案件编号"
+REPORT_DEPT_FIELD_CATEGORY = "类别"
+REPORT_DEPT_FIELD_COUNTY = "区县"
+REPORT_DEPT_FIELD_TIME = "提交时间"
+
+REPORTER_MASK_ANONYMOUS = "匿名举报人"
+REPORTER_MASK_REAL = "实名举报人（{name}，{phone}）"
+
+REPORT_ERR_NOT_FOUND = "没有编号为{case_no}的举报"
+REPORT_ERR_STATUS = "未知状态“{status}”（可用：{known}）"
+REPORT_ERR_TRANSITION = "不能从“{old}”改为“{new}”（可改为：{allowed}）"
+REPORT_ERR_REASON = "不予受理必须填写原因（reason）和有权处理的单位（competent_authority）"
+REPORT_ERR_RESOLVED = "办结必须填写处理结果（note）和给举报人的答复（public_reply）"
+REPORT_ERR_DUPLICATE_OF = "并案必须给出另一个存在的案件编号（duplicate_of）"
+REPORT_ERR_DEPARTMENT = "没有名为“{department}”的部门"
+REPORT_ERR_COUNTY = "未知区县“{county}”（可用：{known}）"
+REPORT_ERR_NOTE = "备注不能为空"
+REPORT_ERR_ACTOR = "必须注明操作人"
+REPORT_ERR_TOO_LONG = "{field}太长（上限{max}字）"
+REPORT_ERR_CATEGORY = "未知类别“{category}”"
