@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from bot.callback import CallbackView
 from bot.channels.base import Channel
+from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.pipeline import MessagePipeline
@@ -115,6 +116,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         app[READY].set()
         yield
         scheduler.shutdown()
+        await close_channels(services.channels)
         if owns_services:
             await services.database.dispose()
 

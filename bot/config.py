@@ -50,6 +50,7 @@ class WecomConfig:
     secret: str = ""
     agent_id: int = 0
     api_base_url: str = "https://qyapi.weixin.qq.com"
+    duplicate_check_interval: int = 1800
 
 
 @dataclass
@@ -62,6 +63,7 @@ class StorageConfig:
 @dataclass
 class RedisConfig:
     url: str = ""
+    key_prefix: str = "ycbot:"
 
 
 @dataclass
@@ -79,6 +81,10 @@ class OutboxConfig:
     poll_seconds: float = 1.0
     batch_size: int = 50
     max_attempts: int = 8
+    lease_seconds: int = 300
+    retry_base_seconds: int = 30
+    retry_max_seconds: int = 3600
+    waiting_max_hours: int = 168
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.conversation import ConversationState
+from bot.outbox_worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming
@@ -93,6 +94,7 @@ class MessagePipeline:
             session.add(user)
         if not incoming.is_event or incoming.event.upper() in {"CLICK", "VIEW", "SUBSCRIBE", "SCAN"}:
             user.last_message_at = now
+            await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
         if incoming.location is not None:
             user.last_latitude = incoming.location.latitude
             user.last_longitude = incoming.location.longitude

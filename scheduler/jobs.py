@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.outbox_worker import OutboxWorker
 from bot.services import Services
 from scheduler.runner import ServiceScheduler
 
@@ -11,3 +12,4 @@ def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
     from scheduler import maintenance
 
     scheduler.daily("maintenance", 3, 30, lambda: maintenance.prune(services))
+    scheduler.every("outbox", services.config.outbox.poll_seconds, OutboxWorker(services).run_once)

@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.wechat.push import PushSigner
 from storage.db import Database
 from tests.support.clock import FakeClock
+from tests.support.fake_wechat_api import fake_wechat  # noqa: F401  (fixture: fake 公众号/WeCom API)
 from tests.support.wx import WxClient
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

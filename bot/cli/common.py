@@ -30,6 +30,9 @@ async def open_services(args: argparse.Namespace, *, migrate: bool = True) -> As
             await ensure_schema(services.database)
         yield services
     finally:
+        from bot.channels.factory import close_channels
+
+        await close_channels(services.channels)
         await services.database.dispose()
 
 

@@ -1,0 +1,398 @@
+"""A fake 公众号 + WeCom HTTP API on 127.0.0.1, for tests of the real API channels and the outbox worker.
+
+It checks credentials and access tokens, records every call in order and can be told to fail::
+
+    async def test_something(fake_wechat, tmp_path, sqlite_url):
+        config = make_api_config(tmp_path, sqlite_url, fake_wechat)      # channels point at the fake
+        fake_wechat.fail_next("/cgi-bin/message/custom/send", errcode=-1, times=2)
+        fake_wechat.expire_tokens()                    # every issued token answers 40001 (42001 on WeCom)
+        fake_wechat.set_errcode_for("openid-1", 43004)  # this recipient always fails so
+        fake_wechat.stall_next("/cgi-bin/menu/create")  # the next call hangs until the fake closes
+        fake_wechat.answer_next("/cgi-bin/menu/create", status=502, body=b"<html>bad gateway</html>")
+        fake_wechat.put_media("MEDIA1", b"...", "image/jpeg")
+        ...
+        assert fake_wechat.count("/cgi-bin/stable_token") == 1
+        assert [d.text for d in fake_wechat.sent_to("openid-2")] == ["…"]
+
+Endpoints: POST /cgi-bin/stable_token, GET /cgi-bin/gettoken (WeCom), POST /cgi-bin/message/custom/send,
+POST /cgi-bin/message/template/send, GET /cgi-bin/media/get, POST /cgi-bin/menu/create, POST
+/cgi-bin/message/send (WeCom). Template messages are checked against the 2023 rules (one line, ≤ 20
+characters per field) and a repeated ``client_msg_id`` is answered without a second delivery, as is a
+repeated WeCom message when ``enable_duplicate_check`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.config import Config, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+APP_ID = "wxfakeapp00000001"
+APP_SECRET = "fake-app-secret"
+CORP_ID = "wwfakecorp0000001"
+CORP_SECRET = "fake-corp-secret"
+AGENT_ID = 1000002
+
+TOKEN_PATHS = {"/cgi-bin/stable_token", "/cgi-bin/gettoken"}
+WECOM_PATHS = {"/cgi-bin/gettoken", "/cgi-bin/message/send"}
+
+
+@dataclass
+class ApiCall:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Delivered:
+    """A message the fake accepted: ``api`` is mp or wecom, ``kind`` text, template or textcard."""
+
+    api: str
+    kind: str
+    recipient: str
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        if self.kind == "text":
+            return str(self.body.get("text", {}).get("content", ""))
+        if self.kind == "textcard":
+            return str(self.body.get("textcard", {}).get("title", ""))
+        return json.dumps(self.body.get("data", {}), ensure_ascii=False)
+
+
+@dataclass
+class _Token:
+    api: str
+    expired: bool = False
+
+
+@dataclass
+class FakeWechatApi:
+    expires_in: int = 7200
+    calls: list[ApiCall] = field(default_factory=list)
+    delivered: list[Delivered] = field(default_factory=list)
+    menus: list[dict[str, Any]] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._tokens: dict[str, _Token] = {}
+        self._current: dict[str, str | None] = {"mp": None, "wecom": None}
+        self._failures: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
+        self._stalls: dict[str, int] = defaultdict(int)
+        self._answers: dict[str, deque[tuple[int, bytes, str]]] = defaultdict(deque)
+        self._recipient_errors: dict[str, int] = {}
+        self._client_msg_ids: dict[str, int] = {}
+        self._wecom_seen: set[str] = set()
+        self._msgids = itertools.count(1000)
+        self._release = asyncio.Event()
+        self._server: TestServer | None = None
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            await self._server.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return str(self._server.make_url("")).rstrip("/")
+
+    # ---- scripting --------------------------------------------------------------------------------
+
+    def fail_next(self, path: str, *, errcode: int, times: int = 1, errmsg: str = "") -> None:
+        """The next ``times`` calls to ``path`` answer ``errcode`` (before any other check)."""
+        for _ in range(times):
+            self._failures[path].append((errcode, errmsg or f"scripted error {errcode}"))
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is refused (40001 on the 公众号 API, 42001 on WeCom)."""
+        for token in self._tokens.values():
+            token.expired = True
+
+    def set_errcode_for(self, recipient: str, errcode: int) -> None:
+        """Every message to ``recipient`` (openid or WeCom userid) fails with ``errcode``; 0 clears it."""
+        if errcode:
+            self._recipient_errors[recipient] = errcode
+        else:
+            self._recipient_errors.pop(recipient, None)
+
+    def answer_next(self, path: str, *, status: int = 200, body: bytes = b"", content_type: str = "text/html") -> None:
+        """The next call to ``path`` gets exactly this HTTP answer (a broken gateway, a non-JSON body …)."""
+        self._answers[path].append((status, body, content_type))
+
+    def stall_next(self, path: str, times: int = 1) -> None:
+        """The next ``times`` calls to ``path`` never answer (until the fake closes): for timeout tests."""
+        self._stalls[path] += times
+
+    def put_media(self, media_id: str, content: bytes, content_type: str) -> None:
+        self.media[media_id] = (content, content_type)
+
+    # ---- inspection -------------------------------------------------------------------------------
+
+    def calls_to(self, path: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.path == path]
+
+    def count(self, path: str) -> int:
+        return len(self.calls_to(path))
+
+    def sent_to(self, recipient: str) -> list[Delivered]:
+        return [d for d in self.delivered if d.recipient == recipient]
+
+    def valid_tokens(self) -> list[str]:
+        return [t for t, info in self._tokens.items() if not info.expired]
+
+    # ---- the API ----------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        body: Any = None
+        raw = await request.read()
+        if raw:
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                body = raw.decode("utf-8", errors="replace")
+        self.calls.append(ApiCall(request.method, path, dict(request.query), body))
+        if self._stalls[path] > 0:
+            self._stalls[path] -= 1
+            await self._release.wait()
+            return _error(-1, "stalled call released")
+        if self._answers[path]:
+            status, content, content_type = self._answers[path].popleft()
+            return web.Response(status=status, body=content, content_type=content_type)
+        if self._failures[path]:
+            errcode, errmsg = self._failures[path].popleft()
+            return _error(errcode, errmsg)
+        handler = {
+            "/cgi-bin/stable_token": self._stable_token,
+            "/cgi-bin/gettoken": self._gettoken,
+            "/cgi-bin/message/custom/send": self._custom_send,
+            "/cgi-bin/message/template/send": self._template_send,
+            "/cgi-bin/media/get": self._media_get,
+            "/cgi-bin/menu/create": self._menu_create,
+            "/cgi-bin/message/send": self._wecom_send,
+        }.get(path)
+        if handler is None:
+            return web.json_response({"errcode": 40066, "errmsg": "invalid url"}, status=404)
+        if path not in TOKEN_PATHS:
+            refused = self._check_token(request.query.get("access_token", ""), path)
+            if refused is not None:
+                return refused
+        if path not in {"/cgi-bin/media/get", "/cgi-bin/gettoken"} and not isinstance(body, dict):
+            return _error(47001, "data format error")
+        return await handler(request, body)
+
+    def _check_token(self, token: str, path: str) -> web.Response | None:
+        api = "wecom" if path in WECOM_PATHS else "mp"
+        if not token:
+            return _error(41001, "access_token missing")
+        info = self._tokens.get(token)
+        if info is None or info.api != api:
+            return _error(40014 if api == "wecom" else 40001, "invalid credential, access_token is invalid")
+        if info.expired:
+            return _error(42001 if api == "wecom" else 40001, "access_token expired")
+        return None
+
+    def _issue(self, api: str, force: bool) -> str:
+        current = self._current[api]
+        if current is not None and not force and not self._tokens[current].expired:
+            return current
+        if current is not None and force:
+            self._tokens[current].expired = True
+        token = f"{api}-token-{secrets.token_hex(8)}"
+        self._tokens[token] = _Token(api)
+        self._current[api] = token
+        return token
+
+    async def _stable_token(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        if body.get("grant_type") != "client_credential":
+            return _error(40002, "invalid grant_type")
+        if body.get("appid") != APP_ID:
+            return _error(40013, "invalid appid")
+        if body.get("secret") != APP_SECRET:
+            return _error(40125, "invalid appsecret")
+        token = self._issue("mp", bool(body.get("force_refresh")))
+        return web.json_response({"access_token": token, "expires_in": self.expires_in})
+
+    async def _gettoken(self, request: web.Request, body: Any) -> web.Response:
+        if request.query.get("corpid") != CORP_ID:
+            return _error(40013, "invalid corpid")
+        if request.query.get("corpsecret") != CORP_SECRET:
+            return _error(40001, "invalid secret")
+        token = self._issue("wecom", False)
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.expires_in}
+        )
+
+    def _recipient_error(self, recipient: str) -> web.Response | None:
+        errcode = self._recipient_errors.get(recipient)
+        return None if errcode is None else _error(errcode, f"scripted error {errcode} for recipient")
+
+    async def _custom_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        recipient = str(body.get("touser") or "")
+        if not recipient:
+            return _error(40003, "invalid openid")
+        if (refused := self._recipient_error(recipient)) is not None:
+            return refused
+        if body.get("msgtype") != "text":
+            return _error(40008, "invalid message type")
+        content = body.get("text", {}).get("content") if isinstance(body.get("text"), dict) else None
+        if not isinstance(content, str) or not content:
+            return _error(47001, "text.content missing")
+        self.delivered.append(Delivered("mp", "text", recipient, body))
+        return _error(0, "ok")
+
+    async def _template_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        recipient = str(body.get("touser") or "")
+        if not recipient:
+            return _error(40003, "invalid openid")
+        if (refused := self._recipient_error(recipient)) is not None:
+            return refused
+        if not body.get("template_id"):
+            return _error(40037, "invalid template_id")
+        data = body.get("data")
+        if not isinstance(data, dict) or not data:
+            return _error(47003, "argument invalid! data is empty")
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, str) or len(value) > 20 or "\n" in value or "\r" in value:
+                return _error(47003, f"argument invalid! data.{key}.value invalid")
+        msg_key = str(body.get("client_msg_id") or "")
+        if msg_key and msg_key in self._client_msg_ids:
+            return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": self._client_msg_ids[msg_key]})
+        msgid = next(self._msgids)
+        if msg_key:
+            self._client_msg_ids[msg_key] = msgid
+        self.delivered.append(Delivered("mp", "template", recipient, body))
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    async def _media_get(self, request: web.Request, body: Any) -> web.Response:
+        media_id = request.query.get("media_id", "")
+        if media_id not in self.media:
+            # WeChat answers errors of this endpoint as JSON labelled text/plain.
+            return web.Response(
+                text=json.dumps({"errcode": 40007, "errmsg": "invalid media_id"}), content_type="text/plain"
+            )
+        content, content_type = self.media[media_id]
+        extension = content_type.split("/")[-1]
+        return web.Response(
+            body=content,
+            content_type=content_type,
+            headers={"Content-Disposition": f'attachment; filename="{media_id}.{extension}"'},
+        )
+
+    async def _menu_create(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        buttons = body.get("button")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            return _error(40016, "invalid button size")
+        if any(len(b.get("sub_button", [])) > 5 for b in buttons if isinstance(b, dict)):
+            return _error(40017, "invalid sub_button size")
+        self.menus.append(body)
+        return _error(0, "ok")
+
+    async def _wecom_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        if body.get("agentid") != AGENT_ID:
+            return _error(40056, "invalid agentid")
+        users = [u for u in str(body.get("touser") or "").split("|") if u]
+        parties = [p for p in str(body.get("toparty") or "").split("|") if p]
+        if not users and not parties:
+            return _error(40035, "no recipient")
+        msgtype = body.get("msgtype")
+        if msgtype == "text":
+            if not (body.get("text") or {}).get("content"):
+                return _error(41009, "missing text content")
+        elif msgtype == "textcard":
+            card = body.get("textcard") or {}
+            if not (card.get("title") and card.get("description") and card.get("url")):
+                return _error(41016, "missing textcard field")
+        else:
+            return _error(40008, "invalid message type")
+        invalid_users = [u for u in users if u in self._recipient_errors]
+        if users and not parties and len(invalid_users) == len(users):
+            return web.json_response(
+                {"errcode": 81013, "errmsg": "user & party & tag all invalid", "invaliduser": "|".join(users)}
+            )
+        signature = json.dumps({k: v for k, v in body.items() if k != "agentid"}, sort_keys=True)
+        duplicate = bool(body.get("enable_duplicate_check")) and signature in self._wecom_seen
+        if not duplicate:
+            self._wecom_seen.add(signature)
+            for user in users:
+                if user not in invalid_users:
+                    self.delivered.append(Delivered("wecom", str(msgtype), user, body))
+            for party in parties:
+                self.delivered.append(Delivered("wecom", str(msgtype), f"party:{party}", body))
+        return web.json_response(
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "invaliduser": "|".join(invalid_users),
+                "invalidparty": "",
+                "msgid": f"wecom-{next(self._msgids)}",
+            }
+        )
+
+
+def _error(errcode: int, errmsg: str) -> web.Response:
+    return web.json_response({"errcode": errcode, "errmsg": errmsg})
+
+
+def fake_api_env(fake: FakeWechatApi) -> dict[str, str]:
+    """Environment overrides that point the real channels at ``fake``."""
+    return {
+        "YCBOT_CHANNEL_KIND": "wechat",
+        "YCBOT_WECHAT_API_BASE_URL": fake.url,
+        "YCBOT_WECHAT_APP_ID": APP_ID,
+        "YCBOT_WECHAT_APP_SECRET": APP_SECRET,
+        "YCBOT_WECOM_API_BASE_URL": fake.url,
+        "YCBOT_WECOM_CORP_ID": CORP_ID,
+        "YCBOT_WECOM_SECRET": CORP_SECRET,
+        "YCBOT_WECOM_AGENT_ID": str(AGENT_ID),
+    }
+
+
+def make_api_config(tmp_path: Path, db_url: str, fake: FakeWechatApi, **overrides: object) -> Config:
+    """Like ``tests.conftest.make_config``, with the 公众号 and WeCom channels pointing at ``fake``."""
+    env = {
+        "YCBOT_STORAGE_URL": db_url,
+        "YCBOT_STORAGE_MEDIA_DIR": str(tmp_path / "media"),
+        "YCBOT_SCHEDULER_ENABLED": "false",
+        **fake_api_env(fake),
+    }
+    env.update({k: str(v) for k, v in overrides.items()})
+    return load_config(PROJECT_ROOT / "config.example.toml", env=env)
+
+
+@pytest.fixture
+async def fake_wechat() -> AsyncIterator[FakeWechatApi]:
+    """A running fake 公众号 + WeCom API on a loopback port, closed after the test."""
+    fake = FakeWechatApi()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()

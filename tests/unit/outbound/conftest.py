@@ -1,0 +1,115 @@
+"""Fixtures for the outbound tests: a migrated database, recorded (not real) backoff sleeps, channels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.channels.http import RetryPolicy
+from bot.channels.tokens import DatabaseTokenCache, TokenCache
+from bot.channels.wechat_mp import WechatMpChannel
+from bot.channels.wecom import WecomChannel
+from bot.config import Config
+from storage.db import Database
+from storage.migrate import ensure_schema
+from tests.support.clock import FakeClock
+from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+
+
+@dataclass
+class Sleeps:
+    """Stands in for asyncio.sleep: records the delays and returns at once; ``hook`` runs on each call."""
+
+    delays: list[float] = field(default_factory=list)
+    hook: Callable[[], object] | None = None
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        if self.hook is not None:
+            result = self.hook()
+            if hasattr(result, "__await__"):
+                await result  # type: ignore[misc]
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def retry(sleeps: Sleeps) -> RetryPolicy:
+    return RetryPolicy(busy_tries=3, base_delay=0.5, factor=2.0, sleep=sleeps)
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database on SQLite and on PostgreSQL."""
+    db = Database(db_url)
+    await ensure_schema(db)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def sqlite_database(sqlite_url: str) -> AsyncIterator[Database]:
+    db = Database(sqlite_url)
+    await ensure_schema(db)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def api_config(tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatApi) -> Config:
+    return make_api_config(tmp_path, sqlite_url, fake_wechat)
+
+
+@dataclass
+class ChannelFactory:
+    config: Config
+    clock: FakeClock
+    retry: RetryPolicy
+    opened: list[WechatMpChannel | WecomChannel] = field(default_factory=list)
+
+    def mp(self, database: Database, *, cache: TokenCache | None = None, **overrides: object) -> WechatMpChannel:
+        values: dict = dict(
+            app_id=self.config.wechat.app_id,
+            app_secret=self.config.wechat.app_secret,
+            api_base_url=self.config.wechat.api_base_url,
+            timeout_seconds=5.0,
+            cache=cache or DatabaseTokenCache(database),
+            clock=self.clock,
+            retry=self.retry,
+        )
+        values.update(overrides)
+        channel = WechatMpChannel(**values)
+        self.opened.append(channel)
+        return channel
+
+    def wecom(self, database: Database, **overrides: object) -> WecomChannel:
+        values: dict = dict(
+            corp_id=self.config.wecom.corp_id,
+            secret=self.config.wecom.secret,
+            agent_id=self.config.wecom.agent_id,
+            api_base_url=self.config.wecom.api_base_url,
+            timeout_seconds=5.0,
+            cache=DatabaseTokenCache(database),
+            default_url="https://example.org/tasks",
+            clock=self.clock,
+            retry=self.retry,
+        )
+        values.update(overrides)
+        channel = WecomChannel(**values)
+        self.opened.append(channel)
+        return channel
+
+
+@pytest.fixture
+async def channels(api_config: Config, clock: FakeClock, retry: RetryPolicy) -> AsyncIterator[ChannelFactory]:
+    """Builds channels pointing at the fake API and closes them after the test."""
+    factory = ChannelFactory(api_config, clock, retry)
+    yield factory
+    for channel in factory.opened:
+        await channel.close()
