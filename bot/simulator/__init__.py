@@ -1,0 +1,29 @@
+"""The sandbox simulator: a phone-like chat page at /simulator that plays WeChat for a person in a browser.
+
+Every action becomes a real signed (and, with an EncodingAESKey, encrypted) push posted to the service's
+own /wechat; the page then shows the passive reply and every message the sandbox channels recorded for
+that user. Mounted by ``bot.app`` only while the sandbox channel is in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+
+def setup_simulator(app: web.Application) -> None:
+    from bot.app import SERVICES
+    from bot.simulator.driver import SimulatorDriver
+    from bot.simulator.views import DRIVER, add_routes
+
+    services = app[SERVICES]
+    app[DRIVER] = SimulatorDriver(services.config, services.now)
+    add_routes(app)
+
+    async def client(app: web.Application) -> AsyncIterator[None]:
+        await app[DRIVER].start()
+        yield
+        await app[DRIVER].close()
+
+    app.cleanup_ctx.append(client)
