@@ -19,6 +19,7 @@ from bot.channels.base import Channel
 from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
+from bot.console import setup_console
 from bot.pipeline import MessagePipeline
 from bot.services import Services
 from bot.wechat.crypto import MessageCrypto
@@ -96,6 +97,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    setup_console(app)
     if config.simulator.enabled and config.uses_sandbox:
         from bot.simulator import setup_simulator
 

@@ -183,6 +183,13 @@ class ConsoleConfig:
     session_max_age_seconds: int = 8 * 3600
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    max_failed_logins_per_ip: int = 20
+    trust_forwarded_for: bool = False
+    page_size: int = 20
+    export_max_rows: int = 50000
+    map_link_template: str = "https://uri.amap.com/marker?position={lon},{lat}&name={label}&coordinate=gaode"
+    open311_coordinate_decimals: int = 3
+    open311_max_requests: int = 1000
 
 
 @dataclass

@@ -17,9 +17,10 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import core
+    from bot.cli import core, staff
 
     registrars: list[Registrar] = [core.register]
+    registrars.append(staff.register)
     return registrars
 
 

@@ -1,0 +1,206 @@
+"""CSV and XLSX exports of reports and tasks, with the page's filters and the account's visibility.
+
+The report columns are fixed (``texts.REPORT_COLUMNS``) and never include the reporter. CSV is UTF-8 with
+a byte-order mark so that Excel opens the Chinese text correctly. A cell that starts like a formula
+(= + - @) is written as text: a CSV cell gets a leading apostrophe, an XLSX cell is typed as a string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from bot.console import texts
+from bot.console.catalog import category_codes, category_name
+from bot.console.common import client_ip, console_of, fail, require_staff
+from bot.console.queries import FilterError, all_matching, count_reports, parse_filters
+from storage.models.reports import Report
+from storage.staff import record_audit
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _plain(value: Any) -> Any:
+    """A value as it goes into a cell: local naive datetimes (spreadsheets have no time zones)."""
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return value
+
+
+def report_row(report: Report) -> list[Any]:
+    values = {
+        "case_no": report.case_no,
+        "status": texts.STATUS_LABELS.get(report.status, report.status),
+        "category": category_name(report.category),
+        "description": report.description,
+        "reported_object": report.reported_object,
+        "address": report.address,
+        "latitude": report.latitude,
+        "longitude": report.longitude,
+        "county": report.county or "",
+        "department": report.department,
+        "duplicate_of": report.duplicate_of or "",
+        "public_reply": report.public_reply,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+    }
+    return [_plain(values[key]) for key, _label in texts.REPORT_COLUMNS]
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers):
+        letter = _column_letter(index)
+        sheet.column_dimensions[letter].width = max(10, min(40, len(header) * 2 + 4))
+    bold = Font(bold=True)
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XML forbids control chars
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        return cell
+    if isinstance(value, datetime | date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+        return cell
+    return value
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def attachment(fmt: str, stem: str, body: bytes) -> web.Response:
+    filename = f"{stem}.{fmt}"
+    return web.Response(
+        body=body,
+        content_type=FORMATS[fmt],
+        charset="utf-8" if fmt == "csv" else None,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename.encode("ascii", "ignore").decode()}"; '
+            f"filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def export_format(request: web.Request) -> str:
+    fmt = request.match_info["fmt"]
+    if fmt not in FORMATS:
+        raise fail(404)
+    return fmt
+
+
+async def build_file(fmt: str, title: str, headers: Sequence[str], rows: list[list[Any]]) -> bytes:
+    if fmt == "csv":
+        return to_csv(headers, rows)
+    return await asyncio.to_thread(to_xlsx, title, headers, rows)
+
+
+async def export_reports(request: web.Request) -> web.Response:
+    staff = require_staff(request)
+    fmt = export_format(request)
+    try:
+        filters = parse_filters(request.query, category_codes())
+    except FilterError as exc:
+        raise fail(400, texts.BAD_FILTER.format(what=exc)) from None
+    console = console_of(request)
+    limit = console.config.export_max_rows
+    now = console.services.now()
+    async with console.services.database.session() as db:
+        total = await count_reports(db, staff, filters)
+        if total > limit:
+            raise fail(400, texts.EXPORT_TOO_MANY.format(total=total, limit=limit))
+        reports = await all_matching(db, staff, filters, limit=limit)
+        rows = [report_row(report) for report in reports]
+        await record_audit(
+            db,
+            actor=staff.username,
+            action="export_reports",
+            ip=client_ip(request),
+            now=now,
+            detail={"format": fmt, "rows": len(rows), "filters": dict(filters.query_pairs())},
+        )
+        await db.commit()
+    headers = [label for _key, label in texts.REPORT_COLUMNS]
+    body = await build_file(fmt, "举报案件", headers, rows)
+    stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    return attachment(fmt, f"reports-{stamp}", body)
+
+
+async def export_tasks(request: web.Request) -> web.Response:
+    from bot.console.tasks import load_task_rows
+
+    staff = require_staff(request)
+    fmt = export_format(request)
+    console = console_of(request)
+    now = console.services.now()
+    async with console.services.database.session() as db:
+        rows = [[_plain(value) for value in row] for row in await load_task_rows(db, staff, request.query, now=now)]
+        await record_audit(
+            db,
+            actor=staff.username,
+            action="export_tasks",
+            ip=client_ip(request),
+            now=now,
+            detail={"format": fmt, "rows": len(rows)},
+        )
+        await db.commit()
+    headers = [label for _key, label in texts.TASK_COLUMNS]
+    body = await build_file(fmt, "方案任务", headers, rows)
+    stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    return attachment(fmt, f"tasks-{stamp}", body)

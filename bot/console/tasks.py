@@ -1,0 +1,183 @@
+"""Task pages: the plan's tasks with lead units, deadlines and per-department status, overdue first; a task's
+reminders (sent, acknowledged); marking a task done for a department.
+
+A department account sees the tasks assigned to its department (as lead, co-operating or local unit) and
+only its own department's reminders; an admin sees every task and may filter by department.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from bot.console import texts
+from bot.console.common import (
+    client_ip,
+    console_of,
+    fail,
+    form_data,
+    redirect,
+    render,
+    require_staff,
+    session_of,
+)
+from bot.console.queries import department_names
+from storage.contacts import DepartmentError
+from storage.staff import StaffInfo, record_audit
+from storage.tasks import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
+
+TASK_STATUSES = ("overdue", "open", "done")
+
+
+def _task_filters(staff: StaffInfo, query: MultiDictProxy[str]) -> tuple[str, str | None]:
+    status = query.get("status", "").strip()
+    if status and status not in TASK_STATUSES:
+        raise fail(400, texts.BAD_FILTER.format(what=f"没有“{status[:20]}”这种任务状态"))
+    department: str | None = staff.department
+    if staff.is_admin:
+        department = query.get("department", "").strip() or None
+        if department is not None and department not in department_names():
+            raise fail(400, texts.BAD_FILTER.format(what=f"没有“{department[:64]}”这个部门"))
+    return status, department
+
+
+async def load_tasks(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, now: datetime) -> list[TaskView]:
+    status, department = _task_filters(staff, query)
+    try:
+        views = await list_tasks(db, department=department, now=now)
+    except DepartmentError as exc:
+        raise fail(400, str(exc)) from None
+    return [view for view in views if not status or view.status == status]
+
+
+async def task_list(request: web.Request) -> web.Response:
+    staff = require_staff(request)
+    console = console_of(request)
+    now = console.services.now()
+    status, department = _task_filters(staff, request.query)
+    async with console.services.database.session() as db:
+        views = await load_tasks(db, staff, request.query, now=now)
+    pairs = [("status", status), ("department", department if staff.is_admin and department else "")]
+    query = urlencode([(k, v) for k, v in pairs if v])
+    return render(
+        request,
+        "tasks.html",
+        {
+            "tasks": views,
+            "status": status,
+            "department": department if staff.is_admin else "",
+            "departments": department_names(),
+            "statuses": [(s, texts.TASK_STATUS_LABELS[s]) for s in TASK_STATUSES],
+            "export_query": query,
+            "today": now,
+        },
+    )
+
+
+def _task_id(request: web.Request) -> str:
+    task_id = request.match_info["task_id"].strip().upper()
+    if not TASK_ID.fullmatch(task_id):
+        raise fail(404)
+    return task_id
+
+
+async def _visible_task(db: Any, staff: StaffInfo, task_id: str, now: datetime) -> TaskView:
+    department = None if staff.is_admin else staff.department
+    views = await list_tasks(db, department=department, now=now, include_inactive=staff.is_admin)
+    view = next((v for v in views if v.id == task_id), None)
+    if view is None:
+        raise fail(404, texts.NOT_FOUND_TASK.format(task_id=task_id))
+    return view
+
+
+async def task_page(request: web.Request) -> web.Response:
+    staff = require_staff(request)
+    task_id = _task_id(request)
+    console = console_of(request)
+    now = console.services.now()
+    async with console.services.database.session() as db:
+        view = await _visible_task(db, staff, task_id, now)
+        deliveries = await deliveries_for_task(db, task_id, limit=500)
+    if not staff.is_admin:
+        deliveries = [d for d in deliveries if d.department == staff.department]
+    own = [d for d in view.departments if staff.is_admin or d.department == staff.department]
+    can_mark = [d.department for d in own if d.status != "done"]
+    return render(
+        request,
+        "task.html",
+        {"task": view, "deliveries": deliveries, "can_mark": can_mark, "role_labels": texts.TASK_ROLE_LABELS},
+    )
+
+
+async def task_done(request: web.Request) -> web.Response:
+    staff = require_staff(request)
+    task_id = _task_id(request)
+    form = form_data(request)
+    department = form.get("department", "").strip()[:64] or staff.department
+    if not staff.is_admin and department != staff.department:
+        raise fail(403)
+    console = console_of(request)
+    now = console.services.now()
+    async with console.services.database.session() as db:
+        await _visible_task(db, staff, task_id, now)
+        try:
+            result = await mark_done(db, task_id, department, actor=staff.username, now=now, via="console")
+        except (TaskError, DepartmentError) as exc:
+            raise fail(400, str(exc)) from None
+        await record_audit(
+            db,
+            actor=staff.username,
+            action="task_done",
+            ip=client_ip(request),
+            now=now,
+            detail={"task": task_id, "department": result.department, "period": result.period},
+        )
+        await db.commit()
+    message = texts.TASK_ALREADY_DONE if result.already else texts.TASK_MARKED_DONE
+    session_of(request).flash(message.format(task_id=task_id, department=result.department))
+    return redirect(f"/console/tasks/{task_id}")
+
+
+# ---- export -----------------------------------------------------------------------------------------
+
+
+async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, now: datetime) -> list[list[Any]]:
+    """One row per task and assigned department (only the account's own department for non-admins)."""
+    status, department = _task_filters(staff, query)
+    try:
+        views = await list_tasks(db, department=department, now=now)
+    except DepartmentError as exc:
+        raise fail(400, str(exc)) from None
+    rows: list[list[Any]] = []
+    for view in views:
+        for unit in view.departments:
+            if department is not None and unit.department != department:
+                continue
+            if status and unit.status != status:
+                continue
+            rows.append(task_export_row(view, unit))
+    return rows
+
+
+def task_export_row(view: TaskView, unit: Any) -> list[Any]:
+    deadline = view.deadline_text or ""
+    if unit.due_date is not None:
+        deadline = f"{deadline}（{unit.due_date.isoformat()}）" if deadline else unit.due_date.isoformat()
+    values = {
+        "id": view.id,
+        "title": view.title,
+        "citation": view.citation,
+        "lead": view.lead_unit,
+        "cooperating": "、".join(view.co_units),
+        "deadline": deadline,
+        "department": f"{unit.department}（{texts.TASK_ROLE_LABELS.get(unit.role, unit.role)}）",
+        "status": texts.TASK_STATUS_LABELS.get(unit.status, unit.status),
+        "done_at": unit.done_at,
+        "reminders_sent": view.reminders_sent,
+        "reminders_acknowledged": view.reminders_acknowledged,
+    }
+    return [values[key] for key, _label in texts.TASK_COLUMNS]

@@ -1,0 +1,330 @@
+"""Staff accounts of the console: creation, passwords (argon2), log-in with lock-out, and the audit log.
+
+Functions take the caller's session and never commit. Usernames are compared in lower case.
+Lock-out counts failures per account and per client address; a lock is stored in the database, so it
+holds across processes and restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Department
+from storage.models.console import AuditEntry, LoginThrottle, StaffAccount
+
+USERNAME_RE = re.compile(r"^[\w.@-]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so that a wrong name costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only spends the same time")
+
+
+class StaffError(ValueError):
+    """A staff operation cannot be done; the message says why (shown to the operator as is)."""
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    """What the console and the CLI show about an account (never the hash)."""
+
+    id: int
+    username: str
+    department: str
+    department_kind: str
+    is_admin: bool
+    active: bool
+    session_version: int
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @property
+    def county(self) -> str | None:
+        """For a county government account, the county it governs (``盐湖区政府`` → ``盐湖区``)."""
+        if self.department_kind == "county" and self.department.endswith("政府"):
+            return self.department[: -len("政府")]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "department": self.department,
+            "admin": self.is_admin,
+            "active": self.active,
+            "created_at": self.created_at,
+            "last_login_at": self.last_login_at,
+        }
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """``outcome`` is ``ok``, ``bad`` (wrong name or password) or ``locked``."""
+
+    outcome: str
+    staff: StaffInfo | None = None
+    locked_until: datetime | None = None
+    just_locked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+# ---- passwords ---------------------------------------------------------------------------------------
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def check_username(username: str) -> str:
+    name = normalize_username(username)
+    if not USERNAME_RE.match(name):
+        raise StaffError("用户名须为 2–64 个字符，只能包含字母、数字、汉字和 . _ - @")
+    return name
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise StaffError(f"密码最多 {MAX_PASSWORD_LENGTH} 个字符")
+    if password.strip() != password or not password.isprintable():
+        raise StaffError("密码不能以空白开头或结尾，也不能包含控制字符")
+
+
+async def hash_password(password: str) -> str:
+    """argon2id; runs in a thread because it takes tens of milliseconds by design."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+# ---- accounts ----------------------------------------------------------------------------------------
+
+
+async def _department(session: AsyncSession, name: str) -> Department:
+    department = await session.scalar(select(Department).where(Department.name == name.strip()))
+    if department is None:
+        known = (await session.scalars(select(Department.name).order_by(Department.id))).all()
+        raise StaffError(f"没有名为“{name}”的部门。可用的部门：{'、'.join(known)}")
+    return department
+
+
+def _info(account: StaffAccount, department: Department) -> StaffInfo:
+    return StaffInfo(
+        id=account.id,
+        username=account.username,
+        department=department.name,
+        department_kind=department.kind,
+        is_admin=account.is_admin,
+        active=account.active,
+        session_version=account.session_version,
+        created_at=account.created_at,
+        last_login_at=account.last_login_at,
+    )
+
+
+async def add_staff(
+    session: AsyncSession, username: str, password: str, *, department: str, is_admin: bool, now: datetime
+) -> StaffInfo:
+    name = check_username(username)
+    check_password(password)
+    unit = await _department(session, department)
+    if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
+        raise StaffError(f"用户“{name}”已存在；要改密码请用 staff reset-password")
+    account = StaffAccount(
+        username=name,
+        password_hash=await hash_password(password),
+        department_id=unit.id,
+        is_admin=is_admin,
+        active=True,
+        session_version=1,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(account)
+    await session.flush()
+    return _info(account, unit)
+
+
+async def _account(session: AsyncSession, username: str) -> StaffAccount:
+    account = await session.scalar(select(StaffAccount).where(StaffAccount.username == normalize_username(username)))
+    if account is None:
+        raise StaffError(f"没有用户“{normalize_username(username)}”")
+    return account
+
+
+async def list_staff(session: AsyncSession) -> list[StaffInfo]:
+    rows = await session.execute(
+        select(StaffAccount, Department)
+        .join(Department, Department.id == StaffAccount.department_id)
+        .order_by(StaffAccount.username)
+    )
+    return [_info(account, unit) for account, unit in rows.all()]
+
+
+async def get_staff(session: AsyncSession, staff_id: int) -> StaffInfo | None:
+    row = (
+        await session.execute(
+            select(StaffAccount, Department)
+            .join(Department, Department.id == StaffAccount.department_id)
+            .where(StaffAccount.id == staff_id)
+        )
+    ).first()
+    return _info(*row) if row else None
+
+
+async def remove_staff(session: AsyncSession, username: str) -> None:
+    """Delete the account; its open sessions stop working at their next request."""
+    account = await _account(session, username)
+    await session.delete(account)
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == _user_key(account.username)))
+
+
+async def reset_password(session: AsyncSession, username: str, password: str, *, now: datetime) -> None:
+    """Set a new password, end the account's sessions and lift its lock."""
+    check_password(password)
+    account = await _account(session, username)
+    account.password_hash = await hash_password(password)
+    account.password_changed_at = now
+    account.session_version += 1
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == _user_key(account.username)))
+
+
+async def unlock(session: AsyncSession, username: str) -> None:
+    account = await _account(session, username)
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == _user_key(account.username)))
+
+
+# ---- log-in ------------------------------------------------------------------------------------------
+
+
+def _user_key(username: str) -> str:
+    return f"user:{normalize_username(username)[:150]}"
+
+
+def _ip_key(ip: str) -> str:
+    return f"ip:{ip[:150]}"
+
+
+async def _throttle(session: AsyncSession, key: str) -> LoginThrottle:
+    """The throttle row for ``key``, created if missing and locked for update on PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(LoginThrottle).values(key=key, failures=0).on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = await session.scalar(
+        select(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def authenticate(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    ip: str,
+    now: datetime,
+    max_failures: int,
+    max_failures_per_ip: int,
+    lockout: timedelta,
+) -> LoginResult:
+    """Check a log-in and record it (throttles and audit log). The caller commits in every outcome."""
+    name = normalize_username(username)[:64]
+    throttles = [(await _throttle(session, _user_key(name)), max_failures)]
+    throttles.append((await _throttle(session, _ip_key(ip)), max_failures_per_ip))
+    for row, _limit in throttles:
+        if row.locked_until is not None and row.locked_until > now:
+            await record_audit(session, actor=name, action="login_locked", ip=ip, now=now)
+            return LoginResult("locked", locked_until=max(r.locked_until or now for r, _ in throttles))
+
+    found = (
+        await session.execute(
+            select(StaffAccount, Department)
+            .join(Department, Department.id == StaffAccount.department_id)
+            .where(StaffAccount.username == name)
+        )
+    ).first()
+    account, unit = found if found else (None, None)
+    valid = await verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    if account is not None and unit is not None and valid and account.active:
+        throttles[0][0].failures = 0
+        throttles[0][0].locked_until = None
+        account.last_login_at = now
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = await hash_password(password)
+        await record_audit(session, actor=name, action="login", ip=ip, now=now)
+        return LoginResult("ok", staff=_info(account, unit))
+
+    just_locked = False
+    locked_until: datetime | None = None
+    for row, limit in throttles:
+        if row.last_failure_at is None or now - row.last_failure_at > lockout:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= limit:
+            row.locked_until = now + lockout
+            row.failures = 0
+            just_locked = True
+            locked_until = row.locked_until
+    await record_audit(session, actor=name, action="login_failed", ip=ip, now=now)
+    if just_locked:
+        await record_audit(session, actor=name, action="lockout", ip=ip, now=now, detail={"until": str(locked_until)})
+        return LoginResult("locked", locked_until=locked_until, just_locked=True)
+    return LoginResult("bad")
+
+
+# ---- audit log ---------------------------------------------------------------------------------------
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    case_no: str | None = None,
+    ip: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(at=now, actor=actor[:64], action=action[:32], case_no=case_no, ip=ip[:64], detail=detail or {})
+    )
+
+
+async def audit_entries(
+    session: AsyncSession, *, case_no: str | None = None, action: str | None = None, limit: int = 200
+) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if case_no is not None:
+        query = query.where(AuditEntry.case_no == case_no)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    return list((await session.scalars(query)).all())
