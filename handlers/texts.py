@@ -123,7 +123,7 @@ REPORT_ASK_COUNTY_ADDRESS = "地址里没有看到区县名称，请回复序号
 REPORT_ASK_PHOTOS = (
     "【第4步 照片】可以发送现场照片（最多{max}张，逐张发送）。发完请回复“完成”；没有照片请回复“跳过”。"
 )
-REPORT_ASK_PHOTOS_MORE = "已有{n}张照片。可继续发送，发完请回复“完成”；回复“清空”删除已发的照片。"
+REPORT_ASK_PHOTOS_MORE = "【第4步 照片】已有{n}张，还可以发{left}张。发完请回复“完成”；回复“清空”删除已发的照片。"
 REPORT_ASK_CONTACT = (
     "【第5步 身份】请选择：\n"
     "1. 匿名举报：回复“匿名”或“1”；\n"
@@ -255,3 +255,12 @@ REPORT_ERR_NOTE = "备注不能为空"
 REPORT_ERR_ACTOR = "必须注明操作人"
 REPORT_ERR_TOO_LONG = "{field}太长（上限{max}字）"
 REPORT_ERR_CATEGORY = "未知类别“{category}”"
+REPORT_NOTE_OUTSIDE = "位置在运城市范围外（或标注为外地），需人工转办"
+REPORT_NOTE_NEAREST = "按最近县城定为{county}（约{km}公里）"
+REPORT_NOTE_LABEL = "按位置名称定为{county}"
+REPORT_NOTE_ADDRESS = "按地址定为{county}"
+REPORT_NOTE_BORDER = "位置靠近{candidates}交界，举报人确认为{county}"
+REPORT_NOTE_BORDER_UNSURE = "位置靠近{candidates}交界，举报人不确定，暂按最近县城定为{county}，需人工核实"
+REPORT_NOTE_ADDRESS_CHOSEN = "地址未写明区县，举报人选择{county}"
+REPORT_NOTE_ADDRESS_UNSURE = "地址未写明区县，举报人不确定，需人工判断"
+REPORT_HELP_IN_WIZARD = "您正在填写举报，按提示回复即可，发送“取消”可退出。\n"

@@ -13,3 +13,6 @@ def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
 
     scheduler.daily("maintenance", 3, 30, lambda: maintenance.prune(services))
     scheduler.every("outbox", services.config.outbox.poll_seconds, OutboxWorker(services).run_once)
+    from scheduler import media
+
+    media.register(scheduler, services)

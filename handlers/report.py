@@ -1,0 +1,252 @@
+"""Violation reports in the chat: the wizard's routes, 查询/我的举报, the guide, early photos and locations.
+
+Route order inside this router: entry words and the report menu, queries (allowed in the middle of a
+draft), then everything a user sends while in a ``report:*`` state (so no other area answers it), then
+photos and locations sent outside any dialog (kept for a report started soon after).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot import geo, menu
+from bot.context import Context
+from bot.routing import (
+    NO_STATE,
+    HandlerResult,
+    Router,
+    any_of,
+    event,
+    has_text,
+    menu_key,
+    msg_type,
+    text_is,
+    text_startswith,
+)
+from handlers import common, texts
+from handlers import report_wizard as wizard
+from handlers.report_parse import clean, find_case_no
+from storage import reports as api
+from storage.models import Report, ReportPendingLocation
+
+router = Router("report")
+
+ENTRY_WORDS = ("举报", "我要举报", "投诉", "我要投诉", "提交举报", "举报线索", "新举报")
+ENTRY_PREFIXES = ("我要举报", "我要投诉")
+MINE_WORDS = ("我的举报", "我的投诉", "举报记录", "查询举报", "举报查询", "查询进度", "举报进度", "查询")
+GUIDE_WORDS = ("举报须知", "举报指南", "怎么举报", "如何举报")
+QUERY_PREFIX = re.compile(r"^(?:查询|查看|查|进度|案件|编号)")
+RECENT_SUBMISSION = timedelta(minutes=30)
+MINE_LIMIT = 10
+
+
+def _in_report(ctx: Context) -> bool:
+    return ctx.conversation.in_state("report")
+
+
+def _free_or_report(ctx: Context) -> bool:
+    return ctx.conversation.state is None or _in_report(ctx)
+
+
+def _is_query(ctx: Context) -> bool:
+    text = clean(ctx.incoming.text).upper()
+    if not text or find_case_no(text) is None:
+        return False
+    return bool(QUERY_PREFIX.match(text)) or text.startswith("YC")
+
+
+async def _with_prompt(ctx: Context, reply: str) -> str:
+    """Answer a side question in the middle of a draft, then repeat the step's prompt."""
+    if not _in_report(ctx):
+        return reply
+    return reply + "\n\n" + await wizard.reprompt(ctx, texts.REPORT_IN_PROGRESS)
+
+
+# ---- entry ---------------------------------------------------------------------------------------
+
+
+@router.on(any_of(text_is(*ENTRY_WORDS), text_startswith(*ENTRY_PREFIXES), menu_key(menu.KEY_REPORT_NEW)))
+async def start_report(ctx: Context) -> HandlerResult:
+    if _in_report(ctx):
+        return await wizard.reprompt(ctx, texts.REPORT_IN_PROGRESS)
+    rest = ""
+    text = clean(ctx.incoming.text)
+    for prefix in ENTRY_PREFIXES:
+        if text.startswith(prefix):
+            rest = text[len(prefix) :].lstrip("：:，,。 ")
+            break
+    return await wizard.start(ctx, rest)
+
+
+# ---- queries, the guide --------------------------------------------------------------------------
+
+
+def _local(ctx: Context):  # type: ignore[no-untyped-def]
+    return api.local_zone(ctx.services)
+
+
+async def render_for_reporter(ctx: Context, report: Report) -> str:
+    """Status and public replies of one report, for its reporter."""
+    zone = _local(ctx)
+    extra = ""
+    if report.status == "duplicate" and report.duplicate_of:
+        original = await api.get_report(ctx.session, report.duplicate_of)
+        if original is not None:
+            extra += texts.REPORT_QUERY_LINKED.format(
+                original=original.case_no, status=api.status_label(original.status)
+            )
+            report_events = [*report.events, *original.events]
+        else:
+            report_events = list(report.events)
+    else:
+        report_events = list(report.events)
+    if report.status == "rejected":
+        extra += texts.REPORT_QUERY_REJECTED.format(reason=report.reject_reason, authority=report.competent_authority)
+    replies = sorted((e for e in report_events if e.public_reply and not e.internal), key=lambda e: e.at)
+    for e in replies[-5:]:
+        extra += texts.REPORT_QUERY_REPLY.format(at=f"{e.at.astimezone(zone):%m-%d}", reply=e.public_reply)
+    if not replies and report.status != "rejected":
+        extra += texts.REPORT_QUERY_NO_REPLY
+    missing = sum(1 for p in report.photos if p.status in ("failed", "expired", "rejected"))
+    if missing:
+        extra += texts.REPORT_QUERY_MISSING_PHOTOS.format(n=missing)
+    return texts.REPORT_QUERY_DETAIL.format(
+        case_no=report.case_no,
+        created=f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        category=api.category_label(report.category),
+        status=api.status_label(report.status),
+        extra=extra,
+    ).rstrip()
+
+
+@router.on(_is_query, _free_or_report)
+async def query_case(ctx: Context) -> HandlerResult:
+    case_no = find_case_no(ctx.incoming.text) or ""
+    report = await api.get_report(ctx.session, case_no)
+    if report is None or report.reporter_openid != ctx.openid:
+        # Other people's reports look exactly like missing ones.
+        return await _with_prompt(ctx, texts.REPORT_QUERY_NOT_FOUND.format(case_no=case_no))
+    return await _with_prompt(ctx, await render_for_reporter(ctx, report))
+
+
+async def render_mine(ctx: Context) -> str:
+    reports = await api.reports_of(ctx.session, ctx.openid, limit=MINE_LIMIT)
+    if not reports:
+        return texts.REPORT_MINE_EMPTY
+    zone = _local(ctx)
+    lines = [
+        texts.REPORT_MINE_LINE.format(
+            case_no=r.case_no, created=f"{r.created_at.astimezone(zone):%m-%d}", status=api.status_label(r.status)
+        )
+        for r in reports
+    ]
+    latest = await render_for_reporter(ctx, reports[0])
+    return (
+        texts.REPORT_MINE_HEADER.format(n=len(reports))
+        + "".join(lines)
+        + "\n"
+        + latest
+        + "\n\n"
+        + texts.REPORT_MINE_FOOTER
+    )
+
+
+@router.on(any_of(text_is(*MINE_WORDS), menu_key(menu.KEY_REPORT_MINE)), _free_or_report)
+async def my_reports(ctx: Context) -> HandlerResult:
+    return await _with_prompt(ctx, await render_mine(ctx))
+
+
+@router.on(any_of(text_is(*GUIDE_WORDS), menu_key(menu.KEY_REPORT_GUIDE)), _free_or_report)
+async def guide(ctx: Context) -> HandlerResult:
+    return await _with_prompt(ctx, texts.REPORT_GUIDE)
+
+
+# ---- inside the wizard ---------------------------------------------------------------------------
+
+
+@router.on(text_is(*common.HELP_WORDS), state="report:*")
+async def wizard_help(ctx: Context) -> HandlerResult:
+    return await wizard.reprompt(ctx, texts.REPORT_HELP_IN_WIZARD)
+
+
+@router.on(msg_type("image"), state="report:*")
+async def wizard_photo(ctx: Context) -> HandlerResult:
+    return await wizard.attach_photo(ctx)
+
+
+@router.on(msg_type("location"), state="report:*")
+async def wizard_location(ctx: Context) -> HandlerResult:
+    return await wizard.attach_location(ctx)
+
+
+@router.on(event("click", "view", "scancode_push", "scancode_waitmsg"), state="report:*")
+async def wizard_other_menu(ctx: Context) -> HandlerResult:
+    return await wizard.reprompt(ctx, texts.REPORT_OTHER_FEATURE)
+
+
+@router.on(has_text(), state="report:*")
+async def wizard_text(ctx: Context) -> HandlerResult:
+    step = wizard.current_step(ctx)
+    handler = wizard.TEXT_STEPS.get(step)
+    if handler is None:  # an unknown sub-state (e.g. from an older version): resume at the first gap
+        return await wizard.advance(ctx)
+    return await handler(ctx)
+
+
+@router.on(lambda ctx: not ctx.incoming.is_event, state="report:*")
+async def wizard_no_text(ctx: Context) -> HandlerResult:
+    """A voice message WeChat could not transcribe, an empty text …: say what this step needs."""
+    return await wizard.reprompt(ctx, texts.REPORT_NEED_TEXT + "\n")
+
+
+# ---- outside any dialog: early attachments, a repeated confirmation ------------------------------
+
+
+@router.on(msg_type("image"), state=NO_STATE)
+async def early_photo(ctx: Context) -> HandlerResult:
+    cfg = ctx.services.config.reports
+    if not ctx.incoming.media_id:
+        return texts.UNSUPPORTED_TYPE
+    if await api.count_draft_photos(ctx.session, ctx.openid, None) >= cfg.max_photos:
+        return (
+            texts.REPORT_PHOTO_LIMIT.format(max=cfg.max_photos)
+            + "\n"
+            + texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)
+        )
+    await api.add_draft_photo(
+        ctx.session, openid=ctx.openid, draft_id=None, media_id=ctx.incoming.media_id, now=ctx.now
+    )
+    return texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)
+
+
+@router.on(msg_type("location"), state=NO_STATE)
+async def early_location(ctx: Context) -> HandlerResult:
+    loc = ctx.incoming.location
+    cfg = ctx.services.config.reports
+    if loc is None or not geo.valid_coordinates(loc.latitude, loc.longitude):
+        return texts.REPORT_LOCATION_INVALID
+    row = await ctx.session.get(ReportPendingLocation, ctx.openid)
+    if row is None:
+        row = ReportPendingLocation(openid=ctx.openid, latitude=0.0, longitude=0.0)
+        ctx.session.add(row)
+    row.latitude, row.longitude = loc.latitude, loc.longitude
+    row.label = loc.label[: cfg.max_address_chars]
+    row.received_at = ctx.now
+    return texts.REPORT_LOCATION_PENDING.format(minutes=cfg.pending_attachment_minutes)
+
+
+@router.on(text_is("确认", "确定", "提交", "确认提交"), state=NO_STATE)
+async def late_confirmation(ctx: Context) -> HandlerResult:
+    """确认 again after the report was filed (a double tap, a resend): point to the case, file nothing."""
+    latest = await ctx.session.scalar(
+        select(Report)
+        .where(Report.reporter_openid == ctx.openid, Report.created_at >= ctx.now - RECENT_SUBMISSION)
+        .order_by(Report.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return await common.fallback(ctx)
+    return texts.REPORT_ALREADY_SUBMITTED.format(case_no=latest.case_no)

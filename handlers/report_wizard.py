@@ -1,0 +1,537 @@
+"""The report wizard's steps: what each state accepts, which step comes next, what each prompt says.
+
+The draft lives in the conversation data (saved in the message's transaction, expiring after
+``[reports] draft_expiry_hours``); photos are ``report_photos`` rows tagged with the draft id. The next
+step is always "the first thing still missing", so a location or photo sent early simply fills its
+slot, and 修改 only has to forget one answer (see docs/report-wizard.md for the diagram).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from bot import geo
+from bot.context import Context
+from handlers import texts
+from handlers.report_parse import (
+    ANONYMOUS_WORDS,
+    CLEAR_WORDS,
+    CONFIRM_WORDS,
+    DONE_WORDS,
+    EDIT_WORDS,
+    REAL_NAME_WORDS,
+    SKIP_WORDS,
+    UNKNOWN_OBJECT_WORDS,
+    UNSURE_WORDS,
+    check_description,
+    choose_category,
+    choose_number,
+    clean,
+    looks_like_address,
+    needs_source,
+    parse_contact,
+    word,
+)
+from storage import reports as api
+from storage.models import Report, ReportPendingLocation
+
+PREFIX = "report:"
+MAX_OBJECT_CHARS = 200
+MAX_CONTACT_CHARS = 100
+EDIT_STEPS = ("category", "description", "location", "photos", "contact")
+
+
+def state_of(step: str) -> str:
+    return PREFIX + step
+
+
+def current_step(ctx: Context) -> str:
+    state = ctx.conversation.state or ""
+    return state[len(PREFIX) :] if state.startswith(PREFIX) else ""
+
+
+def draft(ctx: Context) -> dict[str, Any]:
+    return ctx.conversation.data
+
+
+def _ttl(ctx: Context) -> timedelta:
+    return timedelta(hours=ctx.services.config.reports.draft_expiry_hours)
+
+
+def next_step(data: dict[str, Any]) -> str:
+    """The first step whose answer is still missing."""
+    if not data.get("category"):
+        return "category"
+    if not data.get("description"):
+        return "description"
+    if data.get("lat") is None and not data.get("address"):
+        return "location"
+    if needs_source(data["description"]) and "object" not in data:
+        return "object"
+    if data.get("county_state") == "ask":
+        return "county"
+    if not data.get("photos_done"):
+        return "photos"
+    if data.get("contact_pending"):
+        return "contact_details"
+    if not data.get("contact"):
+        return "contact"
+    return "confirm"
+
+
+async def photo_count(ctx: Context) -> int:
+    return await api.count_draft_photos(ctx.session, ctx.openid, draft(ctx).get("draft_id"))
+
+
+def _numbered(items: list[str] | tuple[str, ...]) -> str:
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
+
+
+def location_text(data: dict[str, Any]) -> str:
+    if data.get("lat") is not None:
+        label = data.get("address") or ""
+        coords = f"{data['lat']:.5f}, {data['lon']:.5f}"
+        return f"{label}（{coords}）" if label else coords
+    return data.get("address") or texts.REPORT_LOCATION_NONE
+
+
+async def prompt(ctx: Context, step: str) -> str:
+    """What to send next, for ``step``."""
+    cfg = ctx.services.config.reports
+    data = draft(ctx)
+    if step == "category":
+        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in api.CATEGORIES]))
+    if step == "description":
+        return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
+    if step == "location":
+        return texts.REPORT_ASK_LOCATION
+    if step == "object":
+        return texts.REPORT_ASK_OBJECT
+    if step == "county":
+        options = _numbered(data.get("county_candidates") or list(geo.ROUTING_TARGETS))
+        template = texts.REPORT_ASK_COUNTY_BORDER if data.get("lat") is not None else texts.REPORT_ASK_COUNTY_ADDRESS
+        return template.format(options=options)
+    if step == "photos":
+        count = await photo_count(ctx)
+        if count:
+            return texts.REPORT_ASK_PHOTOS_MORE.format(n=count, left=max(0, cfg.max_photos - count))
+        return texts.REPORT_ASK_PHOTOS.format(max=cfg.max_photos)
+    if step == "contact":
+        return texts.REPORT_ASK_CONTACT
+    if step == "contact_details":
+        return texts.REPORT_ASK_CONTACT_DETAILS
+    if step == "edit":
+        return texts.REPORT_EDIT_MENU.format(options=_numbered([texts.REPORT_STEP_NAMES[s] for s in EDIT_STEPS]))
+    return await summary(ctx)
+
+
+async def summary(ctx: Context) -> str:
+    data = draft(ctx)
+    contact = data.get("contact") or {}
+    if contact.get("mode") == "real":
+        who = texts.REPORT_CONTACT_REAL.format(name=contact["name"], phone=contact["phone"])
+    else:
+        who = texts.REPORT_CONTACT_ANONYMOUS
+    obj = data.get("object") or ""
+    return texts.REPORT_SUMMARY.format(
+        category=api.category_label(data.get("category", "")),
+        description=data.get("description", ""),
+        object_line=texts.REPORT_SUMMARY_OBJECT.format(object=obj) if obj else "",
+        location=location_text(data),
+        county=data.get("county") or texts.REPORT_COUNTY_PENDING,
+        photos=await photo_count(ctx),
+        contact=who,
+    )
+
+
+async def advance(ctx: Context, prefix: str = "") -> str:
+    """Move to the first missing step and say what to send."""
+    step = next_step(draft(ctx))
+    ctx.conversation.set(state_of(step), ttl=_ttl(ctx))
+    return prefix + await prompt(ctx, step)
+
+
+async def reprompt(ctx: Context, prefix: str = "") -> str:
+    """Stay on the current step, repeating its prompt after ``prefix``."""
+    ctx.conversation.set(ctx.conversation.state or state_of("category"), ttl=_ttl(ctx))
+    return prefix + await prompt(ctx, current_step(ctx) or "category")
+
+
+# ---- starting ------------------------------------------------------------------------------------
+
+
+async def refusal(ctx: Context) -> str | None:
+    """Why this user may not file a report now (block list, daily limit), or None."""
+    cfg = ctx.services.config.reports
+    if ctx.openid in cfg.blocked_openids:
+        return texts.REPORT_BLOCKED
+    filed = await api.count_reports_today(ctx.session, ctx.openid, ctx.now, api.local_zone(ctx.services))
+    if filed >= cfg.max_per_day:
+        return texts.REPORT_LIMIT_REACHED.format(n=filed)
+    return None
+
+
+async def start(ctx: Context, description: str = "") -> str:
+    """Open a new draft, adopting a photo or location sent shortly before."""
+    cfg = ctx.services.config.reports
+    notes = ""
+    if ctx.conversation.expired_state and ctx.conversation.expired_state.startswith(PREFIX):
+        notes += texts.REPORT_DRAFT_EXPIRED.format(hours=cfg.draft_expiry_hours)
+    refused = await refusal(ctx)
+    if refused:
+        ctx.conversation.clear()
+        return notes + refused
+    ctx.conversation.clear()
+    draft_id = uuid.uuid4().hex
+    ctx.conversation.set(state_of("category"), ttl=_ttl(ctx), draft_id=draft_id)
+    since = ctx.now - timedelta(minutes=cfg.pending_attachment_minutes)
+    adopted = await api.adopt_pending_photos(
+        ctx.session, openid=ctx.openid, draft_id=draft_id, since=since, limit=cfg.max_photos
+    )
+    items = [texts.REPORT_ATTACHED_PHOTOS.format(n=adopted)] if adopted else []
+    pending = await ctx.session.get(ReportPendingLocation, ctx.openid)
+    if pending is not None:
+        if pending.received_at >= since:
+            set_pin(ctx, pending.latitude, pending.longitude, pending.label)
+            items.append(texts.REPORT_ATTACHED_LOCATION)
+        await ctx.session.execute(delete(ReportPendingLocation).where(ReportPendingLocation.openid == ctx.openid))
+    if items:
+        notes += texts.REPORT_ATTACHED_ON_START.format(items=texts.REPORT_ATTACHED_JOIN.join(items))
+    if description:
+        checked = check_description(
+            description, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars
+        )
+        if checked.ok:
+            draft(ctx)["description"] = checked.value
+    return await advance(ctx, texts.REPORT_START.format(hours=cfg.draft_expiry_hours) + notes)
+
+
+# ---- locations and photos, accepted at any step ---------------------------------------------------
+
+
+def _routing(
+    data: dict[str, Any], *, county: str | None, method: str, state: str, note: str, candidates: list[str] | None = None
+) -> None:
+    data.update(
+        county=county, county_method=method, county_state=state, routing_note=note, county_candidates=candidates or []
+    )
+
+
+def set_pin(ctx: Context, lat: float, lon: float, label: str) -> str:
+    """Record a WeChat location (GCJ-02, as received) and route it; returns a note for the reply."""
+    cfg = ctx.services.config.reports
+    data = draft(ctx)
+    data.update(lat=lat, lon=lon, address=label.strip()[: cfg.max_address_chars], location_source="pin")
+    guess = geo.locate_point(lat, lon, label, border_ratio=cfg.border_ratio, seat_radius_km=cfg.seat_radius_km)
+    if guess.outside:
+        _routing(data, county=None, method="", state="outside", note=texts.REPORT_NOTE_OUTSIDE)
+        return texts.REPORT_OUTSIDE + "\n"
+    if guess.near_border:
+        _routing(
+            data, county=guess.county, method="nearest_seat", state="ask", note="", candidates=list(guess.candidates)
+        )
+        return ""
+    note = (
+        texts.REPORT_NOTE_LABEL.format(county=guess.county)
+        if guess.method == "label"
+        else texts.REPORT_NOTE_NEAREST.format(county=guess.county, km=guess.distance_km)
+    )
+    _routing(data, county=guess.county, method=guess.method, state="ok", note=note)
+    return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
+
+
+def set_address(ctx: Context, address: str) -> str:
+    data = draft(ctx)
+    data.update(lat=None, lon=None, address=address, location_source="typed")
+    guess = geo.locate_address(address)
+    if guess.county is not None:
+        _routing(
+            data,
+            county=guess.county,
+            method="address",
+            state="ok",
+            note=texts.REPORT_NOTE_ADDRESS.format(county=guess.county),
+        )
+        return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
+    _routing(data, county=None, method="", state="ask", note="", candidates=list(geo.ROUTING_TARGETS))
+    return ""
+
+
+async def attach_location(ctx: Context) -> str:
+    loc = ctx.incoming.location
+    assert loc is not None
+    if not geo.valid_coordinates(loc.latitude, loc.longitude):
+        return await reprompt(ctx, texts.REPORT_LOCATION_INVALID + "\n")
+    note = set_pin(ctx, loc.latitude, loc.longitude, loc.label)
+    shown = texts.REPORT_LOCATION_ADDED.format(location=location_text(draft(ctx))) + "\n"
+    return await advance(ctx, shown + note)
+
+
+async def attach_photo(ctx: Context) -> str:
+    cfg = ctx.services.config.reports
+    count = await photo_count(ctx)
+    if count >= cfg.max_photos:
+        return await reprompt(ctx, texts.REPORT_PHOTO_LIMIT.format(max=cfg.max_photos) + "\n")
+    if not ctx.incoming.media_id:
+        return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
+    count = await api.add_draft_photo(
+        ctx.session, openid=ctx.openid, draft_id=draft(ctx)["draft_id"], media_id=ctx.incoming.media_id, now=ctx.now
+    )
+    if current_step(ctx) == "photos":
+        return await reprompt(ctx, texts.REPORT_PHOTO_ADDED.format(n=count) + "\n")
+    return await advance(ctx, texts.REPORT_PHOTO_ADDED_ASIDE.format(n=count) + "\n")
+
+
+# ---- text answers, one handler per step -----------------------------------------------------------
+
+
+async def on_category(ctx: Context) -> str:
+    cfg = ctx.services.config.reports
+    code = choose_category(ctx.text)
+    if code is not None:
+        draft(ctx)["category"] = code
+        return await advance(ctx)
+    data = draft(ctx)
+    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
+    if checked.ok and not data.get("description"):
+        # A description typed before the category: keep it, still ask for the category.
+        data["description"] = checked.value
+        return await reprompt(ctx)
+    return await reprompt(ctx, texts.REPORT_CATEGORY_UNKNOWN + "\n")
+
+
+async def on_description(ctx: Context) -> str:
+    cfg = ctx.services.config.reports
+    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
+    if not checked.ok:
+        if checked.problem == "long":
+            problem = texts.REPORT_DESCRIPTION_LONG.format(n=len(checked.value), max=cfg.max_description_chars)
+        else:
+            problem = texts.REPORT_DESCRIPTION_SHORT.format(min=cfg.min_description_hanzi)
+        return problem
+    data = draft(ctx)
+    if data.get("description") != checked.value:
+        data.pop("object", None)
+    data["description"] = checked.value
+    return await advance(ctx)
+
+
+async def on_location_text(ctx: Context) -> str:
+    cfg = ctx.services.config.reports
+    value = clean(ctx.text)
+    if len(value) > cfg.max_address_chars:
+        return await reprompt(ctx, texts.REPORT_ADDRESS_LONG.format(max=cfg.max_address_chars) + "\n")
+    if not looks_like_address(value):
+        return await reprompt(ctx, texts.REPORT_NOT_ADDRESS)
+    return await advance(ctx, set_address(ctx, value))
+
+
+async def on_object(ctx: Context) -> str:
+    value = clean(ctx.text)
+    if len(value) > MAX_OBJECT_CHARS:
+        return await reprompt(ctx, texts.REPORT_OBJECT_LONG.format(max=MAX_OBJECT_CHARS) + "\n")
+    draft(ctx)["object"] = "" if word(value) in UNKNOWN_OBJECT_WORDS else value
+    return await advance(ctx)
+
+
+async def on_county(ctx: Context) -> str:
+    data = draft(ctx)
+    candidates: list[str] = data.get("county_candidates") or list(geo.ROUTING_TARGETS)
+    answer = word(ctx.text)
+    pin = data.get("lat") is not None
+    joined = "、".join(candidates)
+    if answer in UNSURE_WORDS:
+        if pin:
+            fallback = data.get("county") or candidates[0]
+            _routing(
+                data,
+                county=fallback,
+                method="nearest_seat",
+                state="manual",
+                note=texts.REPORT_NOTE_BORDER_UNSURE.format(candidates=joined, county=fallback),
+            )
+        else:
+            _routing(data, county=None, method="", state="manual", note=texts.REPORT_NOTE_ADDRESS_UNSURE)
+        return await advance(ctx, texts.REPORT_COUNTY_MANUAL + "\n")
+    number = choose_number(ctx.text, len(candidates))
+    chosen = candidates[number - 1] if number else geo.county_from_text(clean(ctx.text))
+    if chosen is None or chosen not in geo.ROUTING_TARGETS:
+        return await reprompt(ctx, texts.REPORT_COUNTY_UNKNOWN + "\n")
+    note = (
+        texts.REPORT_NOTE_BORDER.format(candidates=joined, county=chosen)
+        if pin
+        else texts.REPORT_NOTE_ADDRESS_CHOSEN.format(county=chosen)
+    )
+    _routing(data, county=chosen, method="reporter", state="ok", note=note)
+    return await advance(ctx, texts.REPORT_COUNTY_SET.format(county=chosen) + "\n")
+
+
+async def on_photos_text(ctx: Context) -> str:
+    answer = word(ctx.text)
+    data = draft(ctx)
+    if answer in CLEAR_WORDS:
+        await api.discard_draft_photos(ctx.session, openid=ctx.openid, draft_id=data["draft_id"])
+        return await reprompt(ctx, texts.REPORT_PHOTOS_CLEARED + "\n")
+    if answer in DONE_WORDS or answer in SKIP_WORDS:
+        data["photos_done"] = True
+        return await advance(ctx)
+    return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
+
+
+async def _take_contact(ctx: Context, text: str) -> str:
+    contact = parse_contact(text)
+    data = draft(ctx)
+    if contact.problem == "phone":
+        data["contact_pending"] = True
+        return await advance(ctx, texts.REPORT_BAD_PHONE + "\n")
+    if contact.problem in ("name", "none"):
+        data["contact_pending"] = True
+        problem = texts.REPORT_BAD_NAME if contact.problem == "name" else ""
+        return await advance(ctx, problem + ("\n" if problem else ""))
+    data.pop("contact_pending", None)
+    data["contact"] = {"mode": "real", "name": contact.name, "phone": contact.phone}
+    return await advance(ctx)
+
+
+async def on_contact(ctx: Context) -> str:
+    answer = word(ctx.text)
+    data = draft(ctx)
+    if len(ctx.text) > MAX_CONTACT_CHARS:
+        return await reprompt(ctx, texts.REPORT_TEXT_TOO_LONG.format(max=MAX_CONTACT_CHARS) + "\n")
+    if answer in ANONYMOUS_WORDS:
+        data.pop("contact_pending", None)
+        data["contact"] = {"mode": "anonymous"}
+        return await advance(ctx)
+    if answer in REAL_NAME_WORDS:
+        data["contact_pending"] = True
+        data.pop("contact", None)
+        return await advance(ctx)
+    if any(ch.isdigit() for ch in answer):
+        return await _take_contact(ctx, ctx.text)
+    return await reprompt(ctx)
+
+
+async def on_contact_details(ctx: Context) -> str:
+    answer = word(ctx.text)
+    data = draft(ctx)
+    if len(ctx.text) > MAX_CONTACT_CHARS:
+        return await reprompt(ctx, texts.REPORT_TEXT_TOO_LONG.format(max=MAX_CONTACT_CHARS) + "\n")
+    if answer in ANONYMOUS_WORDS - {"1"}:
+        data.pop("contact_pending", None)
+        data["contact"] = {"mode": "anonymous"}
+        return await advance(ctx)
+    return await _take_contact(ctx, ctx.text)
+
+
+async def on_edit(ctx: Context) -> str:
+    answer = word(ctx.text)
+    data = draft(ctx)
+    number = choose_number(ctx.text, len(EDIT_STEPS))
+    if number is None:
+        names = {texts.REPORT_STEP_NAMES[s]: s for s in EDIT_STEPS}
+        step = next((s for name, s in names.items() if answer and answer in name), None)
+    else:
+        step = EDIT_STEPS[number - 1]
+    if step is None:
+        return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
+    if step == "category":
+        data.pop("category", None)
+    elif step == "description":
+        data.pop("description", None)
+        data.pop("object", None)
+    elif step == "location":
+        for key in (
+            "lat",
+            "lon",
+            "address",
+            "location_source",
+            "county",
+            "county_method",
+            "county_state",
+            "county_candidates",
+            "routing_note",
+            "object",
+        ):
+            data.pop(key, None)
+    elif step == "photos":
+        data["photos_done"] = False
+    elif step == "contact":
+        data.pop("contact", None)
+        data.pop("contact_pending", None)
+    return await advance(ctx)
+
+
+# ---- confirmation --------------------------------------------------------------------------------
+
+
+def to_report_draft(data: dict[str, Any]) -> api.ReportDraft:
+    contact = data.get("contact") or {}
+    real = contact.get("mode") == "real"
+    state = data.get("county_state")
+    return api.ReportDraft(
+        draft_id=data["draft_id"],
+        category=data["category"],
+        description=data["description"],
+        reported_object=data.get("object") or "",
+        latitude=data.get("lat"),
+        longitude=data.get("lon"),
+        address=data.get("address") or "",
+        location_source=data.get("location_source") or "",
+        county=data.get("county"),
+        county_method=data.get("county_method") or "",
+        needs_manual_routing=state in ("outside", "manual") or not data.get("county"),
+        routing_note=data.get("routing_note") or "",
+        real_name=real,
+        reporter_name=contact.get("name", "") if real else "",
+        reporter_phone=contact.get("phone", "") if real else "",
+    )
+
+
+async def submit(ctx: Context) -> str:
+    """File the draft (idempotent on the draft id) and say what happens next."""
+    data = draft(ctx)
+    if next_step(data) != "confirm":
+        return await advance(ctx)
+    existing = await ctx.session.scalar(select(Report).where(Report.draft_id == data["draft_id"]))
+    if existing is None:
+        refused = await refusal(ctx)
+        if refused:
+            return refused
+    report = await api.create_report(ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now)
+    ctx.conversation.clear()
+    if report.status == "duplicate":
+        return texts.REPORT_SUBMITTED_DUPLICATE.format(case_no=report.case_no, original=report.duplicate_of)
+    routing = report.department
+    if report.county:
+        routing += "、" + geo.county_government(report.county)
+    if report.needs_manual_routing:
+        routing += texts.REPORT_ROUTING_MANUAL
+    return texts.REPORT_SUBMITTED.format(case_no=report.case_no, routing=routing)
+
+
+async def on_confirm(ctx: Context) -> str:
+    answer = word(ctx.text)
+    if answer in CONFIRM_WORDS:
+        return await submit(ctx)
+    if answer in EDIT_WORDS:
+        ctx.conversation.set(state_of("edit"), ttl=_ttl(ctx))
+        return await prompt(ctx, "edit")
+    return await reprompt(ctx, texts.REPORT_CONFIRM_HINT + "\n")
+
+
+TEXT_STEPS = {
+    "category": on_category,
+    "description": on_description,
+    "location": on_location_text,
+    "object": on_object,
+    "county": on_county,
+    "photos": on_photos_text,
+    "contact": on_contact,
+    "contact_details": on_contact_details,
+    "edit": on_edit,
+    "confirm": on_confirm,
+}
