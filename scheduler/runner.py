@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
+# Every tick would log twice at INFO; our jobs log what they do themselves.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 JobFunc = Callable[[], Awaitable[object]]
 
@@ -30,6 +32,7 @@ class ServiceScheduler:
             "interval",
             seconds=seconds,
             id=name,
+            name=name,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
@@ -44,6 +47,7 @@ class ServiceScheduler:
             hour=hour,
             minute=minute,
             id=name,
+            name=name,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
