@@ -7,6 +7,7 @@ second waits for the first's commit, fails its insert and replays the stored rep
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -34,9 +35,18 @@ class MessagePipeline:
         self.services = services
         self.dispatcher = dispatcher
         self.default_ttl = timedelta(minutes=services.config.conversation.timeout_minutes)
+        # SQLite has one writer at a time, and its busy handler waits by sleeping (up to 100 ms a try):
+        # concurrent pushes would idle the core and stretch the tail. Queue them here instead, in order.
+        self._sqlite_turn = asyncio.Lock() if services.database.is_sqlite else None
 
     async def handle(self, incoming: Incoming) -> str:
         """The plaintext reply XML for ``incoming`` ('' when there is nothing to say)."""
+        if self._sqlite_turn is None:
+            return await self._handle(incoming)
+        async with self._sqlite_turn:
+            return await self._handle(incoming)
+
+    async def _handle(self, incoming: Incoming) -> str:
         key = incoming.dedup_key
         db = self.services.database
         async with db.session() as session:

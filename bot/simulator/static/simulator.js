@@ -114,13 +114,15 @@
     }
   }
 
-  async function post(action, body) {
+  // Sends an action; when it is refused, the person's own bubble gets WeChat's red "not sent" mark.
+  async function post(action, body, bubble) {
     const data = await call("/simulator/api/" + action, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ openid: state.openid, ...body }),
     });
     if (data) showReply(data.reply);
+    else if (bubble) bubble.classList.add("failed");
     poll();
     return data;
   }
@@ -165,9 +167,9 @@
     const input = $("text-input");
     const content = input.value;
     if (!content.trim()) return;
-    message("me", content);
+    const bubble = message("me", content);
     input.value = "";
-    post("text", { content });
+    post("text", { content }, bubble);
   });
 
   $("tools-toggle").addEventListener("click", () => {
@@ -186,11 +188,11 @@
     const latitude = $("lat").value.trim();
     const longitude = $("lon").value.trim();
     const label = $("label").value.trim();
-    const place = el("div", "place", "📍 " + (label || T.location));
+    const place = el("div", "place", label || T.location);
     const coords = el("div", "coords", latitude + ", " + longitude);
-    const map = el("div", "map", "🗺️");
-    message("me", [place, coords, map]);
-    post("location", { latitude, longitude, label });
+    const map = el("div", "map");
+    const bubble = message("me", [place, coords, map]);
+    post("location", { latitude, longitude, label }, bubble);
     $("tools").hidden = true;
     $("location-form").hidden = true;
   });
@@ -207,13 +209,14 @@
     const img = el("img");
     img.alt = file.name;
     img.src = URL.createObjectURL(file);
-    message("me", [img]);
+    const bubble = message("me", [img]);
     $("tools").hidden = true;
     const form = new FormData();
     form.append("openid", state.openid);
     form.append("photo", file, file.name);
     const data = await call("/simulator/api/photo", { method: "POST", body: form });
     if (data) showReply(data.reply);
+    else bubble.classList.add("failed");
     poll();
   });
 
