@@ -16,7 +16,11 @@ PERMANENT_ERRCODES = frozenset(
         43019,  # recipient blocked the account
         45015,  # outside the 48-hour customer-service window
         40037,  # invalid template_id
+        40036,  # template_id of the wrong length
+        40008,  # invalid message type
         47001,  # malformed payload
+        47003,  # template data does not fit the template (field name, length, line break)
+        43101,  # the user refused this kind of message
         60111,  # WeCom: userid not found
         81013,  # WeCom: user, party and tag all invalid
         40007,  # invalid media_id (expired media)
