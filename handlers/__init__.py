@@ -10,6 +10,9 @@ def all_routers() -> list[Router]:
     from handlers import common
 
     routers: list[Router] = [common.router]
+    from handlers import officials
+
+    routers.append(officials.router)
     from handlers import report
 
     routers.append(report.router)

@@ -264,3 +264,78 @@ REPORT_NOTE_BORDER_UNSURE = "位置靠近{candidates}交界，举报人不确定
 REPORT_NOTE_ADDRESS_CHOSEN = "地址未写明区县，举报人选择{county}"
 REPORT_NOTE_ADDRESS_UNSURE = "地址未写明区县，举报人不确定，需人工判断"
 REPORT_HELP_IN_WIZARD = "您正在填写举报，按提示回复即可，发送“取消”可退出。\n"
+
+
+# ---- officials/reminders (binding, 我的任务, 收到, 完成, 解绑; reminder messages) ----------------------
+
+BIND_HELP = (
+    "部门联络人绑定：\n"
+    "1. 请向市生态环境局索取本单位的绑定码（7天内有效，只能使用一次）；\n"
+    "2. 在本公众号发送“绑定 绑定码”，例如“绑定 K7QM-4XPA”；\n"
+    "3. 绑定后可发送“我的任务”查看本单位任务，收到提醒后回复“收到”，完成后发送“完成 任务编号”，"
+    "不再接收请发送“解绑”。"
+)
+BIND_USAGE = "请在“绑定”后加上绑定码，例如“绑定 K7QM-4XPA”。" + "\n" + "没有绑定码？请联系市生态环境局。"
+BIND_OK = "绑定成功：您已登记为“{department}”的联络人{name}。\n发送“我的任务”查看本单位任务；收到提醒后回复“收到”。"
+BIND_ALREADY = "您已是“{department}”的联络人。如需改绑其他单位，请先发送“解绑”，再用新的绑定码绑定。"
+BIND_INVALID = "绑定码无效、已使用或已过期。请核对后重发，或向市生态环境局索取新的绑定码。"
+BIND_MALFORMED = "绑定码格式不对：应为8位字母和数字，例如 K7QM-4XPA。"
+BIND_THROTTLED = "尝试次数过多，请一小时后再试；如有疑问请联系市生态环境局。"
+NOT_OFFICIAL = (
+    "这个功能仅供已绑定的部门联络人使用。\n"
+    "如果您是牵头或配合单位的联络人，请向市生态环境局索取绑定码，然后发送“绑定 绑定码”。"
+)
+UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送给您。如需恢复，请重新索取绑定码。"
+
+MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
+MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
+MY_TASKS_MORE = "……另有{count}项，请登录工作台查看。"
+MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
+MY_TASKS_NONE = "{department}目前没有未完成的任务。"
+TASK_STATUS_OVERDUE = "已逾期{n}个工作日"
+TASK_STATUS_DUE_TODAY = "今天到期"
+TASK_STATUS_LEFT = "还剩{n}个工作日"
+TASK_STATUS_DONE = "已完成"
+TASK_DEADLINE = "截止{date}"
+TASK_DEADLINE_NONE = "无截止日期"
+
+ACK_OK = "已确认收到（{count}条提醒）。完成后请发送“完成 任务编号”。"
+ACK_NONE = "目前没有需要确认的提醒。发送“我的任务”查看本单位任务。"
+ACK_ALREADY = "这条提醒此前已确认收到。"
+
+DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 T05”。发送“我的任务”查看编号。"
+DONE_OK = "已记录：{department}完成了任务 {id}“{title}”（{period}），登记人{actor}，{at}。"
+DONE_ALREADY = "任务 {id} 此前已登记为完成（{period}），无需重复登记。"
+DONE_FAILED = "无法登记：{reason}"
+PERIOD_ONCE = "本期"
+PERIOD_YEAR = "{year}年度"
+
+# Reminder messages. Template fields are one line of at most 20 characters; the rest is behind the url.
+REMINDER_TITLE = "新污染物治理任务提醒"
+REMINDER_FIELD_SUBJECT = "事项"
+REMINDER_FIELD_DEADLINE = "截止时间"
+REMINDER_FIELD_STATUS = "状态"
+REMINDER_FIELD_UNIT = "单位"
+REMINDER_MANY = "{count}项任务提醒"
+REMINDER_KIND = {
+    "before": "还剩{n}个工作日",
+    "due": "今天到期",
+    "overdue": "已逾期{n}个工作日",
+    "escalate": "督办：{count}个单位逾期",
+    "catchup": "逾期任务汇总",
+}
+REMINDER_SUMMARY = "逾期{overdue}项，临近{upcoming}项"
+REMINDER_DETAIL_HEADER = "{unit}：{name}您好，以下任务请关注（运城市新污染物治理工作方案）："
+REMINDER_DETAIL_LINE = "· {id}〔{citation}〕{title}，截止{due}，{state}"
+REMINDER_DETAIL_ESCALATE = "· {id}〔{citation}〕{title}，截止{due}，仍未完成的单位：{units}"
+REMINDER_DETAIL_CATCHUP = "· 服务暂停期间有提醒未能按时发出，已合并为本条汇总。"
+REMINDER_DETAIL_FOOTER = "回复“收到”确认；完成后回复“完成 任务编号”；回复“我的任务”查看全部。"
+REMINDER_PAGE_TITLE = "任务提醒详情"
+REMINDER_PAGE_MISSING = "提醒不存在或链接已失效。"
+
+UNREACHABLE_TITLE = "联络人无法接收提醒"
+# Same order as the reminder fields: 事项, 时间, 状态, 单位.
+UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "{date}", "状态": "{reason}", "单位": "{department}"}
+UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
+UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
+UNREACHABLE_REASON_INVALID = "账号无效"

@@ -65,26 +65,30 @@ async def department_names(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(Department.name).order_by(Department.id))).all())
 
 
-async def resolve_department(session: AsyncSession, name: str) -> Department:
-    """The department called ``name``, accepting short forms: 盐湖区 → 盐湖区政府, 生态环境局 → 市生态环境局,
-    开发区 → 运城开发区管委会. Raises ``DepartmentError`` naming the choices otherwise."""
-    wanted = (name or "").strip()
-    departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
-    if not departments:
+def match_department_name(wanted: str, names: list[str]) -> str:
+    """The department name meant by ``wanted``, accepting short forms: 盐湖区 → 盐湖区政府,
+    生态环境局 → 市生态环境局, 开发区 → 运城开发区管委会. Raises ``DepartmentError`` naming the choices."""
+    wanted = (wanted or "").strip()
+    if not names:
         raise DepartmentError("没有任何部门：请先运行 python -m bot db upgrade")
-    by_name = {d.name: d for d in departments}
+    known = set(names)
     if wanted:
         for candidate in (wanted, f"{wanted}政府", f"市{wanted}", wanted.replace("人民政府", "政府")):
-            if candidate in by_name:
-                return by_name[candidate]
-        partial = [d for d in departments if wanted in d.name]
+            if candidate in known:
+                return candidate
+        partial = [n for n in names if wanted in n]
         if len(partial) == 1:
             return partial[0]
         if len(partial) > 1:
-            names = "、".join(d.name for d in partial)
-            raise DepartmentError(f"部门“{wanted}”不唯一，可能是：{names}")
-    choices = "、".join(by_name)
-    raise DepartmentError(f"未知部门“{wanted}”。可选：{choices}")
+            raise DepartmentError(f"部门“{wanted}”不唯一，可能是：{'、'.join(partial)}")
+    raise DepartmentError(f"未知部门“{wanted}”。可选：{'、'.join(names)}")
+
+
+async def resolve_department(session: AsyncSession, name: str) -> Department:
+    """The ``Department`` row for ``name`` (short forms accepted, see ``match_department_name``)."""
+    departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
+    by_name = {d.name: d for d in departments}
+    return by_name[match_department_name(name, list(by_name))]
 
 
 async def department_by_id(session: AsyncSession, department_id: int) -> Department | None:

@@ -21,6 +21,9 @@ def _registrars() -> list[Registrar]:
 
     registrars: list[Registrar] = [core.register]
     registrars.append(staff.register)
+    from bot.cli import reminders
+
+    registrars.append(reminders.register)
     return registrars
 
 

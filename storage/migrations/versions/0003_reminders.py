@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", TS, nullable=False),
         sa.Column("claimed_until", TS, nullable=True),
+        sa.Column("claim_token", sa.String(length=32), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("sent_at", TS, nullable=True),
