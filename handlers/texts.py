@@ -265,6 +265,84 @@ REPORT_NOTE_ADDRESS_CHOSEN = "地址未写明区县，举报人选择{county}"
 REPORT_NOTE_ADDRESS_UNSURE = "地址未写明区县，举报人不确定，需人工判断"
 REPORT_HELP_IN_WIZARD = "您正在填写举报，按提示回复即可，发送“取消”可退出。\n"
 
+# ---- knowledge (questions and answers; knowledge/ and handlers/knowledge.py) --------------------------
+
+KB_SOURCE_PREFIX = "依据："
+KB_SOURCE_SEPARATOR = "；"
+KB_SUGGEST_HEADER = "您还可以问（回复序号）："
+KB_SUGGEST_ITEM = "{n}. {question}"
+KB_UNSURE = "抱歉，这个问题我还不能确定怎么回答。"
+KB_UNSURE_SUGGEST_HEADER = "您是不是想问（回复序号查看）："
+KB_HUMAN_ROUTE = "需要人工帮助：环境违法举报请拨打12369环保举报热线；政策咨询请联系运城市生态环境局。"
+KB_OTHER_PLACE = "我只能解答运城市的新污染物治理问题，其他地区的情况请咨询当地生态环境部门。"
+KB_EMPTY = "请直接输入您的问题，例如“PFOS还能用吗”“每年进口5吨新化学物质要办什么登记”。"
+KB_NUMBER_ONLY = (
+    "只收到一个数字。请输入完整的问题，例如“每年进口5吨新化学物质要办什么登记”；"
+    "查CAS号请写全，如“1763-23-1”。"
+)
+KB_PICK_EXPIRED = "序号对应的问题已失效，请直接输入您的问题。"
+KB_GREETING = (
+    "您好！我是运城新污染物治理问答助手，可以直接问我，例如“PFOS还能用吗”“运城的新污染物方案谁负责解读”。"
+)
+KB_THANKS = "不客气！还有问题随时问我。"
+KB_BYE = "再见！有问题随时来问。"
+
+KB_CHEMICAL_TITLE = "【{name}】"
+KB_CHEMICAL_ALIASES = "又称：{aliases}"
+KB_CHEMICAL_CAS = "CAS号：{cas}"
+KB_CHEMICAL_CAS_MORE = "等{n}个"
+KB_CHEMICAL_CAS_MATCH = "CAS号 {cas} 对应的物质是："
+KB_CHEMICAL_KEY_LIST = "《重点管控新污染物清单（2023年版）》第{item}类"
+KB_CHEMICAL_PRIORITY = "《优先控制化学品名录》{codes}"
+KB_CHEMICAL_LISTS = "所在名录：{lists}"
+KB_CHEMICAL_MEASURES = "管控措施：{measures}"
+KB_CHEMICAL_MEASURES_KEY_GENERIC = (
+    "已列入重点管控清单，适用禁止、限制、限排等管控措施；"
+    "具体要求请查阅清单原文或咨询运城市生态环境局，以主管部门最新要求为准。"
+)
+KB_CHEMICAL_MEASURES_PRIORITY = (
+    "名录中的化学品主要通过纳入有毒有害污染物名录和排污许可管理、限制产品中含量、实施强制性清洁生产审核等方式管控。"
+)
+KB_CAS_UNKNOWN = (
+    "CAS号 {cas} 不在本账号收录的《重点管控新污染物清单（2023年版）》和《优先控制化学品名录》物质中。"
+    "这不代表它没有其他管理要求；如果它没有列入《中国现有化学物质名录》，生产或进口前要办理新化学物质登记或备案。"
+)
+KB_CAS_BAD_CHECKSUM = "CAS号 {cas} 的校验位对不上，可能输错了，请核对后再发。"
+
+KB_REG_KIND_NAMES = {"standard": "常规登记", "simple": "简易登记", "filing": "备案"}
+KB_REG_RULES = {
+    "standard": "年生产或进口量10吨及以上",
+    "simple": "年生产或进口量1吨及以上、不足10吨",
+    "filing": "年生产或进口量不足1吨",
+}
+KB_REG_RESULT = "按每年{activity}{amount}计，属于新化学物质“{kind_name}”（{rule}）。"
+KB_REG_NEXT = {
+    "standard": (
+        "要在{activity}之前取得常规登记证：通过生态环境部政务服务平台在线申请，"
+        "由生态环境部固体废物与化学品管理技术中心受理审查。"
+        "取得后，首次生产或首次进口并转移之日起60日内报告首次活动情况；登记证要求年报的，每年4月30日前报送。"
+    ),
+    "simple": (
+        "要在{activity}之前取得简易登记证：通过生态环境部政务服务平台在线申请，"
+        "由生态环境部固体废物与化学品管理技术中心受理审查。"
+        "取得后，首次生产或首次进口并转移之日起60日内报告首次活动情况。"
+    ),
+    "filing": (
+        "要在{activity}之前办理备案：通过生态环境部政务服务平台在线提交，系统自动出具回执，"
+        "取得回执即可开展活动，生态环境部会抽查。"
+    ),
+}
+KB_REG_EDGE = "（刚好1吨属于简易登记，刚好10吨属于常规登记。）"
+KB_REG_EXEMPT = "注意：{word}等产品由专门法规管理，不适用本办法；但用于其他工业用途的仍要登记。"
+KB_REG_POLYMER = "聚合物中新单体或反应体重量占比不超过2%、或属于低关注聚合物的，可以办理备案。"
+KB_REG_INVENTORY = "提示：只有未列入《中国现有化学物质名录》的物质才是新化学物质，已在名录中的不用办理。"
+
+KB_PLAN_CLAUSE = "方案{citation}“{title}”：{body}"
+KB_PLAN_UNITS = "责任单位：{units}"
+KB_CHEMICAL_SUGGEST = "{name}有哪些管控要求？"
+KB_PLAN_SUGGEST = "方案{citation}：{title}"
+KB_KEY_LIST_ELIMINATED = "（已淘汰类）"
+
 
 # ---- officials/reminders (binding, 我的任务, 收到, 完成, 解绑; reminder messages) ----------------------
 

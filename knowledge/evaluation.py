@@ -1,0 +1,143 @@
+"""The evaluation set (tests/eval/*.tsv): top-1 accuracy in domain, refusal out of domain, calibration.
+
+Files are tab-separated; lines starting with # are comments.
+  indomain.tsv       split <TAB> expected ids (a|b = either) <TAB> question <TAB> tag
+  out_of_domain.tsv  split <TAB> question <TAB> tag
+split is "dev" (used for tuning and calibrating the threshold) or "heldout" (never tuned on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.answerer import KnowledgeBase
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
+INDOMAIN_FILE = "indomain.tsv"
+OOD_FILE = "out_of_domain.tsv"
+SPLITS = ("dev", "heldout")
+TARGET = 0.95
+
+
+@dataclass(frozen=True)
+class Case:
+    split: str
+    question: str
+    expected: tuple[str, ...]  # empty = must be refused
+    tag: str = ""
+    line: int = 0
+
+
+@dataclass
+class Outcome:
+    case: Case
+    ok: bool
+    got: str | None
+    kind: str
+    score: float
+    top_candidate: str | None
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def _select(self, in_domain: bool, split: str | None) -> list[Outcome]:
+        return [
+            o for o in self.outcomes
+            if bool(o.case.expected) == in_domain and (split is None or o.case.split == split)
+        ]
+
+    def rate(self, in_domain: bool, split: str | None = None) -> tuple[float, int, int]:
+        sel = self._select(in_domain, split)
+        ok = sum(o.ok for o in sel)
+        return (ok / len(sel) if sel else 1.0), ok, len(sel)
+
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def passed(self, target: float = TARGET) -> bool:
+        return self.rate(True)[0] >= target and self.rate(False)[0] >= target
+
+
+def _read_tsv(path: Path) -> Iterable[tuple[int, list[str]]]:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            yield n, line.split("\t")
+
+
+def load_cases(eval_dir: Path | None = None) -> list[Case]:
+    d = eval_dir or EVAL_DIR
+    cases: list[Case] = []
+    for n, cols in _read_tsv(d / INDOMAIN_FILE):
+        if len(cols) < 3:
+            raise ValueError(f"{INDOMAIN_FILE}:{n}: expected split, ids, question")
+        ids = tuple(i.strip() for i in cols[1].split("|") if i.strip())
+        cases.append(Case(cols[0].strip(), cols[2], ids, cols[3].strip() if len(cols) > 3 else "", n))
+    for n, cols in _read_tsv(d / OOD_FILE):
+        if len(cols) < 2:
+            raise ValueError(f"{OOD_FILE}:{n}: expected split, question")
+        cases.append(Case(cols[0].strip(), cols[1], (), cols[2].strip() if len(cols) > 2 else "", n))
+    for c in cases:
+        if c.split not in SPLITS:
+            raise ValueError(f"line {c.line}: unknown split {c.split!r}")
+    return cases
+
+
+def evaluate(kb: KnowledgeBase, cases: Sequence[Case]) -> Report:
+    report = Report()
+    for case in cases:
+        decision = kb.decide(case.question)
+        answer = kb.answer(case.question)
+        ok = (answer.matched and answer.entry_id in case.expected) if case.expected else not answer.matched
+        report.outcomes.append(
+            Outcome(case, ok, answer.entry_id, answer.kind, decision.score, decision.passage_id)
+        )
+    return report
+
+
+def unknown_ids(kb: KnowledgeBase, cases: Sequence[Case]) -> list[str]:
+    known = set(kb.passage_by_id) | set(kb.entries)
+    return [f"line {c.line}: unknown id {i!r}" for c in cases for i in c.expected if i not in known]
+
+
+def calibrate(kb: KnowledgeBase, cases: Sequence[Case], split: str = "dev") -> tuple[float, float, float]:
+    """The threshold that best separates, on one split, right retrieval answers from out-of-domain ones.
+
+    Returns (suggested threshold, lowest right in-domain score, highest out-of-domain score); only
+    questions decided by retrieval count (not CAS numbers, volumes or small talk).
+    """
+    good: list[float] = []
+    bad: list[float] = []
+    for case in cases:
+        if case.split != split:
+            continue
+        d = kb.decide(case.question)
+        if d.kind in ("registration", "smalltalk", "empty") or not d.hits or d.note == "other-place":
+            continue  # decided by rules, not by the score
+        if case.expected and d.passage_id in case.expected:
+            good.append(d.score)
+        elif not case.expected:
+            bad.append(d.score)
+    if not good:
+        return kb.settings.threshold, 0.0, max(bad, default=0.0)
+    candidates = sorted(set(good + bad) | {0.0, 1.0})
+    best_t, best_val = kb.settings.threshold, -1.0
+    best_range: list[float] = []
+    for t in candidates:
+        val = sum(s >= t for s in good) / len(good) + (sum(s < t for s in bad) / len(bad) if bad else 1.0)
+        if val > best_val + 1e-9:
+            best_val, best_range = val, [t]
+        elif abs(val - best_val) <= 1e-9:
+            best_range.append(t)
+    if best_range:
+        lo = hi = best_range[0]
+        for t in best_range[1:]:  # the first run of consecutive optimal candidates
+            if candidates.index(t) != candidates.index(hi) + 1:
+                break
+            hi = t
+        prev = max((s for s in good + bad if s < lo), default=lo)
+        best_t = round((prev + hi) / 2, 3)
+    return best_t, min(good), max(bad, default=0.0)

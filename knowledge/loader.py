@@ -1,0 +1,119 @@
+"""Read every data file once (at start-up) into one immutable bundle."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.chemicals import Chemical, load_chemicals
+from knowledge.entries import Entry, load_entries
+from knowledge.plan import PlanClause, PlanDocument, load_plan_document
+from knowledge.sources import SourceCatalog
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+YUNCHENG_PLACES = (
+    "运城", "盐湖", "临猗", "万荣", "闻喜", "稷山", "新绛", "绛县", "垣曲", "夏县", "平陆", "芮城", "永济", "河津",
+    "山西",
+)
+
+
+def read_word_list(path: Path) -> list[str]:
+    """One item per line; blank lines and lines starting with # are ignored."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def read_dictionary(path: Path) -> list[tuple[str, int]]:
+    words = []
+    for line in read_word_list(path):
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 20000
+        words.append((parts[0], freq))
+    return words
+
+
+def read_mapping(path: Path) -> dict[str, list[str]]:
+    """Lines "key: a|b|c" → {key: [a, b, c]}."""
+    out: dict[str, list[str]] = {}
+    for line in read_word_list(path):
+        key, sep, rest = line.partition(":")
+        if sep:
+            out.setdefault(key.strip(), []).extend(v.strip() for v in rest.split("|") if v.strip())
+    return out
+
+
+def read_synonyms(path: Path) -> dict[str, str]:
+    """{alternative wording: canonical wording}."""
+    return {alt: canonical for canonical, alts in read_mapping(path).items() for alt in alts}
+
+
+@dataclass(frozen=True)
+class Settings:
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"qcov": 0.55, "dcov": 0.25, "fuzzy": 0.2, "intent": 0.15}
+    )
+    threshold: float = 0.45
+    suggest_floor: float = 0.2
+    chemical_name_bonus: float = 0.15
+    max_suggestions: int = 3
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        if not path.exists():
+            return cls()
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        score, answer = raw.get("score", {}), raw.get("answer", {})
+        base = cls()
+        return cls(
+            weights={k: float(score.get(k, v)) for k, v in base.weights.items()},
+            threshold=float(answer.get("threshold", base.threshold)),
+            suggest_floor=float(answer.get("suggest_floor", base.suggest_floor)),
+            chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
+            max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
+        )
+
+
+@dataclass(frozen=True)
+class KnowledgeData:
+    data_dir: Path
+    entries: list[Entry]
+    chemicals: list[Chemical]
+    plan: PlanDocument
+    sources: SourceCatalog
+    stopwords: list[str]
+    dictionary: list[tuple[str, int]]
+    other_places: list[str]
+    settings: Settings
+    chemical_question_words: list[str] = field(default_factory=list)
+    synonyms: dict[str, str] = field(default_factory=dict)
+    intents: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def clauses(self) -> list[PlanClause]:
+        return self.plan.clauses
+
+
+def load_data(data_dir: Path | None = None) -> KnowledgeData:
+    d = data_dir or DATA_DIR
+    return KnowledgeData(
+        data_dir=d,
+        entries=load_entries(d),
+        chemicals=load_chemicals(d),
+        plan=load_plan_document(d),
+        sources=SourceCatalog.load(d),
+        stopwords=read_word_list(d / "stopwords.txt"),
+        dictionary=read_dictionary(d / "dictionary.txt"),
+        other_places=read_word_list(d / "places.txt"),
+        settings=Settings.load(d / "settings.toml"),
+        chemical_question_words=read_word_list(d / "chemical_question_words.txt"),
+        synonyms=read_synonyms(d / "synonyms.txt"),
+        intents=read_mapping(d / "intents.txt"),
+    )

@@ -1,0 +1,76 @@
+"""Text normalization shared by indexing and querying.
+
+NFKC folds full-width letters, digits and punctuation to half width; OpenCC folds Traditional to
+Simplified characters; control and format characters are dropped; every dash variant becomes "-"
+(CAS numbers are typed with all kinds of dashes).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+
+MAX_QUESTION_CHARS = 300  # longer input is cut before any processing (a WeChat text may be 2,000+ chars)
+
+_T2S = OpenCC("t2s")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u30fc]")
+_SPACES = re.compile(r"\s+")
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KEEP = re.compile(rf"[{_CJK}a-z0-9\-\.\+%]+")
+_HAN = re.compile(rf"[{_CJK}]")
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF),
+    (0x2600, 0x27BF),
+    (0x2B00, 0x2BFF),
+    (0xFE00, 0xFE0F),
+    (0x1F1E6, 0x1F1FF),
+)
+
+
+def _is_dropped(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\n\t"
+
+
+def to_simplified(text: str) -> str:
+    return _T2S.convert(text)
+
+
+def normalize(text: str, max_len: int = MAX_QUESTION_CHARS) -> str:
+    """Canonical form of a user question: half width, Simplified, lower-case ASCII, single spaces."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text[: max_len * 2]  # NFKC may expand, so cut generously first, exactly after
+    text = "".join(" " if ch in "\n\t" else ch for ch in text if not _is_dropped(ch))
+    text = unicodedata.normalize("NFKC", text)
+    text = _DASHES.sub("-", text)
+    text = to_simplified(text).lower()
+    return _SPACES.sub(" ", text).strip()[:max_len]
+
+
+def compact(text: str) -> str:
+    """Only letters, digits, CJK and a few symbols, no spaces: used for substring and fuzzy matching."""
+    return "".join(_KEEP.findall(text))
+
+
+@lru_cache(maxsize=4096)
+def compact_name(name: str) -> str:
+    """Comparable form of a chemical name or alias: normalized, and brackets/commas/quotes dropped."""
+    return re.sub(r"[\s,，'’()（）\[\]【】\-·]", "", normalize(name, max_len=200))
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def is_emoji(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES) or ch in "\u200d\u20e3"
+
+
+def meaningful_chars(text: str) -> str:
+    """The letters, digits and CJK characters of text (no punctuation, symbols or emoji)."""
+    return "".join(ch for ch in text if ch.isalnum() and not is_emoji(ch))
