@@ -125,17 +125,22 @@ class OutboxWorker:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.config = services.config.outbox
+        self.lease = timedelta(seconds=max(10, self.config.lease_seconds))
+        # Stop starting new sends this long before the lease ends: one send with its in-place retries
+        # (token fetch and message, a few timeouts each) must finish while the rows are still ours.
+        worst_send = 8 * services.config.wechat.http_timeout_seconds + 10
+        self.lease_margin = min(self.lease / 2, timedelta(seconds=worst_send))
 
     async def run_once(self, limit: int | None = None) -> int:
         """Send the due rows (at most ``limit``, default ``[outbox] batch_size``); returns how many were handled."""
         limit = max(1, limit or self.config.batch_size)
         now = self.services.now()
         await self._expire_waiting(now)
-        until = now + timedelta(seconds=self.config.lease_seconds)
+        until = now + self.lease
         rows = await self._claim(now, until, limit)
         handled = 0
         for index, row in enumerate(rows):
-            if self.services.now() >= until - timedelta(seconds=self.config.lease_seconds / 10):
+            if self.services.now() >= until - self.lease_margin:
                 await self._release(rows[index:], until)  # too close to the lease's end: leave the rest
                 break
             outcome = await self._deliver(row)

@@ -415,3 +415,33 @@ async def test_fresh_database_worker_runs(tmp_path, fake_wechat, clock):
             await channel.close()
     finally:
         await database.dispose()
+
+
+class SlowChannel:
+    """A channel whose every send takes ``seconds`` of the (fake) clock."""
+
+    name = "mp"
+
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        self.clock, self.seconds, self.sent = clock, seconds, []
+
+    async def send_text(self, recipient: str, content: str):  # type: ignore[no-untyped-def]
+        self.clock.advance(seconds=self.seconds)
+        self.sent.append(recipient)
+
+
+async def test_rows_left_near_the_lease_end_are_released(tmp_path, db_url, database, fake_wechat, clock):
+    config = worker_config(tmp_path, db_url, fake_wechat)  # lease 300 s, margin 90 s
+    slow = SlowChannel(clock, 250)
+    services = Services(config=config, database=database, channels={"mp": slow}, clock=clock)  # type: ignore[dict-item]
+    ids = []
+    for i in range(3):
+        await add_user(services, f"openid-{i}", hours_ago=0)
+        ids.append(await put(services, recipient=f"openid-{i}"))
+    worker = OutboxWorker(services)
+    assert await worker.run_once() == 1  # the first send used 250 of the 300 s: the others are handed back
+    rest = [await row(services, i) for i in ids[1:]]
+    assert [(r.status, r.claimed_until, r.attempts) for r in rest] == [("pending", None, 0)] * 2
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 1
+    assert slow.sent == ["openid-0", "openid-1", "openid-2"]
