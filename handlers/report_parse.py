@@ -146,7 +146,7 @@ def check_description(text: str, *, min_hanzi: int, max_chars: int) -> Checked:
 def looks_like_address(text: str) -> bool:
     """Heuristic: a typed place has a county name or an address word and is not a shrug."""
     value = clean(text)
-    if len(value) < 3 or any(value.startswith(w) for w in _NOT_ADDRESS):
+    if len(value) < 2 or any(value.startswith(w) for w in _NOT_ADDRESS):
         return False
     if geo.counties_in_text(value) or geo.mentions_zone(value):
         return True

@@ -24,6 +24,9 @@ def _registrars() -> list[Registrar]:
     from bot.cli import reminders
 
     registrars.append(reminders.register)
+    from bot.cli import reports
+
+    registrars.append(reports.register)
     return registrars
 
 

@@ -130,9 +130,7 @@ async def test_full_report_over_the_callback(api_service: RunningService, fake_w
     assert run.stored == 2
     report = await fetch(service, case_no)
     media_dir = service.config.media_path()
-    expected_jpeg = imgs.remove_ranges(
-        jpeg, [(s, e) for m, s, e in imgs.jpeg_segments(jpeg) if m in (0xE1, 0xFE)]
-    )
+    expected_jpeg = imgs.remove_ranges(jpeg, [(s, e) for m, s, e in imgs.jpeg_segments(jpeg) if m in (0xE1, 0xFE)])
     for photo, original, expected in ((report.photos[0], jpeg, expected_jpeg), (report.photos[1], png, None)):
         assert photo.stored and photo.sha256
         stored = photo_path(media_dir, photo.sha256, "jpg" if photo.content_type == "image/jpeg" else "png")
