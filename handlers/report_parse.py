@@ -103,26 +103,32 @@ def choose_number(text: str, count: int) -> int | None:
     return value if 1 <= value <= count else None
 
 
-def choose_category(text: str) -> str | None:
-    """A category code from a number, a label or an unambiguous keyword."""
+def category_match(text: str) -> tuple[str | None, str]:
+    """(code, how): how is number, label or keyword; (None, "") when nothing or several match."""
     number = choose_number(text, len(CATEGORIES))
     if number is not None:
-        return CATEGORIES[number - 1].code
+        return CATEGORIES[number - 1].code, "number"
     typed = clean(text)
     if not typed:
-        return None
+        return None, ""
     for cat in CATEGORIES:
         if typed == cat.label:
-            return cat.code
-    if len(typed) > 20:
-        return None
-    in_label = {cat.code for cat in CATEGORIES if hanzi_count(typed) >= 2 and typed in cat.label}
-    if len(in_label) == 1:
-        return in_label.pop()
+            return cat.code, "label"
+    if len(typed) <= 20:
+        in_label = {cat.code for cat in CATEGORIES if hanzi_count(typed) >= 2 and typed in cat.label}
+        if len(in_label) == 1:
+            return in_label.pop(), "label"
+    if len(typed) > 60:
+        return None, ""
     hits = {cat.code for cat in CATEGORIES for kw in cat.keywords if kw.lower() in typed.lower()}
     if len(hits) == 1:
-        return hits.pop()
-    return None
+        return hits.pop(), "keyword"
+    return None, ""
+
+
+def choose_category(text: str) -> str | None:
+    """A category code from a number, a label or an unambiguous keyword."""
+    return category_match(text)[0]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from handlers.report_parse import (
     SKIP_WORDS,
     UNKNOWN_OBJECT_WORDS,
     UNSURE_WORDS,
+    category_match,
     check_description,
-    choose_category,
     choose_number,
     clean,
     looks_like_address,
@@ -291,12 +291,17 @@ async def attach_photo(ctx: Context) -> str:
 
 async def on_category(ctx: Context) -> str:
     cfg = ctx.services.config.reports
-    code = choose_category(ctx.text)
-    if code is not None:
-        draft(ctx)["category"] = code
-        return await advance(ctx)
     data = draft(ctx)
+    code, how = category_match(ctx.text)
     checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
+    if code is not None:
+        data["category"] = code
+        if how != "keyword":
+            return await advance(ctx)
+        # A sentence that names the problem: it is the category and, if none yet, the description too.
+        if checked.ok and not data.get("description"):
+            data["description"] = checked.value
+        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=api.category_label(code)) + "\n")
     if checked.ok and not data.get("description"):
         # A description typed before the category: keep it, still ask for the category.
         data["description"] = checked.value

@@ -111,18 +111,19 @@ REPORT_ASK_DESCRIPTION = (
     "至少{min}个汉字，不超过{max}字。"
 )
 REPORT_ASK_LOCATION = (
-    "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；"
-    "或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
+    "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
 )
 REPORT_ASK_OBJECT = (
     "您反映的是气味、烟雾或噪声，所在位置不一定是来源。请告诉我们疑似来源："
     "企业或设施名称、在您哪个方向、大约多远。不清楚请回复“不清楚”。"
 )
-REPORT_ASK_COUNTY_BORDER = "这个位置靠近区县交界，请回复序号确认所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
-REPORT_ASK_COUNTY_ADDRESS = "地址里没有看到区县名称，请回复序号选择所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
-REPORT_ASK_PHOTOS = (
-    "【第4步 照片】可以发送现场照片（最多{max}张，逐张发送）。发完请回复“完成”；没有照片请回复“跳过”。"
+REPORT_ASK_COUNTY_BORDER = (
+    "这个位置靠近区县交界，请回复序号确认所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
 )
+REPORT_ASK_COUNTY_ADDRESS = (
+    "地址里没有看到区县名称，请回复序号选择所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
+)
+REPORT_ASK_PHOTOS = "【第4步 照片】可以发送现场照片（最多{max}张，逐张发送）。发完请回复“完成”；没有照片请回复“跳过”。"
 REPORT_ASK_PHOTOS_MORE = "【第4步 照片】已有{n}张，还可以发{left}张。发完请回复“完成”；回复“清空”删除已发的照片。"
 REPORT_ASK_CONTACT = (
     "【第5步 身份】请选择：\n"
@@ -150,6 +151,7 @@ REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复�
 REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
 
 REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
+REPORT_CATEGORY_GUESSED = "已按您的描述归为：{category}（不对的话，核对时可以回复“修改”）。"
 REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
 REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
 REPORT_NOT_ADDRESS = "没有认出这是地址。"

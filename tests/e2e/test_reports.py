@@ -25,10 +25,10 @@ SPOT = (35.0312, 111.0075)
 
 @pytest.fixture
 async def api_service(
-    tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatApi, knowledge_base, clock: FakeClock
+    tmp_path: Path, db_url: str, fake_wechat: FakeWechatApi, knowledge_base, clock: FakeClock
 ) -> AsyncIterator[RunningService]:
-    """The service on loopback with its 公众号/WeCom channels pointing at the fake API."""
-    running = await start_service(make_api_config(tmp_path, sqlite_url, fake_wechat), knowledge_base, clock)
+    """The service on loopback (SQLite and PostgreSQL) with its channels pointing at the fake API."""
+    running = await start_service(make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock)
     yield running
     await stop_service(running)
 
