@@ -44,7 +44,7 @@ from bot.console.queries import (
 from bot.geo import ROUTING_TARGETS
 from storage import reports as domain
 from storage.models.reports import Report
-from storage.staff import StaffInfo, record_audit
+from storage.staff import StaffInfo, audit_entries, record_audit
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def _filters_or_400(request: web.Request) -> ReportFilters:
     try:
         return parse_filters(request.query, category_codes())
     except FilterError as exc:
-        raise fail(400, texts.BAD_FILTER.format(what=exc).replace("已忽略该条件。", "")) from None
+        raise fail(400, texts.BAD_FILTER.format(what=exc)) from None
 
 
 def _choices() -> dict[str, Any]:
@@ -182,6 +182,9 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         for photo in report.photos
     ]
     linked = await domain.linked_reports(db, report.case_no)
+    reveals = []
+    if staff.is_admin and report.real_name:
+        reveals = await audit_entries(db, case_no=report.case_no, action="reveal_identity", limit=20)
     return {
         "report": report,
         "category": category_name(report.category),
@@ -195,6 +198,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "departments": [name for name in department_names() if name != report.department],
         "counties": list(ROUTING_TARGETS),
         "revealed": None,
+        "reveals": reveals,
         "form": {},
         "open_action": "",
         "error": "",

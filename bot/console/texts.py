@@ -61,7 +61,7 @@ REVEALED = "已显示举报人身份；本次查看已记录在审计日志中�
 NOT_REAL_NAME = "该举报为匿名举报，没有可显示的身份信息。"
 
 # ---- filters ----------------------------------------------------------------------------------------
-BAD_FILTER = "筛选条件有误：{what}。已忽略该条件。"
+BAD_FILTER = "筛选条件有误：{what}。请返回列表重新选择。"
 BAD_DATE = "日期须为 年-月-日，如 2026-03-01"
 BAD_PAGE = "页码须为正整数"
 EXPORT_TOO_MANY = "符合条件的记录有 {total} 条，超过单次导出上限 {limit} 条，请缩小筛选范围。"
@@ -103,6 +103,27 @@ def reminder_kind(kind: str) -> str:
         return REMINDER_BEFORE.format(days=kind[len("before-") :])
     return REMINDER_KIND_LABELS.get(kind, kind)
 
+
+AUDIT_ACTION_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_locked": "锁定期间尝试登录",
+    "lockout": "账号/地址被锁定",
+    "logout": "退出登录",
+    "reveal_identity": "查看实名举报人身份",
+    "report_accept": "受理",
+    "report_reject": "不予受理",
+    "report_duplicate": "标记重复",
+    "report_investigate": "调查处理",
+    "report_resolve": "办结答复",
+    "report_close": "归档",
+    "report_transfer": "转交部门",
+    "report_county": "分派县(市、区)",
+    "report_note": "内部备注",
+    "export_reports": "导出案件",
+    "export_tasks": "导出任务",
+    "task_done": "记录任务完成",
+}
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
 NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"

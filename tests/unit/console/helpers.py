@@ -21,6 +21,7 @@ from storage.staff import add_staff
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
+
 def sample_jpeg(color: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] = (64, 48)) -> bytes:
     """A small real JPEG (the browser test checks that it decodes)."""
     from PIL import Image
@@ -148,3 +149,46 @@ class ConsoleClient:
         if status == 303:
             await self.get("/console/reports")
         return status
+
+
+TASKS_TOML = """
+[[task]]
+id = "T01"
+citation = "（三）1"
+title = "制定新污染物环境风险筛查工作计划"
+lead_unit = "市生态环境局"
+co_units = ["市工信局"]
+local_units = "none"
+deadline = 2025-12-31
+deadline_text = "2025年底前"
+
+[[task]]
+id = "T02"
+citation = "（四）2"
+title = "=规范农药包装废弃物回收"
+lead_unit = "市农业农村局"
+co_units = ["市生态环境局"]
+local_units = "none"
+deadline = 2027-06-30
+deadline_text = "2027年6月底前"
+
+[[task]]
+id = "T03"
+citation = "（五）1"
+title = "抗菌药物临床应用监测"
+lead_unit = "市卫健委"
+local_units = "none"
+recurrence = "yearly"
+due = "12-31"
+deadline_text = "每年年底前"
+"""
+
+
+async def seed_tasks(services: Services) -> None:
+    from storage.tasks import _department_names, import_tasks, parse_tasks_text
+
+    async with services.database.session() as session:
+        names, local_names = await _department_names(session)
+        specs = parse_tasks_text(TASKS_TOML, "test-tasks.toml", names, local_names)
+        await import_tasks(session, specs, source="test-tasks.toml", now=services.now())
+        await session.commit()

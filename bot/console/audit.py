@@ -1,0 +1,37 @@
+"""The audit log for admins: log-ins, lock-outs, case actions, exports and every identity reveal."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.console import texts
+from bot.console.common import console_of, fail, render, require_admin
+from bot.console.queries import valid_case_no
+from storage.staff import audit_entries
+
+MAX_ROWS = 500
+
+
+async def audit_page(request: web.Request) -> web.Response:
+    require_admin(request)
+    case_no = request.query.get("case_no", "").strip().upper()
+    action = request.query.get("action", "").strip()
+    if case_no and not valid_case_no(case_no):
+        raise fail(400, texts.BAD_FILTER.format(what=texts.BAD_CASE_NO))
+    if action and action not in texts.AUDIT_ACTION_LABELS:
+        raise fail(400, texts.BAD_FILTER.format(what=f"没有“{action[:32]}”这种操作"))
+    console = console_of(request)
+    async with console.services.database.session() as db:
+        entries = await audit_entries(db, case_no=case_no or None, action=action or None, limit=MAX_ROWS)
+    return render(
+        request,
+        "audit.html",
+        {
+            "entries": entries,
+            "case_no": case_no,
+            "action": action,
+            "actions": list(texts.AUDIT_ACTION_LABELS.items()),
+            "action_label": lambda a: texts.AUDIT_ACTION_LABELS.get(a, a),
+            "limit": MAX_ROWS,
+        },
+    )

@@ -1,0 +1,165 @@
+"""Open311 GeoReport v2 read API: only accepted cases, no reporter data, rounded coordinates."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import aiohttp
+import pytest
+
+from bot.console.open311 import scrub
+from storage.reports import change_status
+from tests.conftest import RunningService
+from tests.unit.console.helpers import seed_report
+
+SPEC_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
+
+
+async def _get(service: RunningService, path: str) -> tuple[int, object, aiohttp.ClientResponse]:
+    async with aiohttp.ClientSession() as http, http.get(service.url + path) as response:
+        body = await response.read()
+        return response.status, json.loads(body), response
+
+
+async def _move(service: RunningService, case_no: str, *steps: str, **extra: str) -> None:
+    services = service.services
+    async with services.database.session() as db:
+        for step in steps:
+            kwargs = dict(extra) if step in ("resolved", "rejected") else {}
+            await change_status(db, services, case_no, step, actor="eco", now=services.now(), **kwargs)
+        await db.commit()
+
+
+@pytest.fixture
+async def published(console_service: RunningService) -> dict[str, str]:
+    services = console_service.services
+    cases = {
+        "accepted": await seed_report(
+            services,
+            real_name=True,
+            name="王五",
+            phone="13700002222",
+            openid="o-private",
+            latitude=35.031234,
+            longitude=110.987654,
+            description="工厂偷排废水，我的电话13700002222，邮箱 me@example.com",
+        ),
+        "resolved": await seed_report(services, category="pesticide", latitude=35.6, longitude=110.97, county="稷山县"),
+        "submitted": await seed_report(services, latitude=35.3, longitude=111.2, county="夏县"),
+        "rejected": await seed_report(services, latitude=35.5, longitude=111.5, county="绛县"),
+    }
+    await _move(console_service, cases["accepted"], "accepted")
+    await _move(
+        console_service,
+        cases["resolved"],
+        "accepted",
+        "investigating",
+        "resolved",
+        note="已处理",
+        public_reply="已清理农药包装，联系人电话 13711112222",
+    )
+    await _move(console_service, cases["rejected"], "rejected", reason="非本部门职责", competent_authority="住建部门")
+    return cases
+
+
+async def test_services_json(console_service: RunningService) -> None:
+    status, body, response = await _get(console_service, "/open311/v2/services.json")
+    assert status == 200 and response.content_type == "application/json"
+    codes = {service["service_code"] for service in body}
+    assert {"discharge", "pesticide", "other"} <= codes
+    assert all(set(s) >= {"service_code", "service_name", "description", "metadata", "type"} for s in body)
+
+
+async def test_requests_publish_only_accepted_without_reporter(console_service: RunningService, published) -> None:
+    status, body, response = await _get(console_service, "/open311/v2/requests.json")
+    assert status == 200 and response.headers["Access-Control-Allow-Origin"] == "*"
+    assert {r["service_request_id"] for r in body} == {published["accepted"], published["resolved"]}
+    for request in body:
+        assert set(request) == SPEC_FIELDS
+    text = json.dumps(body, ensure_ascii=False)
+    for secret in ("王五", "13700002222", "o-private", "me@example.com", "13711112222", "解放路"):
+        assert secret not in text
+    accepted = next(r for r in body if r["service_request_id"] == published["accepted"])
+    assert (accepted["lat"], accepted["long"]) == (35.031, 110.988)
+    assert accepted["status"] == "open" and accepted["service_code"] == "discharge"
+    assert accepted["agency_responsible"] == "市生态环境局" and accepted["address"] == "山西省运城市盐湖区"
+    assert accepted["requested_datetime"].endswith("+08:00")
+    resolved = next(r for r in body if r["service_request_id"] == published["resolved"])
+    assert resolved["status"] == "closed" and resolved["status_notes"].startswith("已清理农药包装")
+
+
+async def test_request_filters(console_service: RunningService, published) -> None:
+    _, body, _ = await _get(console_service, "/open311/v2/requests.json?status=closed")
+    assert [r["service_request_id"] for r in body] == [published["resolved"]]
+    _, body, _ = await _get(console_service, "/open311/v2/requests.json?service_code=discharge")
+    assert [r["service_request_id"] for r in body] == [published["accepted"]]
+    ids = f"{published['accepted']},{published['submitted']}"
+    _, body, _ = await _get(console_service, f"/open311/v2/requests.json?service_request_id={ids}")
+    assert [r["service_request_id"] for r in body] == [published["accepted"]]
+    now = console_service.clock()
+    later = (now + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    _, body, _ = await _get(console_service, f"/open311/v2/requests.json?start_date={later}")
+    assert body == []
+    earlier = (now - timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    _, body, _ = await _get(console_service, f"/open311/v2/requests.json?start_date={earlier}&end_date={later}")
+    assert len(body) == 2
+    console_service.clock.advance(days=91)
+    _, body, _ = await _get(console_service, "/open311/v2/requests.json")
+    assert body == []  # the default window is the last 90 days
+
+
+async def test_single_request(console_service: RunningService, published) -> None:
+    status, body, _ = await _get(console_service, f"/open311/v2/requests/{published['accepted']}.json")
+    assert status == 200 and len(body) == 1 and body[0]["service_request_id"] == published["accepted"]
+    for hidden in (published["submitted"], published["rejected"], "YC00000000-9999", "..%2Fetc", "x" * 80):
+        status, body, _ = await _get(console_service, f"/open311/v2/requests/{hidden}.json")
+        assert status == 404 and body[0]["code"] == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=pending",
+        "service_code=unknown",
+        "start_date=yesterday",
+        "start_date=2026-01-01T00:00:00Z&end_date=2025-01-01T00:00:00Z",
+        "start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
+        "service_request_id=" + ",".join(["A"] * 60),
+    ],
+)
+async def test_bad_parameters_give_json_400(console_service: RunningService, query: str) -> None:
+    status, body, _ = await _get(console_service, f"/open311/v2/requests.json?{query}")
+    assert status == 400 and body[0]["code"] == 400 and body[0]["description"]
+
+
+async def test_unknown_paths_and_methods(console_service: RunningService) -> None:
+    status, body, _ = await _get(console_service, "/open311/v2/requests.xml")
+    assert status == 404 and body[0]["code"] == 404
+    async with aiohttp.ClientSession() as http, http.post(console_service.url + "/open311/v2/requests.json") as r:
+        assert r.status == 405 and (await r.json())[0]["code"] == 405
+
+
+def test_scrub() -> None:
+    assert scrub("电话 138 1234 5678 或 0359-1234567，身份证 14080219900101123X，a.b@c.cn") == (
+        "电话 *** 或 ***，身份证 ***，***"
+    )
+    assert scrub("2026年排放了120吨") == "2026年排放了120吨"
