@@ -7,8 +7,6 @@ that user. Mounted by ``bot.app`` only while the sandbox channel is in use.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
 
@@ -21,9 +19,7 @@ def setup_simulator(app: web.Application) -> None:
     app[DRIVER] = SimulatorDriver(services.config, services.now)
     add_routes(app)
 
-    async def client(app: web.Application) -> AsyncIterator[None]:
-        await app[DRIVER].start()
-        yield
+    async def close(app: web.Application) -> None:
         await app[DRIVER].close()
 
-    app.cleanup_ctx.append(client)
+    app.on_cleanup.append(close)

@@ -65,8 +65,11 @@ class SimulatorDriver:
         self.clock = clock
         self.http: aiohttp.ClientSession | None = None
 
-    async def start(self) -> None:
-        self.http = aiohttp.ClientSession(timeout=TIMEOUT)
+    def _client(self) -> aiohttp.ClientSession:
+        """Opened on first use, so a service that fails to start leaves no session behind."""
+        if self.http is None:
+            self.http = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self.http
 
     async def close(self) -> None:
         if self.http is not None:
@@ -90,11 +93,9 @@ class SimulatorDriver:
         return push.event_xml(ACCOUNT, openid, name, key, create_time=self.now())
 
     async def post(self, callback_url: str, openid: str, xml: str) -> PushOutcome:
-        if self.http is None:
-            raise RuntimeError("the simulator driver is not started")
         signed = self.signer.request(xml, self.mode, timestamp=self.now(), openid=openid)
         try:
-            async with self.http.post(callback_url, params=signed.query, data=signed.body,
+            async with self._client().post(callback_url, params=signed.query, data=signed.body,
                                       headers={"Content-Type": "text/xml"}) as resp:
                 status, body = resp.status, await resp.text()
         except (TimeoutError, aiohttp.ClientError) as exc:
