@@ -98,6 +98,9 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
     setup_console(app)
+    from bot.reminders_web import setup_reminders
+
+    setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
         from bot.simulator import setup_simulator
 

@@ -419,3 +419,4 @@ UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "
 UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
 UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
+# ---- end of officials/reminders ---------------------------------------------------------------------

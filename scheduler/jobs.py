@@ -16,3 +16,6 @@ def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
     from scheduler import media
 
     media.register(scheduler, services)
+    from scheduler import reminders
+
+    reminders.register(scheduler, services)

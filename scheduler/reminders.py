@@ -39,6 +39,7 @@ from handlers import texts
 from scheduler import calendar as workdays
 from scheduler.ladder import Ladder
 from scheduler.reminder_render import Item, render
+from scheduler.runner import ServiceScheduler
 from storage.contacts import mark_unreachable
 from storage.db import Database
 from storage.models import Department
@@ -733,6 +734,19 @@ async def run_pass(services: Services, now: datetime | None = None) -> PassRepor
     sent = await send_due(services, now)
     window = Ladder.from_config(services.config.reminders).may_send(now)
     return PassReport(planned, messages, sent, window)
+
+
+def register(scheduler: ServiceScheduler, services: Services) -> None:
+    """The reminder jobs: a pass every ``dispatch_interval_seconds`` and one at ``send_hour`` (the daily
+    digest goes out on time). APScheduler is only the clock; a pass reads and claims rows in the database."""
+    cfg = services.config.reminders
+
+    async def tick() -> None:
+        await run_pass(services)
+
+    scheduler.every("reminders", cfg.dispatch_interval_seconds, tick)
+    hour, minute = (int(part) for part in cfg.send_hour.split(":"))
+    scheduler.daily("reminders-daily-digest", hour, minute, tick)
 
 
 # ---- acknowledgements -------------------------------------------------------------------------

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import ChannelError, Media, SendResult
+
+
+class SimulatedCrash(BaseException):
+    """The process dies: not an ``Exception``, so nothing in the dispatcher catches it."""
 
 
 @dataclass
@@ -22,7 +27,8 @@ class RecordingChannel:
     name: str
     sent: list[Sent] = field(default_factory=list)
     failures: list[ChannelError] = field(default_factory=list)  # raised by the next calls, in order
-    crash_after_send: bool = False  # the send reaches WeChat, then the process "dies"
+    crash_after_send: bool = False  # the next send reaches WeChat, then the process "dies"
+    calls: int = 0
 
     async def send_text(self, recipient: str, content: str) -> SendResult:
         raise ChannelError("not used by reminders", permanent=True)
@@ -36,11 +42,14 @@ class RecordingChannel:
         url: str | None = None,
         client_msg_id: str | None = None,
     ) -> SendResult:
+        self.calls += 1
+        await asyncio.sleep(0)  # let concurrent dispatchers interleave here, as a network call would
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(Sent(recipient, template_id, dict(data), url, client_msg_id))
         if self.crash_after_send:
-            raise SystemExit("simulated crash after the API accepted the message")
+            self.crash_after_send = False
+            raise SimulatedCrash("the API accepted the message, then the process died")
         return SendResult(msg_id=str(len(self.sent)))
 
     async def download_media(self, media_id: str) -> Media:
