@@ -48,6 +48,9 @@ class CallbackView:
         self.wall_clock = wall_clock
 
     def _check_signature(self, query: dict[str, str]) -> None:
+        if not self.token:
+            # With an empty token anyone can compute a valid signature: accept nothing until one is set.
+            raise web.HTTPForbidden(text="no [wechat] token is configured")
         signature = query.get("signature", "")
         timestamp = query.get("timestamp", "")
         nonce = query.get("nonce", "")

@@ -385,3 +385,17 @@ async def test_server_without_aes_key_takes_plaintext_only(tmp_path: Path, sqlit
     finally:
         await client.close()
         await stop_service(running)
+
+
+async def test_empty_token_accepts_nothing(tmp_path: Path, sqlite_url: str, knowledge_base,  # type: ignore[no-untyped-def]
+                                           clock: FakeClock) -> None:
+    """With no token anyone could compute a signature, so the callback refuses every request."""
+    config = make_config(tmp_path, sqlite_url, YCBOT_WECHAT_TOKEN="", YCBOT_WECHAT_ENCODING_AES_KEY="")
+    running = await start_service(config, knowledge_base, clock)
+    try:
+        assert (await running.wx.send_text("user-t", "帮助", mode="plaintext")).status == 403
+        signed = running.wx.signer.request("<xml/>", "plaintext", timestamp=ts(clock))
+        assert (await get(running.url, {**signed.query, "echostr": "1"}))[0] == 403
+        assert await count(running, ProcessedMessage) == 0
+    finally:
+        await stop_service(running)
