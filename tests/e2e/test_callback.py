@@ -54,16 +54,6 @@ async def tricky(ctx: Context) -> HandlerResult:
     return TRICKY
 
 
-@pytest.fixture(scope="session")
-def knowledge_base():  # type: ignore[no-untyped-def]
-    # TEMPORARY until knowledge/answerer.py lands; then this override goes and conftest's fixture is used.
-    try:
-        from knowledge.answerer import load_knowledge_base
-    except ImportError:
-        return object()
-    return load_knowledge_base()
-
-
 @pytest.fixture
 def with_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     original = handlers.all_routers

@@ -21,16 +21,6 @@ from tests.conftest import RunningService
 OTHER_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 
 
-@pytest.fixture(scope="session")
-def knowledge_base():  # type: ignore[no-untyped-def]
-    # TEMPORARY until knowledge/answerer.py lands; then this override goes and conftest's fixture is used.
-    try:
-        from knowledge.answerer import load_knowledge_base
-    except ImportError:
-        return object()
-    return load_knowledge_base()
-
-
 def now(service: RunningService) -> int:
     return int(service.clock().timestamp())
 

@@ -20,16 +20,6 @@ from tests.conftest import RunningService, make_config, start_service, stop_serv
 from tests.support.clock import FakeClock
 
 
-@pytest.fixture(scope="session")
-def knowledge_base():  # type: ignore[no-untyped-def]
-    # TEMPORARY until knowledge/answerer.py lands; then this override goes and conftest's fixture is used.
-    try:
-        from knowledge.answerer import load_knowledge_base
-    except ImportError:
-        return object()
-    return load_knowledge_base()
-
-
 def png_bytes(width: int = 2, height: int = 2) -> bytes:
     """A real, tiny PNG made here (no fixture files)."""
     def chunk(kind: bytes, data: bytes) -> bytes:

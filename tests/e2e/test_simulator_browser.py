@@ -31,16 +31,6 @@ CHROMIUM_ARGS = [
 WAIT_MS = 15_000  # upper bound for a reply to show; Playwright polls, the test never sleeps
 
 
-@pytest.fixture(scope="session")
-def knowledge_base():  # type: ignore[no-untyped-def]
-    # TEMPORARY until knowledge/answerer.py lands; then this override goes and conftest's fixture is used.
-    try:
-        from knowledge.answerer import load_knowledge_base
-    except ImportError:
-        return object()
-    return load_knowledge_base()
-
-
 def _apt_get(*args: str) -> bool:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
