@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MAX_FORM_BYTES = 256 * 1024
+LOGIN_PATH = "/console/login"
+LOGOUT_PATH = "/console/logout"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -259,6 +261,10 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
         routing_error = request.match_info.http_exception
         if routing_error is not None:
             raise routing_error
+        if request.method == "POST" and staff is None and request.path != LOGIN_PATH:
+            if request.path == LOGOUT_PATH:  # nobody to log out: nothing to protect
+                raise web.HTTPSeeOther(LOGIN_PATH)
+            raise fail(401, texts.SESSION_ENDED if had_login else texts.LOGIN_REQUIRED)
         if request.method == "POST":
             form = await _read_form(request)
             request[FORM] = form

@@ -7,6 +7,7 @@ department handles it. The same rule guards the list, the case page, photos, act
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -98,8 +99,10 @@ class ReportFilters:
 def _parse_date(value: str, label: str) -> date | None:
     if not value:
         return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise FilterError(f"{label}：{texts.BAD_DATE}")
     try:
-        return date.fromisoformat(value.strip()[:10])
+        return date.fromisoformat(value)
     except ValueError:
         raise FilterError(f"{label}：{texts.BAD_DATE}") from None
 

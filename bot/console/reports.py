@@ -253,7 +253,7 @@ def _check_required(action: str, form: dict[str, str], report: Report) -> dict[s
         if values["department"] == report.department:
             raise _InvalidInput(texts.SAME_DEPARTMENT.format(department=report.department))
     if action == "county" and values["county"] not in ROUTING_TARGETS:
-        raise _InvalidInput(texts.UNKNOWN_DEPARTMENT.format(department=values["county"] or "—"))
+        raise _InvalidInput(texts.UNKNOWN_COUNTY)
     return values
 
 
