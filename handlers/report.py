@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import geo, menu
 from bot.context import Context
@@ -228,14 +229,24 @@ async def early_location(ctx: Context) -> HandlerResult:
     cfg = ctx.services.config.reports
     if loc is None or not geo.valid_coordinates(loc.latitude, loc.longitude):
         return texts.REPORT_LOCATION_INVALID
-    row = await ctx.session.get(ReportPendingLocation, ctx.openid)
-    if row is None:
-        row = ReportPendingLocation(openid=ctx.openid, latitude=0.0, longitude=0.0)
-        ctx.session.add(row)
-    row.latitude, row.longitude = loc.latitude, loc.longitude
-    row.label = loc.label[: cfg.max_address_chars]
-    row.received_at = ctx.now
+    values = dict(
+        latitude=loc.latitude, longitude=loc.longitude, label=loc.label[: cfg.max_address_chars], received_at=ctx.now
+    )
+    insert = postgresql.insert if ctx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(ReportPendingLocation).values(openid=ctx.openid, **values)
+    await ctx.session.execute(stmt.on_conflict_do_update(index_elements=["openid"], set_=values))
     return texts.REPORT_LOCATION_PENDING.format(minutes=cfg.pending_attachment_minutes)
+
+
+def _draft_expired(ctx: Context) -> bool:
+    return (ctx.conversation.expired_state or "").startswith(wizard.PREFIX) and not ctx.incoming.is_event
+
+
+@router.on(_draft_expired, state=NO_STATE)
+async def expired_draft(ctx: Context) -> HandlerResult:
+    """The first message after a draft timed out: say so rather than treat it as a new question."""
+    hours = ctx.services.config.reports.draft_expiry_hours
+    return texts.REPORT_DRAFT_EXPIRED.format(hours=hours) + texts.REPORT_RESTART_HINT
 
 
 @router.on(text_is("确认", "确定", "提交", "确认提交"), state=NO_STATE)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import geo
@@ -401,8 +402,16 @@ async def create_report(
         photos=[],
         events=[],
     )
-    session.add(report)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(report)
+            await session.flush()
+    except IntegrityError:
+        # The same draft was confirmed twice at once (two processes): the other one filed it.
+        existing = await session.scalar(select(Report).where(Report.draft_id == draft.draft_id))
+        if existing is None:
+            raise
+        return existing
     report.case_no = format_case_no(report.id, now, local_zone(services))
     _event(report, actor=REPORTER_ACTOR, kind="created", now=now, to_status="submitted")
 

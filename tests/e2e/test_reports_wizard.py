@@ -109,7 +109,7 @@ async def test_edit_goes_back_and_returns_to_the_summary(svc: RunningService) ->
     assert "非法进出口受控化学品" in summary
     await wx.send_text("u", "修改")
     await wx.send_text("u", "4")
-    assert "第2张" in (await wx.send_image("u", "P2")).content or True
+    assert "第1张" in (await wx.send_image("u", "P2")).content
     reply = await wx.send_text("u", "清空")
     assert "已删除" in reply.content
     summary = (await wx.send_text("u", "完成")).content
@@ -199,8 +199,10 @@ async def test_an_abandoned_draft_expires_after_a_day_but_not_before(svc: Runnin
     assert "第3步" in (await wx.send_text("u", DESCRIPTION)).content
     clock.advance(hours=24, minutes=1)
     await purge_abandoned_photos(svc.services)
+    reply = await wx.send_text("u", "盐湖区解放路")  # the answer to a step that no longer exists
+    assert "已超过24小时" in reply.content and "发送“举报”重新填写" in reply.content
     reply = await wx.send_text("u", "举报")
-    assert "已超过24小时" in reply.content and "第1步" in reply.content
+    assert "已超过" not in reply.content and "第1步" in reply.content
     async with svc.services.database.session() as session:
         assert (await session.scalars(select(ReportPhoto))).all() == []
     assert await reports(svc) == []
@@ -208,10 +210,7 @@ async def test_an_abandoned_draft_expires_after_a_day_but_not_before(svc: Runnin
 
 async def test_queries_answer_only_the_reporter(svc: RunningService) -> None:
     wx = svc.wx
-    assert (
-        "查询 案件编号" in (await wx.send_text("u", "查询")).content
-        or "还没有" in (await wx.send_text("u", "查询")).content
-    )
+    assert "还没有提交过举报" in (await wx.send_text("u", "查询")).content
     reply = await wx.send_text("u", "查询 YC20260101-0001")
     assert "没有找到" in reply.content
     reply = await wx.click("u", menu.KEY_REPORT_GUIDE)

@@ -62,6 +62,13 @@ async def test_filing_the_same_draft_twice_files_once(services: Services) -> Non
         assert await session.scalar(select(func.count(Report.id))) == 1
 
 
+async def test_one_draft_confirmed_twice_at_once_files_once(services: Services) -> None:
+    first, second = await asyncio.gather(file(services, "twice"), file(services, "twice"))
+    assert first.case_no == second.case_no
+    async with services.database.session() as session:
+        assert await session.scalar(select(func.count(Report.id))) == 1
+
+
 async def test_case_numbers_are_unique_when_filed_concurrently(services: Services) -> None:
     async def one(i: int) -> str:
         # Far apart, so none is a duplicate of another.
