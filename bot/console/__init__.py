@@ -6,10 +6,7 @@ middleware (session, CSRF, error pages), Open311 as a second one answering JSON 
 
 from __future__ import annotations
 
-import secrets
-
 from aiohttp import web
-from itsdangerous import URLSafeSerializer
 
 from bot.config import ConfigError
 
@@ -34,15 +31,10 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
     from bot.console import audit, auth, exports, reports, tasks
     from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
-    from bot.console.session import SessionCodec
 
-    cfg = services.config.console
-    secret = cfg.secret_key or secrets.token_urlsafe(48)
     console_app = web.Application(middlewares=[console_middleware])
     console_app[CONSOLE] = Console(
         services=services,
-        codec=SessionCodec(secret, cfg.session_max_age_seconds),
-        photo_tokens=URLSafeSerializer(secret, salt="ycbot-console-photo"),
         env=build_environment(),
         secure_cookies=services.config.server.public_base_url.lower().startswith("https://"),
     )

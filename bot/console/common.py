@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from bot.console import texts
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
 from bot.services import Services
-from storage.staff import StaffInfo, get_staff
+from storage.staff import StaffInfo, console_secret, get_staff
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,42 @@ def fail(status: int, message: str | None = None) -> ConsoleError:
 
 @dataclass
 class Console:
-    """Everything the console's handlers share, kept on the console sub-application."""
+    """Everything the console's handlers share, kept on the console sub-application.
+
+    The signing key is ``[console] secret_key``, or else one generated once and kept in the database,
+    so every process signs and reads the same cookies; it is loaded at the first request.
+    """
 
     services: Services
-    codec: SessionCodec
-    photo_tokens: URLSafeSerializer
     env: jinja2.Environment
     secure_cookies: bool
+    _codec: SessionCodec | None = None
+    _photo_tokens: URLSafeSerializer | None = None
 
     @property
     def config(self) -> Any:
         return self.services.config.console
+
+    async def load_keys(self) -> None:
+        if self._codec is not None:
+            return
+        secret = self.config.secret_key
+        if not secret:
+            async with self.services.database.session() as db:
+                secret = await console_secret(db)
+                await db.commit()
+        self._codec = SessionCodec(secret, self.config.session_max_age_seconds)
+        self._photo_tokens = URLSafeSerializer(secret, salt="ycbot-console-photo")
+
+    @property
+    def codec(self) -> SessionCodec:
+        assert self._codec is not None, "load_keys() runs first (the console middleware does it)"
+        return self._codec
+
+    @property
+    def photo_tokens(self) -> URLSafeSerializer:
+        assert self._photo_tokens is not None, "load_keys() runs first (the console middleware does it)"
+        return self._photo_tokens
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -242,6 +267,11 @@ async def _load_staff(console: Console, session: ConsoleSession) -> StaffInfo | 
 @web.middleware
 async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     console = console_of(request)
+    try:
+        await console.load_keys()
+    except Exception:
+        log.exception("console signing key unavailable (database down?)")
+        return web.Response(status=503, text=texts.UNAVAILABLE, charset="utf-8")
     now = console.services.now()
     session = console.codec.loads(request.cookies.get(COOKIE_NAME), now)
     had_login = session is not None and session.staff_id is not None

@@ -53,3 +53,13 @@ class AuditEntry(Base):
     case_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ip: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConsoleSecret(Base):
+    """A key generated once and shared by every process (e.g. ``session``: signs console cookies)."""
+
+    __tablename__ = "console_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

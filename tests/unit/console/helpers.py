@@ -41,10 +41,12 @@ async def make_staff(
 
 def store_photo_file(media_dir: Path, data: bytes) -> str:
     """Put a photo where the media job stores it (by content hash) and return the hash."""
+    from scheduler.media import photo_path
+
     digest = hashlib.sha256(data).hexdigest()
-    folder = media_dir / digest[:2]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{digest}.jpg").write_bytes(data)
+    path = photo_path(media_dir, digest, "jpg")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
     return digest
 
 

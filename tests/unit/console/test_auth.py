@@ -160,3 +160,21 @@ def test_codec_roundtrip_and_expiry(clock) -> None:  # type: ignore[no-untyped-d
     clock.advance(seconds=61)
     assert codec.loads(codec.dumps(session), clock()) is None
     assert not session.csrf_matches("") and not session.csrf_matches(None) and session.csrf_matches(session.csrf)
+
+
+async def test_generated_key_is_shared_through_the_database(tmp_path, sqlite_url, clock) -> None:  # type: ignore[no-untyped-def]
+    """Without [console] secret_key, two processes on one database accept each other's cookies."""
+    config = make_config(tmp_path, sqlite_url, YCBOT_CONSOLE_SECRET_KEY="")
+    first = await start_service(config, object(), clock)
+    second = await start_service(config, object(), clock)
+    client = ConsoleClient(first.url)
+    try:
+        await make_staff(first.services, "wang", "市生态环境局")
+        assert await client.login("wang") == 303
+        client.base = second.url.rstrip("/")
+        status, text, _ = await client.get("/console/reports")
+        assert status == 200 and "wang" in text
+    finally:
+        await client.close()
+        await stop_service(first)
+        await stop_service(second)
