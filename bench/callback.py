@@ -199,17 +199,18 @@ async def bench(args: argparse.Namespace) -> list[Result]:
                 finally:
                     stop(process)
                 if name.startswith("full"):
-                    check_replies(signer, bodies)
+                    sample = check_replies(signer, bodies).replace("\n", " ")
+                    print(f"sample reply: {sample[:70]}…", flush=True)
                 results.append(result)
     return results
 
 
-def check_replies(signer: PushSigner, bodies: list[str]) -> None:
-    """Every measured request must have been a real answer, not an error page."""
-    for body in bodies:
-        content = parse_xml(signer.open_reply(body).encode("utf-8")).get("Content", "")
-        if not content:
-            raise SystemExit("a reply had no content")
+def check_replies(signer: PushSigner, bodies: list[str]) -> str:
+    """Every measured request must have been a real answer, not an error page; returns the first one."""
+    contents = [str(parse_xml(signer.open_reply(body).encode("utf-8")).get("Content", "")) for body in bodies]
+    if not all(contents):
+        raise SystemExit("a reply had no content")
+    return contents[0]
 
 
 def report(results: list[Result]) -> None:
