@@ -292,7 +292,7 @@ async def _perform(
         db, actor=actor, action=f"report_{action}", case_no=case_no, ip=client_ip(request), now=now, detail=detail
     )
     message = texts.ACTION_DONE.get(action, texts.ACTION_DONE["note"])
-    return message.format(case_no=case_no, department=values.get("department", ""))
+    return message.format(case_no=case_no, department=values["department"], county=values["county"])
 
 
 async def report_action(request: web.Request) -> web.Response:
@@ -315,9 +315,7 @@ async def report_action(request: web.Request) -> web.Response:
                 report,
                 form,
                 action,
-                texts.ACTION_FAILED.format(
-                    reason=f"当前状态“{texts.STATUS_LABELS.get(report.status, report.status)}”下不能执行这个操作"
-                ),
+                texts.ACTION_NOT_NOW.format(status=texts.STATUS_LABELS.get(report.status, report.status)),
             )
         try:
             values = _check_required(action, form, report)
@@ -339,7 +337,7 @@ async def _redisplay(
     context.update(
         form={k: v[: FIELD_LIMITS[k][1] * 2] for k, v in form.items() if k in FIELD_LIMITS},
         open_action=action,
-        error=texts.ACTION_FAILED.format(reason=error) if not error.startswith("操作未完成") else error,
+        error=texts.ACTION_FAILED.format(reason=error),
     )
     return render(request, "report.html", context, status=400)
 

@@ -45,9 +45,11 @@ ACTION_DONE = {
     "investigate": "案件 {case_no} 已进入调查处理，已通知举报人。",
     "resolve": "案件 {case_no} 已办结，答复已发送给举报人。",
     "close": "案件 {case_no} 已归档。",
+    "county": "已将案件 {case_no} 分派到 {county}。",
     "note": "内部备注已保存。",
 }
 ACTION_UNKNOWN = "未知的操作。"
+ACTION_NOT_NOW = "案件当前状态为“{status}”，不能执行这个操作"
 ACTION_FAILED = "操作未完成：{reason}"
 NEED_REASON = "不予受理须填写理由。"
 NEED_REPLY = "办结须填写给举报人的答复。"

@@ -402,6 +402,8 @@ async def test_manual_routing_of_a_report_without_county(console_service: Runnin
     assert status == 400 and "请从列表中选择县(市、区)" in text
     status, _ = await _act(client, case_no, action="county", county="夏县", note="电话核实在夏县")
     assert status == 303
+    _, text, _ = await client.get(f"/console/reports/{case_no}")
+    assert f"已将案件 {case_no} 分派到 夏县" in text and "电话核实在夏县" in text
     xia = await _logged_in(client_factory, "xia")
     status, text, _ = await xia.get(f"/console/reports/{case_no}")
     assert status == 200 and "某化工厂后门" in text
