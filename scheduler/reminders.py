@@ -62,6 +62,17 @@ MAX_CATCHUP_SPAN_DAYS = 366
 INSERT_CHUNK = 1000
 BATCH_CONTACTS = 200
 MAX_BACKOFF = timedelta(hours=1)
+DELIVERY_COLUMNS = (
+    ReminderDelivery.id,
+    ReminderDelivery.task_id,
+    ReminderDelivery.period,
+    ReminderDelivery.contact_id,
+    ReminderDelivery.department_id,
+    ReminderDelivery.kind,
+    ReminderDelivery.on_date,
+    ReminderDelivery.due_date,
+    ReminderDelivery.detail,
+)
 
 
 # ---- what the database says right now ---------------------------------------------------------
@@ -380,8 +391,8 @@ async def batch(database: Database, config: Config, now: datetime) -> int:
                 return created  # another dispatcher holds them all
             rows = list(
                 (
-                    await session.scalars(
-                        select(ReminderDelivery)
+                    await session.execute(
+                        select(*DELIVERY_COLUMNS)
                         .where(due, ReminderDelivery.contact_id.in_([c.id for c in contacts]))
                         .order_by(ReminderDelivery.id)
                     )
@@ -392,9 +403,9 @@ async def batch(database: Database, config: Config, now: datetime) -> int:
 
 
 async def _batch_contacts(
-    session: AsyncSession, config: Config, contacts: list[Contact], rows: list[ReminderDelivery], now: datetime
+    session: AsyncSession, config: Config, contacts: list[Contact], rows: list[Any], now: datetime
 ) -> int:
-    by_contact: dict[int, list[ReminderDelivery]] = defaultdict(list)
+    by_contact: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         by_contact[row.contact_id].append(row)
     task_ids = {r.task_id for r in rows if r.task_id}
@@ -418,25 +429,24 @@ async def _batch_contacts(
     }
     dept_names = dict((await session.execute(select(Department.id, Department.name))).all())
     created = 0
+    cancelled: list[int] = []
     for contact in contacts:
         mine = by_contact.get(contact.id, [])
         route = route_for(config, contact)
         if contact.status != "active" or route is None:
-            for row in mine:
-                row.status = "cancelled"
+            cancelled += [row.id for row in mine]
             continue
         items: list[Item] = []
-        live: list[ReminderDelivery] = []
+        live: list[Any] = []
         for row in mine:
             item = await _item_for(session, config, row, tasks, assigned, done, dept_names, now)
             if item is None:
-                row.status = "cancelled"
+                cancelled.append(row.id)
                 continue
             items.extend(item)
             live.append(row)
         if not live or not items:
-            for row in live:
-                row.status = "cancelled"
+            cancelled += [row.id for row in live]
             continue
         channel, recipient = route
         token = secrets.token_urlsafe(16)[:22]
@@ -458,17 +468,22 @@ async def _batch_contacts(
         )
         session.add(message)
         await session.flush()
-        for row in live:
-            row.status = "batched"
-            row.message_id = message.id
+        await _set_rows(session, [row.id for row in live], status="batched", message_id=message.id)
         created += 1
+    await _set_rows(session, cancelled, status="cancelled")
     return created
+
+
+async def _set_rows(session: AsyncSession, ids: list[int], **values: Any) -> None:
+    for start in range(0, len(ids), INSERT_CHUNK):
+        chunk = ids[start : start + INSERT_CHUNK]
+        await session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_(chunk)).values(**values))
 
 
 async def _item_for(
     session: AsyncSession,
     config: Config,
-    row: ReminderDelivery,
+    row: Any,
     tasks: dict[str, Task],
     assigned: dict[str, list[int]],
     done: set[tuple[str, int, str]],
@@ -528,8 +543,15 @@ def _due_messages(now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-async def claim(database: Database, config: Config, now: datetime, limit: int) -> tuple[str, list[ReminderMessage]]:
-    """Take up to ``limit`` due messages for this dispatcher; returns (claim token, messages)."""
+@dataclass
+class Claim:
+    token: str
+    messages: list[ReminderMessage]
+    contact_status: dict[int, str]
+
+
+async def claim(database: Database, config: Config, now: datetime, limit: int) -> Claim:
+    """Take up to ``limit`` due messages for this dispatcher, with their contacts' current status."""
     token = secrets.token_hex(8)
     lease = now + timedelta(seconds=config.reminders.claim_seconds)
     async with database.session() as session:
@@ -538,7 +560,7 @@ async def claim(database: Database, config: Config, now: datetime, limit: int) -
             query = query.with_for_update(skip_locked=True)
         ids = list((await session.scalars(query)).all())
         if not ids:
-            return token, []
+            return Claim(token, [], {})
         await session.execute(
             update(ReminderMessage)
             .where(ReminderMessage.id.in_(ids), _due_messages(now))
@@ -550,12 +572,21 @@ async def claim(database: Database, config: Config, now: datetime, limit: int) -
             )
         )
         await session.commit()
-        claimed = (
-            await session.scalars(
-                select(ReminderMessage).where(ReminderMessage.claim_token == token).order_by(ReminderMessage.id)
-            )
-        ).all()
-        return token, list(claimed)
+        claimed = list(
+            (
+                await session.scalars(
+                    select(ReminderMessage).where(ReminderMessage.claim_token == token).order_by(ReminderMessage.id)
+                )
+            ).all()
+        )
+        statuses = dict(
+            (
+                await session.execute(
+                    select(Contact.id, Contact.status).where(Contact.id.in_({m.contact_id for m in claimed}))
+                )
+            ).all()
+        )
+        return Claim(token, claimed, statuses)
 
 
 async def send_due(services: Services, now: datetime) -> SendReport:
@@ -566,20 +597,19 @@ async def send_due(services: Services, now: datetime) -> SendReport:
     if not ladder.may_send(now):
         return report
     while True:
-        token, messages = await claim(services.database, config, now, config.reminders.batch_size)
-        for message in messages:
-            await _send_one(services, message, token, now, report)
-        if len(messages) < config.reminders.batch_size:
+        claimed = await claim(services.database, config, now, config.reminders.batch_size)
+        for message in claimed.messages:
+            status = claimed.contact_status.get(message.contact_id, "removed")
+            await _send_one(services, message, status, claimed.token, now, report)
+        if len(claimed.messages) < config.reminders.batch_size:
             return report
 
 
 async def _send_one(
-    services: Services, message: ReminderMessage, token: str, now: datetime, report: SendReport
+    services: Services, message: ReminderMessage, contact_status: str, token: str, now: datetime, report: SendReport
 ) -> None:
     database = services.database
-    async with database.session() as session:
-        contact = await session.get(Contact, message.contact_id)
-    if contact is None or contact.status != "active":
+    if contact_status != "active":
         async with database.session() as session:
             await _settle(session, message, token, "dead", now, error="contact is not active")
             await session.commit()
@@ -588,10 +618,10 @@ async def _send_one(
     try:
         await _deliver(services, message)
     except ChannelError as exc:
-        await _failed(services, message, contact, token, exc, now, report)
+        await _failed(services, message, token, exc, now, report)
         return
     except LookupError as exc:  # the channel is not configured (e.g. WeCom without credentials)
-        await _failed(services, message, contact, token, ChannelError(str(exc)), now, report)
+        await _failed(services, message, token, ChannelError(str(exc)), now, report)
         return
     async with database.session() as session:
         if await _settle(session, message, token, "sent", now):
@@ -656,7 +686,6 @@ def backoff(config: Config, attempts: int) -> timedelta:
 async def _failed(
     services: Services,
     message: ReminderMessage,
-    contact: Contact,
     token: str,
     exc: ChannelError,
     now: datetime,
@@ -668,9 +697,11 @@ async def _failed(
         if exc.permanent:
             if await _settle(session, message, token, "dead", now, error=error):
                 report.dead += 1
-                if await mark_unreachable(session, contact.id, error, now=now):
-                    report.unreachable.append(contact.id)
-                    await _tell_coordinator(session, services, contact, exc, now)
+                if await mark_unreachable(session, message.contact_id, error, now=now):
+                    report.unreachable.append(message.contact_id)
+                    contact = await session.get(Contact, message.contact_id)
+                    if contact is not None:
+                        await _tell_coordinator(session, services, contact, exc, now)
         elif message.attempts >= config.reminders.max_attempts:
             if await _settle(session, message, token, "dead", now, error=f"gave up after {message.attempts}: {error}"):
                 report.dead += 1
@@ -685,7 +716,7 @@ async def _failed(
         ):
             report.retried += 1
         await session.commit()
-    log.warning("reminder %s to contact %s failed: %s", message.key, contact.id, error)
+    log.warning("reminder %s to contact %s failed: %s", message.key, message.contact_id, error)
 
 
 async def _tell_coordinator(
