@@ -50,13 +50,6 @@ class StaffInfo:
     created_at: datetime
     last_login_at: datetime | None
 
-    @property
-    def county(self) -> str | None:
-        """For a county government account, the county it governs (``盐湖区政府`` → ``盐湖区``)."""
-        if self.department_kind == "county" and self.department.endswith("政府"):
-            return self.department[: -len("政府")]
-        return None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "username": self.username,

@@ -19,7 +19,8 @@ async def audit_page(request: web.Request) -> web.Response:
     if case_no and not valid_case_no(case_no):
         raise fail(400, texts.BAD_FILTER.format(what=texts.BAD_CASE_NO))
     if action and action not in texts.AUDIT_ACTION_LABELS:
-        raise fail(400, texts.BAD_FILTER.format(what=f"没有“{action[:32]}”这种操作"))
+        what = texts.FILTER_UNKNOWN["audit_action"].format(value=action[:32])
+        raise fail(400, texts.BAD_FILTER.format(what=what))
     console = console_of(request)
     async with console.services.database.session() as db:
         entries = await audit_entries(db, case_no=case_no or None, action=action or None, limit=MAX_ROWS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.console import texts
 from storage.reports import CATEGORIES, CATEGORY_BY_CODE
 
 
@@ -19,5 +20,7 @@ def category_catalog() -> list[tuple[str, str, str]]:
     rows = []
     for category in CATEGORIES:
         units = "、".join((category.department, *category.also_notify))
-        rows.append((category.code, category.label, f"{category.label}。责任部门：{units}"))
+        rows.append(
+            (category.code, category.label, texts.CATEGORY_DESCRIPTION.format(label=category.label, units=units))
+        )
     return rows

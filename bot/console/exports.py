@@ -177,7 +177,7 @@ async def export_reports(request: web.Request) -> web.Response:
         )
         await db.commit()
     headers = [label for _key, label in texts.REPORT_COLUMNS]
-    body = await build_file(fmt, "举报案件", headers, rows)
+    body = await build_file(fmt, texts.SHEET_REPORTS, headers, rows)
     stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
     return attachment(fmt, f"reports-{stamp}", body)
 
@@ -201,6 +201,6 @@ async def export_tasks(request: web.Request) -> web.Response:
         )
         await db.commit()
     headers = [label for _key, label in texts.TASK_COLUMNS]
-    body = await build_file(fmt, "方案任务", headers, rows)
+    body = await build_file(fmt, texts.SHEET_TASKS, headers, rows)
     stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
     return attachment(fmt, f"tasks-{stamp}", body)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.console import texts
 from bot.console.catalog import category_catalog, category_name
 from bot.services import Services
 from storage.models.reports import Report
@@ -88,7 +89,7 @@ def to_request(report: Report, decimals: int) -> dict[str, Any]:
         "requested_datetime": w3c(report.created_at),
         "updated_datetime": w3c(report.updated_at),
         "expected_datetime": None,
-        "address": f"山西省运城市{report.county}" if report.county else "山西省运城市",
+        "address": texts.OPEN311_AREA.format(county=report.county or ""),
         "address_id": None,
         "zipcode": None,
         "lat": lat,
@@ -110,7 +111,7 @@ async def services_json(request: web.Request) -> web.Response:
             "metadata": False,
             "type": "realtime",
             "keywords": "",
-            "group": "环境违法举报",
+            "group": texts.OPEN311_GROUP,
         }
         for code, name, description in category_catalog()
     ]

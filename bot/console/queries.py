@@ -26,10 +26,10 @@ from storage.staff import StaffInfo
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CASE_NO_MAX = 32
 SORTS: dict[str, tuple[str, Any]] = {
-    "new": ("最新提交在前", (Report.created_at.desc(), Report.id.desc())),
-    "old": ("最早提交在前", (Report.created_at.asc(), Report.id.asc())),
-    "updated": ("最近更新在前", (Report.updated_at.desc(), Report.id.desc())),
-    "status": ("按状态", (Report.status.asc(), Report.created_at.desc(), Report.id.desc())),
+    "new": (texts.SORT_LABELS["new"], (Report.created_at.desc(), Report.id.desc())),
+    "old": (texts.SORT_LABELS["old"], (Report.created_at.asc(), Report.id.asc())),
+    "updated": (texts.SORT_LABELS["updated"], (Report.updated_at.desc(), Report.id.desc())),
+    "status": (texts.SORT_LABELS["status"], (Report.status.asc(), Report.created_at.desc(), Report.id.desc())),
 }
 
 
@@ -113,30 +113,30 @@ def parse_filters(query: MultiDictProxy[str], categories: list[str]) -> ReportFi
     def one(name: str, limit: int = 100) -> str:
         value = query.get(name, "").strip()
         if len(value) > limit:
-            raise FilterError(f"{name} 过长")
+            raise FilterError(texts.FILTER_TOO_LONG.format(name=name))
         return value
 
     filters = ReportFilters()
     filters.status = one("status")
     if filters.status and filters.status not in texts.STATUS_LABELS:
-        raise FilterError(f"没有“{filters.status}”这种状态")
+        raise FilterError(texts.FILTER_UNKNOWN["status"].format(value=filters.status))
     filters.category = one("category")
     if filters.category and filters.category not in categories:
-        raise FilterError(f"没有“{filters.category}”这个类别")
+        raise FilterError(texts.FILTER_UNKNOWN["category"].format(value=filters.category))
     filters.county = one("county")
     if filters.county and filters.county not in ROUTING_TARGETS:
-        raise FilterError(f"没有“{filters.county}”这个县(市、区)")
+        raise FilterError(texts.FILTER_UNKNOWN["county"].format(value=filters.county))
     filters.department = one("department")
     if filters.department and filters.department not in department_names():
-        raise FilterError(f"没有“{filters.department}”这个部门")
-    filters.date_from = _parse_date(one("date_from", 32), "起始日期")
-    filters.date_to = _parse_date(one("date_to", 32), "截止日期")
+        raise FilterError(texts.FILTER_UNKNOWN["department"].format(value=filters.department))
+    filters.date_from = _parse_date(one("date_from", 32), texts.DATE_FROM_LABEL)
+    filters.date_to = _parse_date(one("date_to", 32), texts.DATE_TO_LABEL)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise FilterError("起始日期晚于截止日期")
+        raise FilterError(texts.DATES_REVERSED)
     filters.q = one("q", 64)
     filters.sort = one("sort") or "new"
     if filters.sort not in SORTS:
-        raise FilterError(f"没有“{filters.sort}”这种排序")
+        raise FilterError(texts.FILTER_UNKNOWN["sort"].format(value=filters.sort))
     page = one("page", 12) or "1"
     if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
         raise FilterError(texts.BAD_PAGE)

@@ -48,14 +48,14 @@ from storage.staff import StaffInfo, audit_entries, record_audit
 
 log = logging.getLogger(__name__)
 
-FIELD_LIMITS = {
-    "note": ("处理说明/备注", domain.MAX_NOTE_CHARS),
-    "public_reply": ("给举报人的答复", domain.MAX_NOTE_CHARS),
-    "reason": ("不予受理理由", domain.MAX_NOTE_CHARS),
-    "competent_authority": ("有权处理的机关", 128),
-    "duplicate_of": ("原案件编号", 32),
-    "department": ("部门", 64),
-    "county": ("县(市、区)", 32),
+FIELD_MAX = {
+    "note": domain.MAX_NOTE_CHARS,
+    "public_reply": domain.MAX_NOTE_CHARS,
+    "reason": domain.MAX_NOTE_CHARS,
+    "competent_authority": 128,
+    "duplicate_of": 32,
+    "department": 64,
+    "county": 32,
 }
 ACTION_TARGETS = {
     "accept": "accepted",
@@ -220,9 +220,9 @@ async def report_page(request: web.Request) -> web.Response:
 
 def _field(form: dict[str, str], name: str) -> str:
     value = form.get(name, "").strip()
-    label, limit = FIELD_LIMITS[name]
+    limit = FIELD_MAX[name]
     if len(value) > limit:
-        raise _InvalidInput(texts.FIELD_TOO_LONG.format(field=label, limit=limit))
+        raise _InvalidInput(texts.FIELD_TOO_LONG.format(field=texts.FIELD_LABELS[name], limit=limit))
     return value
 
 
@@ -231,7 +231,7 @@ class _InvalidInput(ValueError):
 
 
 def _check_required(action: str, form: dict[str, str], report: Report) -> dict[str, str]:
-    values = {name: _field(form, name) for name in FIELD_LIMITS}
+    values = {name: _field(form, name) for name in FIELD_MAX}
     if action == "reject" and not (values["reason"] and values["competent_authority"]):
         raise _InvalidInput(texts.NEED_REASON)
     if action == "resolve" and not values["public_reply"]:
@@ -335,7 +335,7 @@ async def _redisplay(
     """The case page again with the error and what was typed, so nothing is lost (status 400)."""
     context = await _case_context(request, db, staff, report)
     context.update(
-        form={k: v[: FIELD_LIMITS[k][1] * 2] for k, v in form.items() if k in FIELD_LIMITS},
+        form={k: v[: FIELD_MAX[k] * 2] for k, v in form.items() if k in FIELD_MAX},
         open_action=action,
         error=texts.ACTION_FAILED.format(reason=error),
     )

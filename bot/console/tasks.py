@@ -36,12 +36,13 @@ TASK_STATUSES = ("overdue", "open", "done")
 def _task_filters(staff: StaffInfo, query: MultiDictProxy[str]) -> tuple[str, str | None]:
     status = query.get("status", "").strip()
     if status and status not in TASK_STATUSES:
-        raise fail(400, texts.BAD_FILTER.format(what=f"没有“{status[:20]}”这种任务状态"))
+        raise fail(400, texts.BAD_FILTER.format(what=texts.FILTER_UNKNOWN["task_status"].format(value=status[:20])))
     department: str | None = staff.department
     if staff.is_admin:
         department = query.get("department", "").strip() or None
         if department is not None and department not in department_names():
-            raise fail(400, texts.BAD_FILTER.format(what=f"没有“{department[:64]}”这个部门"))
+            what = texts.FILTER_UNKNOWN["department"].format(value=department[:64])
+            raise fail(400, texts.BAD_FILTER.format(what=what))
     return status, department
 
 

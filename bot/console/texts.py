@@ -67,6 +67,20 @@ NOT_REAL_NAME = "该举报为匿名举报，没有可显示的身份信息。"
 # ---- filters ----------------------------------------------------------------------------------------
 BAD_FILTER = "筛选条件有误：{what}。请返回列表重新选择。"
 BAD_DATE = "日期须为 年-月-日，如 2026-03-01"
+FILTER_TOO_LONG = "{name} 过长"
+FILTER_UNKNOWN = {
+    "status": "没有“{value}”这种状态",
+    "category": "没有“{value}”这个类别",
+    "county": "没有“{value}”这个县(市、区)",
+    "department": "没有“{value}”这个部门",
+    "sort": "没有“{value}”这种排序",
+    "task_status": "没有“{value}”这种任务状态",
+    "audit_action": "没有“{value}”这种操作",
+}
+DATE_FROM_LABEL = "起始日期"
+DATE_TO_LABEL = "截止日期"
+DATES_REVERSED = "起始日期晚于截止日期"
+SORT_LABELS = {"new": "最新提交在前", "old": "最早提交在前", "updated": "最近更新在前", "status": "按状态"}
 BAD_PAGE = "页码须为正整数"
 EXPORT_TOO_MANY = "符合条件的记录有 {total} 条，超过单次导出上限 {limit} 条，请缩小筛选范围。"
 
@@ -128,6 +142,23 @@ AUDIT_ACTION_LABELS = {
     "export_tasks": "导出任务",
     "task_done": "记录任务完成",
 }
+
+FIELD_LABELS = {
+    "note": "处理说明/备注",
+    "public_reply": "给举报人的答复",
+    "reason": "不予受理理由",
+    "competent_authority": "有权处理的机关",
+    "duplicate_of": "原案件编号",
+    "department": "部门",
+    "county": "县(市、区)",
+}
+SHEET_REPORTS = "举报案件"
+SHEET_TASKS = "方案任务"
+
+# ---- Open311 (public) -------------------------------------------------------------------------------
+OPEN311_GROUP = "环境违法举报"
+OPEN311_AREA = "山西省运城市{county}"
+CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
 NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"
