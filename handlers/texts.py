@@ -370,7 +370,7 @@ UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送�
 
 MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
 MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
-MY_TASKS_MORE = "……另有{count}项，请登录工作台查看。"
+MY_TASKS_MORE = "……另有{count}项未列出（按逾期、截止先后排列），可向市生态环境局查询全部任务。"
 MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
 MY_TASKS_NONE = "{department}目前没有未完成的任务。"
 TASK_STATUS_OVERDUE = "已逾期{n}个工作日"

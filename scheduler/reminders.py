@@ -90,6 +90,14 @@ class Snapshot:
     def open_departments(self, task: Task, period: str) -> list[int]:
         return [d for d, _ in self.assign.get(task.id, ()) if period not in self.done.get((task.id, d), ())]
 
+    def escalation_targets(self, task: Task, open_depts: list[int]) -> list[int]:
+        """The lead unit; the coordinator too when the lead is itself late or has no contact to tell."""
+        lead, coordinator = task.lead_department_id, self.coordinator_id
+        targets = [lead]
+        if coordinator is not None and coordinator != lead and (lead in open_depts or not self.contacts.get(lead)):
+            targets.append(coordinator)
+        return targets
+
 
 async def load_snapshot(session: AsyncSession, config: Config) -> Snapshot:
     tasks = list((await session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id))).all())
@@ -171,9 +179,7 @@ def rungs_for_day(snap: Snapshot, ladder: Ladder, day: date, now: datetime) -> l
                             _row(task.id, occ.period, contact, dept, kind, day, occ.due, send_after, now, detail)
                         )
             if escalate:
-                targets = [task.lead_department_id]
-                if task.lead_department_id in open_depts and snap.coordinator_id not in (None, task.lead_department_id):
-                    targets.append(snap.coordinator_id)  # type: ignore[arg-type]
+                targets = snap.escalation_targets(task, open_depts)
                 for dept in targets:
                     for contact in snap.contacts.get(dept, ()):
                         rows.append(
@@ -207,7 +213,8 @@ def missed_contacts(snap: Snapshot, ladder: Ladder, first: date, last: date) -> 
                 for dept in open_depts:
                     missed.update(snap.contacts.get(dept, ()))
             if ladder.has_rung_between(occ.due, first, last, escalation=True):
-                missed.update(snap.contacts.get(task.lead_department_id, ()))
+                for dept in snap.escalation_targets(task, open_depts):
+                    missed.update(snap.contacts.get(dept, ()))
     return missed
 
 

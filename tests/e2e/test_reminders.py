@@ -226,6 +226,11 @@ async def test_chat_and_cli_refuse_bad_input_clearly(
     assert "不再发送" in (await wx.send_text("o-o", "解绑")).content
     assert texts.NOT_OFFICIAL in (await wx.send_text("o-o", "我的任务")).content
 
+    async with aiohttp.ClientSession() as http:
+        for token in ("unknown-token-0123", "<script>", "x" * 200):
+            async with http.get(f"{service.url}/reminders/m/{token}") as page:
+                assert page.status == 404 and texts.REMINDER_PAGE_MISSING in await page.text()
+
     for args, expected in [
         (("reminders", "dispatch", "--now", "yesterday"), "not an ISO 8601 time"),
         (("tasks", "import", "/nonexistent/tasks.toml"), "no such file"),

@@ -256,3 +256,17 @@ async def test_wecom_contacts_get_a_textcard(services: Services, channels: Chann
     assert card.recipient == "zhao.liu" and card.client_msg_id
     assert card.data["title"] == "新污染物治理任务提醒" and "T1" in card.data["description"]
     assert len(card.data["description"].encode()) <= 512
+
+
+async def test_escalation_reaches_the_coordinator_when_the_lead_has_no_contact(
+    services: Services, channels: Channels, db: Database
+) -> None:
+    third = workdays.add_working_days(workdays.year_end_deadline(2025), 3)
+    now = at(third.year, third.month, third.day, 10)
+    await load_tasks(db, task_toml("T1", lead="市商务局", local='["夏县"]'), now)
+    await add_contact(db, "市生态环境局", "o-coordinator", now=now)
+    await add_contact(db, "夏县政府", "o-county", now=now)
+    await run_pass(services, now)
+    sent = {m.recipient: m for m in channels["mp"].sent}
+    assert sent["o-coordinator"].data["thing3"] == "督办：2个单位逾期"  # 市商务局 and 夏县政府 are both late
+    assert sent["o-county"].data["thing3"] == "已逾期3个工作日"
