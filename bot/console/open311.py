@@ -21,11 +21,17 @@ from sqlalchemy import select
 from bot.console import texts
 from bot.console.catalog import category_catalog, category_name
 from bot.services import Services
-from storage.models.reports import Report
+from storage.models.reports import Report, ReportEvent
 
 log = logging.getLogger(__name__)
 
 PUBLISHED = {"accepted": "open", "investigating": "open", "resolved": "closed", "closed": "closed"}
+# A closed case is public only if it was accepted once (not a rejected or duplicate report closed later).
+WAS_ACCEPTED = (
+    select(ReportEvent.id)
+    .where(ReportEvent.report_id == Report.id, ReportEvent.kind == "status", ReportEvent.to_status == "accepted")
+    .exists()
+)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_IDS = 50
@@ -132,7 +138,7 @@ async def requests_json(request: web.Request) -> web.Response:
     services = _services(request)
     cfg = services.config.console
     query = request.query
-    stmt = select(Report).where(Report.case_no.is_not(None))
+    stmt = select(Report).where(Report.case_no.is_not(None), WAS_ACCEPTED)
     ids = _csv(query.get("service_request_id", ""), "service_request_id")
     if ids:
         stmt = stmt.where(Report.case_no.in_(ids), Report.status.in_(list(PUBLISHED)))
@@ -172,7 +178,7 @@ async def request_json(request: web.Request) -> web.Response:
     if not case_no or len(case_no) > 32 or not all(ch.isalnum() or ch in "-_" for ch in case_no):
         raise Open311Error(404, "no such service request")
     async with services.database.session() as session:
-        report = await session.scalar(select(Report).where(Report.case_no == case_no))
+        report = await session.scalar(select(Report).where(Report.case_no == case_no, WAS_ACCEPTED))
     if report is None or report.status not in PUBLISHED:
         raise Open311Error(404, "no such service request")
     decimals = services.config.console.open311_coordinate_decimals

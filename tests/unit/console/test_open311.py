@@ -78,6 +78,13 @@ async def published(console_service: RunningService) -> dict[str, str]:
         public_reply="已清理农药包装，联系人电话 13711112222",
     )
     await _move(console_service, cases["rejected"], "rejected", reason="非本部门职责", competent_authority="住建部门")
+    # Closed without ever being accepted: stays private.
+    cases["closed_rejected"] = await seed_report(services, latitude=34.9, longitude=110.5, county="永济市")
+    await _move(console_service, cases["closed_rejected"], "rejected", reason="重复信访", competent_authority="信访局")
+    await _move(console_service, cases["closed_rejected"], "closed")
+    # Filed within 300 m of the open accepted case: linked to it as a duplicate, then closed.
+    cases["closed_duplicate"] = await seed_report(services, latitude=35.0315, longitude=110.9878)
+    await _move(console_service, cases["closed_duplicate"], "closed")
     return cases
 
 
@@ -130,7 +137,13 @@ async def test_request_filters(console_service: RunningService, published) -> No
 async def test_single_request(console_service: RunningService, published) -> None:
     status, body, _ = await _get(console_service, f"/open311/v2/requests/{published['accepted']}.json")
     assert status == 200 and len(body) == 1 and body[0]["service_request_id"] == published["accepted"]
-    for hidden in (published["submitted"], published["rejected"], "YC00000000-9999", "..%2Fetc", "x" * 80):
+    hidden_cases = (
+        published["submitted"],
+        published["rejected"],
+        published["closed_rejected"],
+        published["closed_duplicate"],
+    )
+    for hidden in (*hidden_cases, "YC00000000-9999", "..%2Fetc", "x" * 80):
         status, body, _ = await _get(console_service, f"/open311/v2/requests/{hidden}.json")
         assert status == 404 and body[0]["code"] == 404
 
