@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from bot.channels.base import ChannelError
 from bot.services import Services
@@ -268,49 +268,65 @@ async def _remove_if_unreferenced(services: Services, sha: str | None, path: Pat
 
 async def purge_abandoned_photos(services: Services, *, now: datetime | None = None, limit: int = 200) -> int:
     """Delete photos no report will ever own: of cancelled or expired drafts, or sent outside a report
-    longer ago than ``pending_attachment_minutes``. Their files go too when no other photo shares them."""
+    longer ago than ``pending_attachment_minutes``. Their files go too when no other photo shares them.
+
+    Photos whose owner has no live report draft at all are found in SQL; photos whose owner has a live
+    draft are compared with that draft's id (a draft cancelled and restarted, or photos discarded).
+    """
     now = now or services.now()
     cfg = services.config.reports
     pending_cutoff = now - timedelta(minutes=cfg.pending_attachment_minutes)
+    live_draft = (
+        select(Conversation.openid)
+        .where(
+            Conversation.openid == ReportPhoto.reporter_openid,
+            Conversation.state.like("report:%"),
+            or_(Conversation.expires_at.is_(None), Conversation.expires_at > now),
+        )
+        .exists()
+    )
+    columns = (ReportPhoto.id, ReportPhoto.draft_id, ReportPhoto.reporter_openid, ReportPhoto.sha256)
     async with services.database.session() as session:
-        rows = (
+        orphans = (
             await session.execute(
-                select(
-                    ReportPhoto.id,
-                    ReportPhoto.draft_id,
-                    ReportPhoto.reporter_openid,
-                    ReportPhoto.sha256,
-                    ReportPhoto.received_at,
+                select(*columns)
+                .where(
+                    ReportPhoto.report_id.is_(None),
+                    or_(
+                        and_(ReportPhoto.draft_id.is_(None), ReportPhoto.received_at < pending_cutoff),
+                        and_(ReportPhoto.draft_id.is_not(None), ~live_draft),
+                    ),
                 )
-                .where(ReportPhoto.report_id.is_(None))
                 .order_by(ReportPhoto.id)
                 .limit(limit)
             )
         ).all()
-        doomed: list[tuple[int, str | None]] = []
+        doomed = list(orphans)
+        in_live_drafts = (
+            await session.execute(
+                select(*columns)
+                .where(ReportPhoto.report_id.is_(None), ReportPhoto.draft_id.is_not(None), live_draft)
+                .order_by(ReportPhoto.id)
+                .limit(limit)
+            )
+        ).all()
         drafts: dict[str, str | None] = {}
-        for row in rows:
-            if row.draft_id is None:
-                if row.received_at < pending_cutoff:
-                    doomed.append((row.id, row.sha256))
-                continue
+        for row in in_live_drafts:
             if row.reporter_openid not in drafts:
                 conv = await session.get(Conversation, row.reporter_openid)
-                alive = (
-                    conv is not None
-                    and (conv.state or "").startswith("report:")
-                    and (conv.expires_at is None or conv.expires_at > now)
-                )
-                drafts[row.reporter_openid] = (conv.data or {}).get("draft_id") if alive and conv else None
+                drafts[row.reporter_openid] = (conv.data or {}).get("draft_id") if conv is not None else None
             if drafts[row.reporter_openid] != row.draft_id:
-                doomed.append((row.id, row.sha256))
+                doomed.append(row)
         removed: list[str | None] = []
-        for photo_id, sha in doomed:
+        for row in doomed:
+            same_owner = (
+                ReportPhoto.draft_id.is_(None) if row.draft_id is None else ReportPhoto.draft_id == row.draft_id
+            )
             result = await session.execute(
-                delete(ReportPhoto).where(ReportPhoto.id == photo_id, ReportPhoto.report_id.is_(None))
+                delete(ReportPhoto).where(ReportPhoto.id == row.id, ReportPhoto.report_id.is_(None), same_owner)
             )
             if result.rowcount:
-                removed.append(sha)
+                removed.append(row.sha256)
         await session.commit()
     for sha in removed:
         await _remove_if_unreferenced(services, sha)

@@ -208,3 +208,28 @@ async def test_purge_keeps_live_drafts_and_reports(
     clock.advance(hours=25)  # the live draft expires
     assert await purge_abandoned_photos(services) == 1
     assert [p.media_id for p in await photos(services)] == ["filed"]
+
+
+async def test_purge_catches_photos_of_an_earlier_or_emptied_draft(
+    services: Services, channel: ScriptedChannel, clock: FakeClock
+) -> None:
+    async with services.database.session() as session:
+        session.add(
+            Conversation(
+                openid="u1",
+                state="report:photos",
+                data={"draft_id": "second"},
+                updated_at=clock(),
+                expires_at=clock() + timedelta(hours=24),
+            )
+        )
+        await session.commit()
+    await queue(services, "from-first", draft_id="first")  # cancelled, then a new report was started
+    await queue(services, "kept", draft_id="second")
+    await queue(services, "emptied", draft_id="second")
+    async with services.database.session() as session:
+        await api.discard_draft_photos(session, openid="u1", draft_id="second")  # "清空"
+        await api.add_draft_photo(session, openid="u1", draft_id="second", media_id="new", now=clock())
+        await session.commit()
+    assert await purge_abandoned_photos(services) == 3
+    assert [p.media_id for p in await photos(services)] == ["new"]
