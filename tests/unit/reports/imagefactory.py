@@ -14,7 +14,9 @@ def picture(size: tuple[int, int] = (48, 32), mode: str = "RGB") -> Image.Image:
     """A gradient, so that the pixels are not trivial."""
     img = Image.new(mode, size)
     width, height = size
-    img.putdata([((x * 5) % 256, (y * 7) % 256, (x * y) % 256)[: len(mode)] for y in range(height) for x in range(width)])
+    img.putdata(
+        [((x * 5) % 256, (y * 7) % 256, (x * y) % 256)[: len(mode)] for y in range(height) for x in range(width)]
+    )
     return img
 
 
