@@ -421,3 +421,8 @@ UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}�
 UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
 # ---- end of officials/reminders ---------------------------------------------------------------------
+KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
+KB_IDENTITY = (
+    "我是“运城新污染物治理”公众号的自动问答助手，答案来自运城市方案和有关法规。"
+    "需要人工帮助请拨打12369环保举报热线，或联系运城市生态环境局。"
+)

@@ -75,6 +75,11 @@ class KnowledgeBase:
         passages = self._passages() + list(extra_passages)
         self.index = Index(self.analyzer, passages, Weights(**self.settings.weights))
         self.passage_by_id = {p.id: i for i, p in enumerate(self.index.passages)}
+        # misspellings are corrected towards domain words and longer words of the knowledge base; short
+        # everyday words (理由, 本市 …) are left out, they would turn correct text into nonsense
+        self.analyzer.set_homophone_vocabulary(
+            [*(w for w in self.index.words() if len(w) >= 3), *(w for w, _ in self._dictionary_words())]
+        )
         self._latin_vocab = sorted(v for v in self.index.latin_vocab if len(v) >= 3)
         self._other_places = tuple(data.other_places)
         # a question made only of a chemical's name and these words gets the chemical's card directly
@@ -99,9 +104,12 @@ class KnowledgeBase:
             if clause is not None:
                 body += "\n" + clause.body
             out.append(Passage(e.id, ANSWER, e.phrasings, e.keywords, body, e.scope))
+        templates = self.data.chemical_templates
         for c in self.data.chemicals:
             body = "。".join(filter(None, [c.measures, " ".join(c.cas)]))
-            out.append(Passage(c.passage_id, CHEMICAL, c.names, CHEMICAL_KEYWORDS, body, "general"))
+            phrasings = [t.format(name=c.name) for t in templates]
+            phrasings += [templates[0].format(name=a) for a in c.aliases]
+            out.append(Passage(c.passage_id, CHEMICAL, tuple(phrasings), (*c.names, *CHEMICAL_KEYWORDS), body))
         for c in self.data.clauses:
             if c.citation not in claimed:
                 title = c.title or (c.heading_path[-1] if c.heading_path else c.citation)
@@ -136,6 +144,10 @@ class KnowledgeBase:
     def decide(self, question: str) -> Decision:
         """The decision behind answer(question), for evaluation and calibration."""
         return self._decide(question)[0]
+
+    def explain(self, question: str) -> tuple[Decision, Answer]:
+        """The decision and the answer together (one computation)."""
+        return self._decide(question)
 
     # ---- decisions ------------------------------------------------------------------------------
     def _answer(self, question: str) -> Answer:
@@ -364,7 +376,8 @@ class KnowledgeBase:
         return Answer(text, False, UNSURE, [], round(score, 3), None, kept)
 
     def _smalltalk(self, kind: str) -> Answer:
-        reply = {smalltalk.THANKS: texts.KB_THANKS, smalltalk.BYE: texts.KB_BYE}.get(kind, texts.KB_GREETING)
+        replies = {smalltalk.THANKS: texts.KB_THANKS, smalltalk.BYE: texts.KB_BYE, smalltalk.IDENTITY: texts.KB_IDENTITY}
+        reply = replies.get(kind, texts.KB_GREETING)
         return Answer(reply, False, SMALLTALK)
 
     def _empty(self, message: str) -> Answer:

@@ -58,7 +58,9 @@ def load_entry_file(path: Path, display: str | None = None) -> list[Entry]:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{name}: {exc}") from exc
+        m = re.search(r"at line (\d+)", str(exc))
+        where = f"{name}:{m.group(1)}" if m else name
+        raise DataError(f"{where}: TOML syntax error: {exc}") from exc
     header_lines = [i + 1 for i, line in enumerate(text.splitlines()) if _HEADER.match(line)]
     tables = raw.get("entry", [])
     entries = []

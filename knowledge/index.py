@@ -88,6 +88,9 @@ class Index:
         self.weights = weights or Weights()
         self.df_cap = df_cap
         self.n_candidates = candidates
+        # How much a feature the corpus never uses counts against a question, per feature type. An unknown
+        # word's character bigram and pinyin repeat the same evidence, so they can be discounted.
+        self.unknown_weight: dict[str, float] = {}
         self._sentence_cache: dict[str, Analysis] = {}
         self._build()
         self._sentence_cache.clear()
@@ -101,7 +104,7 @@ class Index:
                 continue
             a = self._sentence_cache.get(sentence)
             if a is None:
-                a = self.analyzer.analyze(normalize(sentence, max_len=len(sentence) + 16))
+                a = self.analyzer.analyze(normalize(sentence, max_len=len(sentence) + 16, simplify=False))
                 if len(self._sentence_cache) < 200_000:
                     self._sentence_cache[sentence] = a
             feats.update(a.features)
@@ -118,7 +121,7 @@ class Index:
             best: dict[str, tuple[int, float]] = {}
             start = len(ph_feats)
             for text in p.phrasings:
-                a = self.analyzer.analyze(normalize(text, max_len=len(text) + 16))
+                a = self.analyzer.analyze(normalize(text, max_len=len(text) + 16, simplify=False))
                 ph_content.append(a.content)
                 ph_owner.append(doc)
                 ph_intents.append(intents_of(a))
@@ -127,7 +130,7 @@ class Index:
                     best[f] = (Q, w)
             self._doc_phrasings.append(range(start, len(ph_feats)))
             for kw in p.keywords:
-                for f, w in self.analyzer.analyze(normalize(kw, max_len=len(kw) + 16)).features.items():
+                for f, w in self.analyzer.analyze(normalize(kw, max_len=len(kw) + 16, simplify=False)).features.items():
                     if f not in best:
                         best[f] = (K, w)
             if p.body:
@@ -150,7 +153,8 @@ class Index:
         self._ph_content = ph_content
         self._ph_owner = ph_owner
         self._ph_intents = ph_intents
-        self._ph_mass = [sum(self._idf[i] * self._type_w[i] for i in fs) or 1.0 for fs in ph_feats]
+        self._fw = [idf * tw for idf, tw in zip(self._idf, self._type_w, strict=True)]  # static feature weight
+        self._ph_mass = [sum(self._fw[i] for i in fs) or 1.0 for fs in ph_feats]
         self.latin_vocab = frozenset(f[2:] for f in b.fid if f.startswith("w:") and f[2:3].isascii())
 
     @staticmethod
@@ -165,6 +169,10 @@ class Index:
     # ---- querying -------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.passages)
+
+    def words(self) -> list[str]:
+        """The words (w: features) of the indexed passages."""
+        return [f[2:] for f in self._fids if f.startswith("w:")]
 
     def has_feature(self, feature: str) -> bool:
         return feature in self._fids
@@ -181,7 +189,7 @@ class Index:
         for f, w in weights.items():
             i = self._fids.get(f)
             if i is None:
-                total += w * self.max_idf
+                total += w * self.max_idf * self.unknown_weight.get(f[0], 1.0)
             else:
                 u = w * self._idf[i]
                 total += u
@@ -193,36 +201,42 @@ class Index:
         known, total = self._weigh(query, extra)
         if not known or total <= 0:
             return []
-        acc = self._accumulate(known)
+        acc, skipped = self._accumulate(known)
         if not acc:
             return []
         top = sorted(acc, key=acc.__getitem__, reverse=True)[: self.n_candidates]
         query_fids = {i for i, _ in known}
         qi = intents_of(query)
-        hits = [self._rescore(doc, known, total, query_fids, query.content, qi) for doc in top]
+        hits = [self._rescore(doc, acc[doc], skipped, total, query_fids, query.content, qi) for doc in top]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 
     def score_doc(self, query: Analysis, doc: int, extra: Iterable[tuple[str, float]] = ()) -> Hit:
         """The score of one given passage (e.g. a chemical named in the question but not recalled)."""
         known, total = self._weigh(query, extra)
-        return self._rescore(doc, known, total or 1.0, {i for i, _ in known}, query.content, intents_of(query))
+        qf = {i for i, _ in known}
+        return self._rescore(doc, 0.0, known, total or 1.0, qf, query.content, intents_of(query))
 
-    def _accumulate(self, known: list[tuple[int, float]]) -> dict[int, float]:
+    def _accumulate(self, known: list[tuple[int, float]]) -> tuple[dict[int, float], list[tuple[int, float]]]:
+        """Partial coverage of the candidates from the not-too-common features, and the features left out."""
         acc: dict[int, float] = {}
         fw = FIELD_WEIGHTS
         rare = [(i, u) for i, u in known if len(self._postings[i]) <= self.df_cap]
         if not rare:  # only very common features: take the rarest ones, truncated
             rare = sorted(known, key=lambda t: len(self._postings[t[0]]))[:2]
+        used = {i for i, _ in rare}
         for i, u in rare:
             get = acc.get
-            for doc, code in zip(self._postings[i][: self.df_cap * 2], self._codes[i], strict=False):
+            postings = self._postings[i]
+            if len(postings) > self.df_cap:
+                postings = postings[: self.df_cap]
+            for doc, code in zip(postings, self._codes[i], strict=False):
                 acc[doc] = get(doc, 0.0) + u * fw[code]
-        return acc
+        return acc, [(i, u) for i, u in known if i not in used]
 
-    def _coverage(self, doc: int, known: list[tuple[int, float]]) -> float:
+    def _coverage(self, doc: int, features: list[tuple[int, float]]) -> float:
         s = 0.0
-        for i, u in known:
+        for i, u in features:
             ids = self._postings[i]
             j = bisect_left(ids, doc)
             if j < len(ids) and ids[j] == doc:
@@ -232,19 +246,19 @@ class Index:
     def _rescore(
         self,
         doc: int,
-        known: list[tuple[int, float]],
+        partial: float,
+        skipped: list[tuple[int, float]],
         total: float,
         qf: set[int],
         content: str,
         qi: frozenset[str],
     ) -> Hit:
-        qcov = self._coverage(doc, known) / total
+        qcov = (partial + (self._coverage(doc, skipped) if skipped else 0.0)) / total
         w = self.weights
+        fw = self._fw
         best: tuple[float, float, float, int] = (-1.0, 0.0, 0.0, -1)
         for ph in self._doc_phrasings[doc]:
-            feats = self._ph_feats[ph]
-            covered = sum(self._idf[i] * self._type_w[i] for i in feats if i in qf)
-            dcov = covered / self._ph_mass[ph]
+            dcov = sum(fw[i] for i in qf.intersection(self._ph_feats[ph])) / self._ph_mass[ph]
             fz = fuzz.ratio(content, self._ph_content[ph]) / 100.0 if content else 0.0
             pi = self._ph_intents[ph]
             it = len(qi & pi) / len(qi | pi) if qi and pi else (0.5 if qi or pi else 1.0)

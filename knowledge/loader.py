@@ -93,6 +93,7 @@ class KnowledgeData:
     other_places: list[str]
     settings: Settings
     chemical_question_words: list[str] = field(default_factory=list)
+    chemical_templates: list[str] = field(default_factory=lambda: ["{name}"])
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
 
@@ -114,6 +115,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         other_places=read_word_list(d / "places.txt"),
         settings=Settings.load(d / "settings.toml"),
         chemical_question_words=read_word_list(d / "chemical_question_words.txt"),
+        chemical_templates=read_word_list(d / "chemical_templates.txt") or ["{name}"],
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
     )

@@ -39,15 +39,18 @@ def to_simplified(text: str) -> str:
     return _T2S.convert(text)
 
 
-def normalize(text: str, max_len: int = MAX_QUESTION_CHARS) -> str:
-    """Canonical form of a user question: half width, Simplified, lower-case ASCII, single spaces."""
+def normalize(text: str, max_len: int = MAX_QUESTION_CHARS, simplify: bool = True) -> str:
+    """Canonical form of a user question: half width, Simplified, lower-case ASCII, single spaces.
+
+    simplify=False skips the Traditional→Simplified step (the project's own data is Simplified already).
+    """
     if not isinstance(text, str):
         text = str(text)
     text = text[: max_len * 2]  # NFKC may expand, so cut generously first, exactly after
     text = "".join(" " if ch in "\n\t" else ch for ch in text if not _is_dropped(ch))
     text = unicodedata.normalize("NFKC", text)
     text = _DASHES.sub("-", text)
-    text = to_simplified(text).lower()
+    text = (to_simplified(text) if simplify else text).lower()
     return _SPACES.sub(" ", text).strip()[:max_len]
 
 

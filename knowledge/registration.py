@@ -79,6 +79,8 @@ def cn_to_number(s: str) -> float | None:
         return float(_CN_DIGIT[s[1]])  # 两三吨 / 三四吨: a rough range, take the upper figure
     total, digit = 0, None
     for c in s:
+        if c in "零〇":
+            continue  # 一百零五: a place-holder zero
         if c in _CN_DIGIT:
             if digit is not None:
                 return None  # 一二 without a unit between is not a number

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-GREETING, THANKS, BYE = "greeting", "thanks", "bye"
+GREETING, THANKS, BYE, IDENTITY = "greeting", "thanks", "bye", "identity"
 
 _GREETINGS = (
     "你好呀", "你好啊", "你好", "您好", "你们好", "大家好", "哈喽", "哈罗", "嗨", "hello", "hi", "hey",
@@ -21,11 +21,15 @@ _THANKS = (
     "点赞", "赞", "不错", "棒", "很有帮助", "有帮助", "帮大忙了", "太好了", "厉害",
 )
 _FILLER_WORDS = ("你们", "你", "您", "很", "真", "啦", "了", "的", "哈", "呀", "啊", "哦", "噢")
+_IDENTITY = re.compile(
+    r"^(你|您)?(到底)?(是|是不是)(谁|哪位|人还是机器人|机器人|真人|人工|ai|人工智能|自动回复|人)(吗|呀|啊)?$"
+    r"|^(你|您)(叫|叫做)(什么|啥)(名字)?$|^(是)?(真人|人工|机器人)(吗|回复吗|在回复吗)$"
+)
 _BYES = ("再见", "拜拜", "bye", "byebye", "回见", "下次见", "晚安")
 _POLITE_PREFIX = ("请问一下", "请问", "麻烦问一下", "麻烦问下", "麻烦", "问一下", "问下", "打扰一下", "打扰了", "打扰")
 _LEAD_ACKS = ("好的", "嗯嗯", "嗯", "ok", "谢谢", "那么", "另外", "还有")
 _STRIP_CHARS = " ,，。.!！~～、:：;；"
-_THANKS_EMOJI = "👍🙏👌💪❤♥😊🙂😄😀🌹👏🤝"
+_THANKS_EMOJI = "👍🙏👌💪❤♥🌹👏🤝"
 _FILL = re.compile(r"[\s,，。.!！~～?？、…:：;；\-—]+")
 
 
@@ -39,9 +43,11 @@ def _words_only(text: str, vocabulary: tuple[str, ...]) -> bool:
 
 
 def classify(text: str) -> str | None:
-    """GREETING / THANKS / BYE when the whole (normalized) message is small talk, else None."""
+    """GREETING / THANKS / BYE / IDENTITY when the whole (normalized) message is small talk, else None."""
     if len(text) > 40:
         return None
+    if _IDENTITY.match(_FILL.sub("", text)):
+        return IDENTITY
     if _words_only(text, _BYES):
         return BYE
     if _words_only(text, _GREETINGS + _BYES):

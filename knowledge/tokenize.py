@@ -107,7 +107,8 @@ class Analyzer:
         for word, freq in words:
             if word and " " not in word:
                 self._jieba.add_word(word, freq)
-        self._homophones = HomophoneFixer([w for w, _ in words], self._freq)
+        self._general = self._freq
+        self._homophones = HomophoneFixer([w for w, _ in words], self._general)
         self._freq = self._jieba.FREQ
         self.stopwords = frozenset(stopwords)
         self._synonyms = dict(synonyms or {})
@@ -118,19 +119,26 @@ class Analyzer:
         self._intents = [(name, tuple(patterns)) for name, patterns in (intents or {}).items()]
         self.cut("预热新化学物质")  # first cut builds the internal caches
 
+    def set_homophone_vocabulary(self, words: Iterable[str]) -> None:
+        """Words a misspelling may be corrected to (the knowledge base's own vocabulary)."""
+        self._homophones = HomophoneFixer(words, self._general)
+
     def fix_homophones(self, text: str) -> str:
-        return self._homophones.fix(text)
+        bounds = {0}
+        pos = 0
+        for tok in self._jieba.cut(text, HMM=False):
+            pos += len(tok)
+            bounds.add(pos)
+        return self._homophones.fix(text, bounds)
 
     def cut(self, text: str) -> list[str]:
         return [t for t in self._jieba.cut(text, HMM=False) if t.strip()]
 
     def _subwords(self, word: str) -> list[str]:
+        """Every dictionary word inside a compound: 重点管控新污染物清单 → 重点, 管控, 新污染物, 污染物, 清单 …"""
         out = []
-        for n in (2, 3):
-            if len(word) > n:
-                out.extend(
-                    word[i : i + n] for i in range(len(word) - n + 1) if self._freq.get(word[i : i + n])
-                )
+        for n in range(2, min(len(word), 13)):
+            out.extend(word[i : i + n] for i in range(len(word) - n + 1) if self._freq.get(word[i : i + n]))
         return out
 
     def is_content(self, token: str) -> bool:
@@ -198,7 +206,8 @@ class Analyzer:
 class HomophoneFixer:
     """Replace a misspelt span whose pinyin equals a domain word's: 新化学物只 → 新化学物质, 得可隆 → 得克隆.
 
-    A span that is itself a word of the general dictionary is left alone (登机 is not "corrected" to 登记).
+    A span that is itself a word of the general dictionary is left alone (登机 is not "corrected" to 登记),
+    and so is a span that cuts through a word (可以举报 must not become 可依据报).
     """
 
     def __init__(self, words: Iterable[str], general_words: dict[str, int]) -> None:
@@ -213,7 +222,8 @@ class HomophoneFixer:
             options.sort(key=lambda kw: -len(kw[1]))
         self._by_start = by_start
 
-    def fix(self, text: str) -> str:
+    def fix(self, text: str, boundaries: set[int] | None = None) -> str:
+        """Text with homophone typos replaced; boundaries = word boundary offsets (None: any offset)."""
         chars = list(text)
         py = [char_pinyin(c) if _HAN_CHAR.match(c) else "" for c in chars]
         i = 0
@@ -225,6 +235,8 @@ class HomophoneFixer:
                 if tuple(py[i : i + n]) != key:
                     continue
                 span = "".join(chars[i : i + n])
+                if boundaries is not None and (i not in boundaries or i + n not in boundaries):
+                    continue
                 if span == word:
                     replaced = n  # already right: skip past it
                     break

@@ -1,0 +1,107 @@
+"""Free-text questions outside any dialog, answered from the knowledge base (``ctx.services.knowledge``).
+
+Two routers, because a pick must be seen before anything else but a question only after everything else:
+
+* ``pick_router`` goes FIRST. After an answer that offered numbered suggestions the conversation is in
+  state ``kb:offered`` (data ``kb_offered`` = the offered ids). A bare "1"/"2"/"3" then picks one. Any
+  other message releases that state at once (it is not a dialog), so every other area routes it exactly
+  as if the user were outside any dialog: "举报", "帮助", "绑定 …" keep working right after a question.
+* ``router`` goes LAST, just before ``common.fallback_router``: any remaining text (or recognised voice)
+  outside a dialog is a question; the 政策问答 menu items open their topic.
+
+The knowledge base is loaded once at start-up and ``answer`` is synchronous and takes about a
+millisecond, so it runs directly on the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import timedelta
+
+from bot import menu
+from bot.context import Context
+from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
+from handlers import texts
+
+pick_router = Router("knowledge-pick")
+router = Router("knowledge")
+
+OFFERED_STATE = "kb:offered"
+OFFERED_KEY = "kb_offered"
+OFFER_TTL = timedelta(minutes=30)
+MENU_TOPICS = {
+    menu.KEY_QA_REGISTRATION: "reg-types",
+    menu.KEY_QA_LIST: "kl-categories",
+    menu.KEY_QA_PLAN: "plan-what",
+}
+_PICK = re.compile(r"^\s*(?:第|选|选择)?\s*([1-9])\s*(?:个|条|项|号)?\s*[.。、!！]?\s*$")
+
+
+def picked_number(text: str) -> int | None:
+    m = _PICK.match(unicodedata.normalize("NFKC", text or ""))
+    return int(m.group(1)) if m else None
+
+
+def _offered(ctx: Context) -> list[str]:
+    ids = ctx.conversation.data.get(OFFERED_KEY) or []
+    return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+def _is_pick(ctx: Context) -> bool:
+    n = picked_number(ctx.incoming.text)
+    return n is not None and n <= len(_offered(ctx))
+
+
+def _release_unless_pick(ctx: Context) -> bool:
+    """Filter with one deliberate side effect: anything but a valid pick ends the offer (never matches)."""
+    if ctx.conversation.state == OFFERED_STATE and not _is_pick(ctx):
+        ctx.conversation.clear()
+    return False
+
+
+def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
+    if suggestions:
+        ctx.conversation.clear()
+        ctx.conversation.set(OFFERED_STATE, ttl=OFFER_TTL, **{OFFERED_KEY: [sid for sid, _q in suggestions]})
+    elif ctx.conversation.state == OFFERED_STATE:
+        ctx.conversation.clear()
+
+
+@pick_router.on(_is_pick, state=OFFERED_STATE)
+async def pick(ctx: Context) -> HandlerResult:
+    kb = ctx.services.knowledge
+    if kb is None:
+        return texts.KB_UNAVAILABLE
+    n = picked_number(ctx.incoming.text) or 1
+    answer = kb.answer_entry(_offered(ctx)[n - 1])
+    _remember(ctx, answer.suggestions)
+    return answer.text
+
+
+@pick_router.on(_release_unless_pick, state=OFFERED_STATE)
+async def _never(ctx: Context) -> HandlerResult:  # pragma: no cover - the filter never matches
+    return None
+
+
+@router.on(menu_key(*MENU_TOPICS))
+async def menu_topic(ctx: Context) -> HandlerResult:
+    kb = ctx.services.knowledge
+    if kb is None:
+        return texts.KB_UNAVAILABLE
+    answer = kb.answer_entry(MENU_TOPICS[ctx.incoming.event_key])
+    if ctx.conversation.state is None or ctx.conversation.state == OFFERED_STATE:
+        _remember(ctx, answer.suggestions)
+    return answer.text
+
+
+@router.on(has_text(), state=NO_STATE)
+async def question(ctx: Context) -> HandlerResult:
+    kb = ctx.services.knowledge
+    if kb is None:
+        return texts.KB_UNAVAILABLE
+    if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
+        return texts.KB_PICK_EXPIRED
+    answer = kb.answer(ctx.incoming.text)
+    _remember(ctx, answer.suggestions)
+    return answer.text

@@ -1,0 +1,166 @@
+"""`python -m bot kb …`: ask the knowledge base, run the evaluation set, validate the data files.
+
+Also runnable alone: `python -m knowledge.cli kb ask PFOS还能用吗`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+TARGET = 0.95
+
+
+def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Add the `kb` command group (ask / eval / check) to the service's command line."""
+    parents = list(parents)
+    kb = subparsers.add_parser(
+        "kb", parents=parents, help="knowledge base: ask questions, run the evaluation set, check data files"
+    )
+    sub = kb.add_subparsers(dest="kb_command", metavar="SUBCOMMAND")
+    kb.set_defaults(func=lambda args: _usage(kb))
+
+    ask = sub.add_parser(
+        "ask", parents=parents, help="answer questions (arguments, or one per line on standard input)"
+    )
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    ask.add_argument("question", nargs="*", metavar="QUESTION", help="each argument is one question")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", parents=parents, help="run the evaluation set; exit 1 below 95%%")
+    ev.add_argument("--eval-dir", type=Path, default=None, help="folder with indomain.tsv and out_of_domain.tsv")
+    ev.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    ev.add_argument("--quiet", action="store_true", help="do not list the questions that failed")
+    ev.set_defaults(func=cmd_eval)
+
+    check = sub.add_parser("check", parents=parents, help="validate the data files; exit 1 on problems")
+    check.add_argument("--data-dir", type=Path, default=None, help="data folder (default: knowledge/data)")
+    check.set_defaults(func=cmd_check)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _stdin_lines(stream: TextIO | None = None) -> Iterator[str]:
+    """Questions from standard input, one per line; undecodable bytes are replaced, not fatal."""
+    stream = stream or sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    lines = (
+        (raw.decode("utf-8", errors="replace") for raw in buffer)
+        if buffer is not None
+        else iter(stream)
+    )
+    for line in lines:
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield line
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from knowledge.answerer import load_knowledge_base
+
+    kb = load_knowledge_base(getattr(args, "data_dir", None))
+    questions: Iterator[str] | list[str] = args.question or _stdin_lines()
+    out = sys.stdout
+    first = True
+    for q in questions:
+        a = kb.answer(q)
+        if args.json:
+            record = {
+                "question": q,
+                "matched": a.matched,
+                "answer": a.text,
+                "sources": list(a.sources),
+                "score": round(float(a.score), 3),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            if not first:
+                out.write("\n")
+            out.write(f"问：{q}\n{a.text}\n")
+        out.flush()
+        first = False
+    return 0
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from knowledge.answerer import load_knowledge_base
+    from knowledge.evaluation import SPLITS, calibrate, evaluate, load_cases, unknown_ids
+
+    started = time.perf_counter()
+    kb = load_knowledge_base(getattr(args, "data_dir", None))
+    cases = load_cases(args.eval_dir)
+    broken = unknown_ids(kb, cases)
+    for b in broken:
+        print(f"eval set: {b}", file=sys.stderr)
+    report = evaluate(kb, cases)
+    print(f"knowledge base: {kb.entry_count} entries, {kb.passage_count} passages; {len(cases)} eval questions")
+    for label, in_domain in (("in-domain top-1 accuracy", True), ("out-of-domain refusal", False)):
+        rate, ok, n = report.rate(in_domain)
+        parts = [f"{label}: {_pct(rate)} ({ok}/{n})"]
+        for split in SPLITS:
+            r, o, m = report.rate(in_domain, split)
+            parts.append(f"{split} {_pct(r)} ({o}/{m})")
+        print(" | ".join(parts))
+    threshold, low_good, high_bad = calibrate(kb, cases)
+    print(
+        f"threshold in use {kb.settings.threshold:.3f}; calibrated on the tuning splits: {threshold:.3f} "
+        f"(lowest right answer {low_good:.3f}, highest out-of-domain score {high_bad:.3f})"
+    )
+    if not args.quiet:
+        for o in report.failures():
+            expected = "|".join(o.case.expected) or "(refuse)"
+            print(
+                f"  FAIL [{o.case.split}] {o.case.question!r}: expected {expected}, got {o.got or '-'} "
+                f"({o.kind}, score {o.score:.3f}, best candidate {o.top_candidate or '-'})"
+            )
+    print(f"({time.perf_counter() - started:.1f} s)")
+    ok = report.passed(TARGET) and not broken
+    if not ok:
+        print(f"below target: both figures must be at least {_pct(TARGET)}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from knowledge.checks import check_data
+    from knowledge.loader import DATA_DIR
+
+    data_dir = args.data_dir or DATA_DIR
+    if not data_dir.is_dir():
+        print(f"{data_dir}: not a directory", file=sys.stderr)
+        return 1
+    problems = check_data(data_dir)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem(s) in {data_dir}", file=sys.stderr)
+        return 1
+    print(f"data files OK ({data_dir})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge.cli")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    register(sub)
+    args = parser.parse_args(argv)
+    if not hasattr(args, "config"):
+        args.config = None
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

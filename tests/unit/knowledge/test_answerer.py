@@ -1,0 +1,170 @@
+"""What users get back: the issue's example questions, the reply format, bad input, small talk."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from knowledge.answerer import Answer, KnowledgeBase
+from knowledge.reply import MAX_REPLY_CHARS
+
+ISSUE_EXAMPLES = [
+    ("我们公司每年进口5吨新化学物质要办什么登记？", "registration", "reg-simple"),
+    ("PFOS还能用吗", "chemical", "chem-pfos"),
+    ("1763-23-1是什么", "chemical", "chem-pfos"),
+    ("药店卖抗生素要处方吗", "answer", "ab-pharmacy"),
+    ("运城的新污染物方案谁负责解读", "answer", "plan-interpret"),
+]
+
+
+def check_format(a: Answer) -> None:
+    assert isinstance(a.text, str) and a.text.strip()
+    assert len(a.text) <= MAX_REPLY_CHARS
+    for n, (_sid, question) in enumerate(a.suggestions, 1):
+        assert f"{n}. {question}" in a.text
+    if a.matched:
+        assert a.sources and a.text.rstrip().splitlines()[-1].startswith("依据：")
+        assert all(s in a.text.splitlines()[-1] for s in a.sources)
+
+
+@pytest.mark.parametrize(("question", "kind", "entry_id"), ISSUE_EXAMPLES)
+def test_issue_examples(knowledge_base: KnowledgeBase, question: str, kind: str, entry_id: str) -> None:
+    a = knowledge_base.answer(question)
+    assert (a.matched, a.kind, a.entry_id) == (True, kind, entry_id)
+    check_format(a)
+
+
+def test_registration_answer_content(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("我们公司每年进口5吨新化学物质要办什么登记？")
+    assert "简易登记" in a.text and "1吨及以上、不足10吨" in a.text
+    assert "进口之前" in a.text and "政务服务平台" in a.text and "固体废物与化学品管理技术中心" in a.text
+    assert a.sources == ["《新化学物质环境管理登记办法》（生态环境部令第12号）"]
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("每年生产十五吨", "reg-standard"),
+        ("0.5吨", "reg-filing"),
+        ("500公斤", "reg-filing"),
+        ("每年进口1吨新化学物质", "reg-simple"),
+        ("每年进口10吨新化学物质", "reg-standard"),
+    ],
+)
+def test_registration_by_volume(knowledge_base: KnowledgeBase, question: str, entry_id: str) -> None:
+    a = knowledge_base.answer(question)
+    assert a.kind == "registration" and a.entry_id == entry_id and a.matched
+
+
+def test_pfos_card_gives_the_measures(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("PFOS还能用吗")
+    assert "禁止生产" in a.text and "2023年12月31日" in a.text and "2024年1月1日" in a.text
+    assert "重点管控新污染物清单（2023年版）》第1类" in a.text and "PC015" in a.text
+
+
+def test_plan_answers_cite_the_clause(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("药店卖抗生素要处方吗")
+    assert a.sources == ["《运城市新污染物治理工作方案》二（三）6"]
+    assert a.text.endswith("依据：《运城市新污染物治理工作方案》二（三）6")
+    assert "市生态环境局" in knowledge_base.answer("运城的新污染物方案谁负责解读").text
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("ＰＦＯＳ還能用嗎", "chem-pfos"),  # full width + Traditional
+        ("１７６３－２３－１", "chem-pfos"),  # full-width CAS
+        ("全氟辛基黄酸", "chem-pfos"),  # homophone typo
+        ("PFSO是啥", "chem-pfos"),  # transposed letters
+        ("得可隆", "chem-dechlorane"),
+        ("短氯还能用吗", "chem-sccp"),  # abbreviation
+        ("運城新污染物方案誰負責解讀", "plan-interpret"),
+        ("你好，请问12369是干什么的", "rep-12369"),  # greeting in front of a question
+    ],
+)
+def test_robust_to_how_people_type(knowledge_base: KnowledgeBase, question: str, entry_id: str) -> None:
+    a = knowledge_base.answer(question)
+    assert a.matched and a.entry_id == entry_id
+
+
+@pytest.mark.parametrize("question", ["今天运城天气怎么样", "身份证丢了去哪补办", "给我讲个笑话"])
+def test_out_of_domain_gets_not_sure_with_human_route(knowledge_base: KnowledgeBase, question: str) -> None:
+    a = knowledge_base.answer(question)
+    assert (a.matched, a.kind, a.entry_id) == (False, "unsure", None)
+    assert "12369" in a.text and "运城市生态环境局" in a.text
+    assert 1 <= len(a.suggestions) <= 3
+    check_format(a)
+
+
+def test_other_cities_are_not_answered_with_yuncheng_facts(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("北京的新污染物治理方案谁负责解读")
+    assert not a.matched and a.kind == "unsure" and "其他地区" in a.text
+
+
+def test_unsure_suggestions_can_be_picked(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("备案交上去以后")
+    assert a.suggestions
+    picked = knowledge_base.answer_entry(a.suggestions[0][0])
+    assert picked.matched and picked.entry_id == a.suggestions[0][0]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("你好", "smalltalk"), ("谢谢！", "smalltalk"), ("再见", "smalltalk"), ("👍", "smalltalk")],
+)
+def test_small_talk(knowledge_base: KnowledgeBase, question: str, kind: str) -> None:
+    a = knowledge_base.answer(question)
+    assert (a.kind, a.matched) == (kind, False) and a.text and len(a.text) < 100
+
+
+BAD_INPUT = [
+    "",
+    "   ",
+    "？？？！！",
+    "😀😀😀",
+    "\x00\x01\x02\x1b[31m",
+    "5",
+    "１２",
+    "x" * 5000,
+    "PFOS还能用吗" * 500,
+    "\ud800",  # a lone surrogate
+    "污" * 5000,
+    "1763-23-2",  # wrong check digit
+    "7732-18-5",  # a valid CAS that is on no list
+]
+
+
+@pytest.mark.parametrize("question", BAD_INPUT)
+def test_bad_input_gets_a_sensible_reply(knowledge_base: KnowledgeBase, question: str) -> None:
+    a = knowledge_base.answer(question)
+    check_format(a)
+    assert a.kind in ("empty", "unsure", "smalltalk", "chemical", "answer")
+
+
+def test_specific_bad_input_replies(knowledge_base: KnowledgeBase) -> None:
+    assert knowledge_base.answer("").kind == "empty"
+    assert knowledge_base.answer("😀😀").kind == "empty"
+    assert "数字" in knowledge_base.answer("5").text
+    assert "校验位" in knowledge_base.answer("1763-23-2").text
+    assert "不在本账号收录" in knowledge_base.answer("7732-18-5").text
+    assert knowledge_base.answer("PFOS还能用吗" * 500).entry_id == "chem-pfos"
+    assert knowledge_base.answer("12369").entry_id == "rep-12369"  # a number that means something
+
+
+def test_every_entry_fits_one_message(knowledge_base: KnowledgeBase) -> None:
+    for pid in list(knowledge_base.passage_by_id) + [f"plan-{c}" for c in ("2-3-7", "3-1", "1")]:
+        a = knowledge_base.answer_entry(pid)
+        assert a.matched, pid
+        check_format(a)
+        assert not re.search(r"\n{3,}", a.text)
+
+
+def test_answer_entry_unknown_id(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer_entry("no-such-entry")
+    assert not a.matched and a.text
+
+
+def test_counts(knowledge_base: KnowledgeBase) -> None:
+    assert knowledge_base.entry_count >= 120
+    assert knowledge_base.passage_count >= knowledge_base.entry_count + 40
