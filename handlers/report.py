@@ -42,6 +42,8 @@ GUIDE_WORDS = ("举报须知", "举报指南", "怎么举报", "如何举报")
 QUERY_PREFIX = re.compile(r"^(?:查询|查看|查|进度|案件|编号)")
 RECENT_SUBMISSION = timedelta(minutes=30)
 MINE_LIMIT = 10
+QUERY_REPLIES = 3
+QUERY_REPLY_CHARS = 400
 
 
 def _in_report(ctx: Context) -> bool:
@@ -107,8 +109,10 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     if report.status == "rejected":
         extra += texts.REPORT_QUERY_REJECTED.format(reason=report.reject_reason, authority=report.competent_authority)
     replies = sorted((e for e in report_events if e.public_reply and not e.internal), key=lambda e: e.at)
-    for e in replies[-5:]:
-        extra += texts.REPORT_QUERY_REPLY.format(at=f"{e.at.astimezone(zone):%m-%d}", reply=e.public_reply)
+    for e in replies[-QUERY_REPLIES:]:  # the newest ones, each short enough for one chat reply
+        extra += texts.REPORT_QUERY_REPLY.format(
+            at=f"{e.at.astimezone(zone):%m-%d}", reply=api.clip(e.public_reply, QUERY_REPLY_CHARS)
+        )
     if not replies and report.status != "rejected":
         extra += texts.REPORT_QUERY_NO_REPLY
     missing = sum(1 for p in report.photos if p.status in ("failed", "expired", "rejected"))

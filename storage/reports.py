@@ -129,6 +129,7 @@ SORTS: dict[str, Any] = {
     "department": Report.department,
 }
 MAX_NOTE_CHARS = 2000
+NOTICE_REPLY_CHARS = 300  # a customer-service text stays well inside WeChat's limits
 MAX_ACTOR_CHARS = 64
 SYSTEM_ACTOR = "system"
 REPORTER_ACTOR = "reporter"
@@ -512,10 +513,17 @@ async def notify_new_case(session: AsyncSession, services: Services, report: Rep
     return sent
 
 
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _reply_part(report: Report, public_reply: str) -> str:
+    """The reply or reason inside a notice, kept short (查询 shows the whole text)."""
     if report.status == "rejected":
-        return texts.REPORT_NOTICE_REJECTED.format(reason=report.reject_reason, authority=report.competent_authority)
-    return texts.REPORT_NOTICE_REPLY.format(reply=public_reply) if public_reply else ""
+        return texts.REPORT_NOTICE_REJECTED.format(
+            reason=clip(report.reject_reason, NOTICE_REPLY_CHARS), authority=clip(report.competent_authority, 60)
+        )
+    return texts.REPORT_NOTICE_REPLY.format(reply=clip(public_reply, NOTICE_REPLY_CHARS)) if public_reply else ""
 
 
 async def _notify_reporters(

@@ -382,3 +382,21 @@ async def test_pending_photos_are_adopted_within_the_window(services: Services, 
         await session.commit()
         photos = (await session.scalars(select(ReportPhoto).order_by(ReportPhoto.id))).all()
     assert adopted == 1 and [(p.media_id, p.draft_id) for p in photos] == [("old", None), ("new", "d")]
+
+
+async def test_long_replies_are_clipped_in_the_notice(services: Services) -> None:
+    case = (await file(services, "long")).case_no or ""
+    async with services.database.session() as session:
+        await api.change_status(
+            session, services, case, "accepted", actor="a", public_reply="答复" * 900, now=services.now()
+        )
+        with pytest.raises(api.ReportError, match="太长"):
+            await api.change_status(
+                session, services, case, "investigating", actor="a", note="x" * 2001, now=services.now()
+            )
+        await session.commit()
+    (notice,) = await outbox(services, "report_update")
+    assert len(notice.payload["content"]) < 400 and notice.payload["content"].count("…") == 1
+    async with services.database.session() as session:
+        report = await api.get_report(session, case)
+    assert report is not None and report.public_reply == "答复" * 900  # stored whole, shown whole in the console
