@@ -376,7 +376,11 @@ class KnowledgeBase:
         return Answer(text, False, UNSURE, [], round(score, 3), None, kept)
 
     def _smalltalk(self, kind: str) -> Answer:
-        replies = {smalltalk.THANKS: texts.KB_THANKS, smalltalk.BYE: texts.KB_BYE, smalltalk.IDENTITY: texts.KB_IDENTITY}
+        replies = {
+            smalltalk.THANKS: texts.KB_THANKS,
+            smalltalk.BYE: texts.KB_BYE,
+            smalltalk.IDENTITY: texts.KB_IDENTITY,
+        }
         reply = replies.get(kind, texts.KB_GREETING)
         return Answer(reply, False, SMALLTALK)
 

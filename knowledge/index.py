@@ -19,6 +19,7 @@ postings, so a large index stays fast without changing the scores.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from array import array
@@ -204,7 +205,7 @@ class Index:
         acc, skipped = self._accumulate(known)
         if not acc:
             return []
-        top = sorted(acc, key=acc.__getitem__, reverse=True)[: self.n_candidates]
+        top = heapq.nlargest(self.n_candidates, acc, key=acc.__getitem__)
         query_fids = {i for i, _ in known}
         qi = intents_of(query)
         hits = [self._rescore(doc, acc[doc], skipped, total, query_fids, query.content, qi) for doc in top]

@@ -18,6 +18,7 @@ MAX_QUESTION_CHARS = 300  # longer input is cut before any processing (a WeChat 
 _T2S = OpenCC("t2s")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u30fc]")
 _SPACES = re.compile(r"\s+")
+_QUOTES = re.compile(r"[\"'“”‘’「」『』〝〞]")  # quotation marks split words: 叫“新”的化学物质
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KEEP = re.compile(rf"[{_CJK}a-z0-9\-\.\+%]+")
 _HAN = re.compile(rf"[{_CJK}]")
@@ -49,7 +50,7 @@ def normalize(text: str, max_len: int = MAX_QUESTION_CHARS, simplify: bool = Tru
     text = text[: max_len * 2]  # NFKC may expand, so cut generously first, exactly after
     text = "".join(" " if ch in "\n\t" else ch for ch in text if not _is_dropped(ch))
     text = unicodedata.normalize("NFKC", text)
-    text = _DASHES.sub("-", text)
+    text = _QUOTES.sub("", _DASHES.sub("-", text))
     text = (to_simplified(text) if simplify else text).lower()
     return _SPACES.sub(" ", text).strip()[:max_len]
 

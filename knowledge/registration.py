@@ -75,8 +75,9 @@ def cn_to_number(s: str) -> float | None:
         h = cn_to_number(high) if high else 1.0
         rest = cn_to_number(low) if low else 0.0
         return None if h is None or rest is None else h * 10000 + rest
-    if len(s) == 2 and all(c in _CN_DIGIT for c in s) and _CN_DIGIT[s[1]] == _CN_DIGIT[s[0]] + 1:
-        return float(_CN_DIGIT[s[1]])  # 两三吨 / 三四吨: a rough range, take the upper figure
+    if len(s) >= 2 and all(c in _CN_DIGIT for c in s[:2]) and _CN_DIGIT[s[1]] == _CN_DIGIT[s[0]] + 1:
+        # 两三吨 / 两三百公斤 / 三四十吨: a rough range, take the upper figure
+        return cn_to_number(s[1:])
     total, digit = 0, None
     for c in s:
         if c in "零〇":

@@ -2,7 +2,8 @@
 
 Features are strings with a type prefix:
   w:<word>   jieba word (dictionary compounds AND their in-dictionary parts, like cut_for_search)
-  b:<xy>     character bigram inside a run of content words (typo tolerance, unknown compounds)
+  b:<xy>     character bigram inside a word, or across a run of single characters (an unknown or
+             misspelt word jieba could not join): typo tolerance and unknown compounds
   p:<xi-yi>  toneless pinyin of that bigram (homophone tolerance: 物只 ≈ 物质)
   c:<x>      single character of a content word (备个案 still shares 备/案 with 备案)
   i:<intent> what kind of question it is (when / who / how much / which …), from data/intents.txt
@@ -103,13 +104,15 @@ class Analyzer:
             warnings.simplefilter("ignore")
             self._jieba.initialize()
         words = list(words)
-        self._freq = dict(self._jieba.FREQ)  # the general dictionary, before domain words are added
+        self._freq = self._jieba.FREQ
+        general_before = {w for w, _ in words if self._freq.get(w, 0) > 0}
         for word, freq in words:
             if word and " " not in word:
                 self._jieba.add_word(word, freq)
-        self._general = self._freq
+        added = {w for w, _ in words} - general_before
+        # the general dictionary = jieba's own words, not the domain words added above
+        self._general = _GeneralWords(self._freq, added)
         self._homophones = HomophoneFixer([w for w, _ in words], self._general)
-        self._freq = self._jieba.FREQ
         self.stopwords = frozenset(stopwords)
         self._synonyms = dict(synonyms or {})
         for canonical in set(self._synonyms.values()):
@@ -188,7 +191,15 @@ class Analyzer:
                 for sub in self._subwords(word):
                     if sub not in self.stopwords:
                         features.setdefault("w:" + sub, ww)
-                run += word
+                if len(word) > 1:
+                    # a known word's bigrams stay inside it; only runs of single characters (unknown or
+                    # misspelt words that jieba could not join) get bigrams across their pieces
+                    if run:
+                        runs.append(run)
+                    runs.append(word)
+                    run = ""
+                else:
+                    run += word
             else:
                 if run:
                     runs.append(run)
@@ -203,6 +214,17 @@ class Analyzer:
         return Analysis(tuple(tokens), features, "".join(tokens))
 
 
+class _GeneralWords:
+    """Membership in jieba's own dictionary without copying it (domain words added later are excluded)."""
+
+    def __init__(self, freq: dict[str, int], added: set[str]) -> None:
+        self._freq = freq
+        self._added = added
+
+    def get(self, word: str, default: int = 0) -> int:
+        return default if word in self._added else self._freq.get(word, default)
+
+
 class HomophoneFixer:
     """Replace a misspelt span whose pinyin equals a domain word's: 新化学物只 → 新化学物质, 得可隆 → 得克隆.
 
@@ -210,7 +232,7 @@ class HomophoneFixer:
     and so is a span that cuts through a word (可以举报 must not become 可依据报).
     """
 
-    def __init__(self, words: Iterable[str], general_words: dict[str, int]) -> None:
+    def __init__(self, words: Iterable[str], general_words: _GeneralWords | dict[str, int]) -> None:
         self._general = general_words
         by_start: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
         for w in set(words):
