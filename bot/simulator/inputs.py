@@ -92,6 +92,6 @@ def image_type(content: bytes) -> str:
 def after_id(value: str | None) -> int:
     if value is None or value == "":
         return 0
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InputError(texts.SIM_BAD_AFTER)
     return int(value)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers.expat import ExpatError
 
 import xmltodict
+
+MAX_SCALE = 1000  # WeChat's map zoom level (about 1–20)
 
 
 class MalformedMessage(ValueError):
@@ -80,11 +83,15 @@ def _str(fields: dict[str, Any], name: str) -> str:
     return value
 
 
-def _float(fields: dict[str, Any], name: str) -> float:
+def _float(fields: dict[str, Any], name: str, limit: float) -> float:
+    """A finite number within ±limit (NaN, inf or 1e400 would poison stored coordinates)."""
     try:
-        return float(_str(fields, name))
+        value = float(_str(fields, name))
     except ValueError:
         raise MalformedMessage(f"{name} must be a number") from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise MalformedMessage(f"{name} is out of range")
+    return value
 
 
 def to_incoming(fields: dict[str, Any]) -> Incoming:
@@ -102,15 +109,15 @@ def to_incoming(fields: dict[str, Any]) -> Incoming:
     event = _str(fields, "Event")
     if msg_type == "location":
         location = Location(
-            latitude=_float(fields, "Location_X"),
-            longitude=_float(fields, "Location_Y"),
+            latitude=_float(fields, "Location_X", 90),
+            longitude=_float(fields, "Location_Y", 180),
             label=_str(fields, "Label"),
-            scale=int(_float(fields, "Scale")) if fields.get("Scale") else None,
+            scale=int(_float(fields, "Scale", MAX_SCALE)) if fields.get("Scale") else None,
         )
     elif msg_type == "event" and event.upper() == "LOCATION":
-        location = Location(latitude=_float(fields, "Latitude"), longitude=_float(fields, "Longitude"))
+        location = Location(latitude=_float(fields, "Latitude", 90), longitude=_float(fields, "Longitude", 180))
     msg_id = _str(fields, "MsgId")
-    if msg_id and (len(msg_id) > 64 or not msg_id.isdigit()):
+    if msg_id and (len(msg_id) > 64 or not (msg_id.isascii() and msg_id.isdigit())):
         raise MalformedMessage("MsgId must be a number")
     return Incoming(
         to_user=_str(fields, "ToUserName"),

@@ -130,6 +130,10 @@ BAD_PLAINTEXT = {
                          b"<MsgType>text</MsgType><Content>x</Content><MsgId>12ab34</MsgId></xml>",
     "bad location": b"<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>N</Location_X>"
                     b"<Location_Y>E</Location_Y></xml>",
+    "infinite zoom": b"<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>35</Location_X>"
+                     b"<Location_Y>111</Location_Y><Scale>inf</Scale><MsgId>1</MsgId></xml>",
+    "NaN latitude": b"<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>NaN</Location_X>"
+                    b"<Location_Y>111</Location_Y><MsgId>1</MsgId></xml>",
     "nested field": b"<xml><FromUserName><a>1</a><b>2</b></FromUserName><MsgType>text</MsgType></xml>",
     "not utf-8": b"<xml><FromUserName>\xff\xfe\xfd</FromUserName><MsgType>text</MsgType></xml>",
     "whitespace": b"   \n  ",

@@ -201,6 +201,7 @@ async def test_bad_photos(tmp_path: Path, sqlite_url: str, knowledge_base, clock
 
 
 @pytest.mark.parametrize("params", [{"openid": "sim-f", "after": "-1"}, {"openid": "sim-f", "after": "x"},
+                                    {"openid": "sim-f", "after": "²"}, {"openid": "sim-f", "after": "9" * 30},
                                     {"after": "0"}, {"openid": "<script>", "after": "0"}])
 async def test_bad_feed_queries_are_400(service: RunningService, params: dict[str, str]) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{service.url}/simulator/api/messages",
@@ -240,3 +241,19 @@ async def test_simulator_is_not_mounted_when_disabled(tmp_path: Path, sqlite_url
             assert resp.status == 404
     finally:
         await stop_service(running)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"no boundary at all"),
+        ("multipart/form-data; boundary=xyz", b"garbage without any boundary line"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=\"photo\"\r\n\r\nabc"),
+        ("multipart/mixed; boundary=xyz", b"--xyz--\r\n"),
+    ],
+)
+async def test_malformed_uploads_are_400_not_500(service: RunningService, content_type: str, body: bytes) -> None:
+    async with aiohttp.ClientSession() as http, http.post(f"{service.url}/simulator/api/photo", data=body,
+                                                          headers={"Content-Type": content_type}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"]

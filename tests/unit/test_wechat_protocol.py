@@ -213,11 +213,25 @@ def test_unreadable_bodies_raise_malformed(body: bytes) -> None:
         "<xml><MsgType>text</MsgType><Content>x</Content></xml>",  # no FromUserName
         "<xml><FromUserName>u</FromUserName><Content>x</Content></xml>",  # no MsgType
         "<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><MsgId>12ab</MsgId></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><MsgId>١٢٣</MsgId></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><MsgId>12²</MsgId></xml>",
         "<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><MsgId>1" + "0" * 80 + "</MsgId></xml>",
         "<xml><FromUserName>u</FromUserName><MsgType>text</MsgType><CreateTime>soon</CreateTime></xml>",
         "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>north</Location_X>"
         "<Location_Y>1</Location_Y></xml>",
         "<xml><FromUserName><a>nested</a></FromUserName><MsgType>text</MsgType></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>nan</Location_X>"
+        "<Location_Y>1</Location_Y></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>35</Location_X>"
+        "<Location_Y>inf</Location_Y></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>91</Location_X>"
+        "<Location_Y>111</Location_Y></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>35</Location_X>"
+        "<Location_Y>111</Location_Y><Scale>inf</Scale></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType><Location_X>35</Location_X>"
+        "<Location_Y>111</Location_Y><Scale>nan</Scale></xml>",
+        "<xml><FromUserName>u</FromUserName><MsgType>event</MsgType><Event>LOCATION</Event>"
+        "<Latitude>1e400</Latitude><Longitude>111</Longitude></xml>",
         "<xml><FromUserName>" + "u" * 200 + "</FromUserName><MsgType>text</MsgType></xml>",
     ],
 )
