@@ -119,7 +119,13 @@ class CallbackView:
         query = dict(request.query)
         self._check_signature(query)
         body = await self._read_body(request)
-        incoming, encrypted = self._open_envelope(query, body)
+        try:
+            incoming, encrypted = self._open_envelope(query, body)
+        except web.HTTPException:
+            raise
+        except Exception:  # a parser surprise must still be a 400, never a 500
+            log.exception("unreadable push")
+            raise web.HTTPBadRequest(text="unreadable message") from None
         try:
             reply_xml = await self.pipeline.handle(incoming)
         except Exception:

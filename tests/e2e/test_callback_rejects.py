@@ -245,3 +245,17 @@ async def test_a_rejected_push_does_not_block_the_next_good_one(service: Running
     signed = signer(service).request("<xml/>", "plaintext", timestamp=now(service))
     assert (await post(service, signed.query, b"<xml"))[0] == 400
     assert (await service.wx.send_text("user-n", "帮助")).content == texts.HELP
+
+
+async def test_an_unexpected_parser_error_is_still_400(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.callback
+
+    def surprise(fields: object) -> None:
+        raise OverflowError("a parser bug")
+
+    monkeypatch.setattr(bot.callback, "to_incoming", surprise)
+    for mode in ("plaintext", "safe"):
+        signed = signer(service).request(text_push(service), mode, timestamp=now(service))
+        assert (await post(service, signed.query, signed.body))[0] == 400
