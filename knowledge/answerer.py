@@ -72,14 +72,15 @@ class KnowledgeBase:
         self.chemical_table = ChemicalTable(data.chemicals)
         self.clauses: dict[str, PlanClause] = {c.passage_id: c for c in data.clauses}
         self.clause_by_citation = {c.citation: c for c in data.clauses}
-        self.analyzer = Analyzer(data.stopwords, self._dictionary_words(), data.synonyms, data.intents)
+        words = self._dictionary_words()
+        self.analyzer = Analyzer(data.stopwords, words, data.synonyms, data.intents)
         passages = self._passages() + list(extra_passages)
         self.index = Index(self.analyzer, passages, Weights(**self.settings.weights))
         self.passage_by_id = {p.id: i for i, p in enumerate(self.index.passages)}
         # misspellings are corrected towards domain words and longer words of the knowledge base; short
         # everyday words (理由, 本市 …) are left out, they would turn correct text into nonsense
         self.analyzer.set_homophone_vocabulary(
-            [*(w for w in self.index.words() if len(w) >= 3), *(w for w, _ in self._dictionary_words())]
+            [*(w for w in self.index.words() if len(w) >= 3), *(w for w, _ in words)]
         )
         self._latin_vocab = sorted(v for v in self.index.latin_vocab if len(v) >= 3)
         self._other_places = tuple(data.other_places)
