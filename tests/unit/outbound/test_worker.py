@@ -273,8 +273,7 @@ async def test_two_workers_send_every_row_exactly_once(
         for db, channel in opened:
             await channel.close()
             await db.dispose()
-    assert sum(counts) == 24
-    assert all(counts), counts  # both really worked concurrently
+    assert sum(counts) == 24  # which worker sent which row is up to scheduling; the total is not
     texts = sorted(d.text for d in fake_wechat.delivered)
     assert texts == sorted(f"消息{i}" for i in range(24))  # each exactly once
     async with database.session() as session:
