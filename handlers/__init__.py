@@ -7,17 +7,16 @@ from bot.routing import Dispatcher, Router
 
 def all_routers() -> list[Router]:
     """Routers in priority order: global commands first, dialogs next, free-text questions last."""
-    from handlers import common
+    from handlers import common, knowledge, officials, report
 
-    routers: list[Router] = [common.router]
-    from handlers import officials
-
-    routers.append(officials.router)
-    from handlers import report
-
-    routers.append(report.router)
-    routers.append(common.fallback_router)
-    return routers
+    return [
+        knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
+        common.router,
+        officials.router,
+        report.router,
+        knowledge.router,  # any other text outside a dialog is a question
+        common.fallback_router,
+    ]
 
 
 def build_dispatcher() -> Dispatcher:

@@ -17,17 +17,10 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import core, staff
+    from bot.cli import core, reminders, reports, staff
+    from knowledge import cli as kb
 
-    registrars: list[Registrar] = [core.register]
-    registrars.append(staff.register)
-    from bot.cli import reminders
-
-    registrars.append(reminders.register)
-    from bot.cli import reports
-
-    registrars.append(reports.register)
-    return registrars
+    return [core.register, kb.register, reports.register, reminders.register, staff.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
