@@ -134,8 +134,11 @@ def test_the_service_dispatcher_builds() -> None:
     from handlers import all_routers, build_dispatcher
 
     routers = all_routers()
-    assert routers[0].name == "common"
-    assert routers[-1].name == "common-fallback"
+    names = [r.name for r in routers]
+    # a numbered pick is seen first; dialogs before free-text questions; the fallback last
+    assert names[0] == "knowledge-pick"
+    assert names.index("common") < names.index("report") < names.index("knowledge")
+    assert names[-1] == "common-fallback"
     assert build_dispatcher().routers == routers
 
 
