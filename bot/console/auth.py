@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.console import texts
 from bot.console.common import (
     SESSION,
     STAFF,
@@ -21,6 +20,7 @@ from bot.console.common import (
     safe_next,
 )
 from bot.console.session import ConsoleSession
+from handlers import texts
 from storage.staff import authenticate, record_audit
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.console import texts
+from handlers import texts
 from storage.reports import CATEGORIES, CATEGORY_BY_CODE
 
 
