@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument("--eval-dir", type=Path, default=None, help="folder with indomain.tsv and out_of_domain.tsv")
     ev.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     ev.add_argument("--quiet", action="store_true", help="do not list the questions that failed")
+    ev.add_argument(
+        "--show-sealed", action="store_true", help="also list failures of the sealed holdout_v2 half (unseals it)"
+    )
     ev.set_defaults(func=cmd_eval)
 
     check = sub.add_parser("check", parents=parents, help="validate the data files; exit 1 on problems")
@@ -97,7 +100,9 @@ def _pct(rate: float) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from knowledge.answerer import load_knowledge_base
-    from knowledge.evaluation import SPLITS, calibrate, evaluate, load_cases, unknown_ids
+    from knowledge.evaluation import (
+        OLD_SPLITS, SEALED_SPLITS, SPLITS, V2_SEALED, V2_TUNING, calibrate, evaluate, load_cases, unknown_ids,
+    )
 
     started = time.perf_counter()
     kb = load_knowledge_base(getattr(args, "data_dir", None))
@@ -114,6 +119,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             r, o, m = report.rate(in_domain, split)
             parts.append(f"{split} {_pct(r)} ({o}/{m})")
         print(" | ".join(parts))
+    groups = (("old eval set", OLD_SPLITS), ("holdout_v2 tuning half", (V2_TUNING,)),
+              ("holdout_v2 sealed half", (V2_SEALED,)))
+    for name, splits in groups:
+        if any(c.split in splits for c in cases):
+            (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)
+            print(f"{name}: in-domain top-1 {_pct(ri)} ({oi}/{ni}), out-of-domain refusal {_pct(ro)} ({oo}/{no})")
     threshold, low_good, high_bad = calibrate(kb, cases)
     print(
         f"threshold in use {kb.settings.threshold:.3f}; calibrated on the tuning splits: {threshold:.3f} "
@@ -121,13 +132,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         for o in report.failures():
+            if o.case.split in SEALED_SPLITS and not args.show_sealed:
+                continue  # the sealed half stays unseen: only its figure is printed
             expected = "|".join(o.case.expected) or "(refuse)"
             print(
                 f"  FAIL [{o.case.split}] {o.case.question!r}: expected {expected}, got {o.got or '-'} "
                 f"({o.kind}, score {o.score:.3f}, best candidate {o.top_candidate or '-'})"
             )
     print(f"({time.perf_counter() - started:.1f} s)")
-    ok = report.passed(TARGET) and not broken
+    # the gate: the old set and the tuning half each reach the target (the sealed half is reported, not gated,
+    # so that nobody has a reason to look at its failures)
+    ok = report.passed(TARGET, OLD_SPLITS) and report.passed(TARGET, (V2_TUNING,)) and not broken
     if not ok:
         print(f"below target: both figures must be at least {_pct(TARGET)}", file=sys.stderr)
     return 0 if ok else 1

@@ -3,8 +3,11 @@
 Files are tab-separated; lines starting with # are comments.
   indomain.tsv       split <TAB> expected ids (a|b = either) <TAB> question <TAB> tag
   out_of_domain.tsv  split <TAB> question <TAB> tag
+  holdout_v2.tsv     split <TAB> expected ids (empty = must be refused) <TAB> question <TAB> tag
 split is "dev" (used for tuning and calibrating the threshold), "dev2"…"dev5" (held-out batches whose
 failures were later looked at, so they count as tuning data) or "heldout" (never tuned on).
+holdout_v2.tsv is a second fresh batch split once by a fixed seed: "v2tune" (looked at, tuned and
+calibrated on) and "v2sealed" (never looked at: its failures are not printed by `kb eval`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from knowledge.answerer import KnowledgeBase
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 INDOMAIN_FILE = "indomain.tsv"
 OOD_FILE = "out_of_domain.tsv"
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
+HOLDOUT_V2_FILE = "holdout_v2.tsv"
+OLD_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
+V2_TUNING, V2_SEALED = "v2tune", "v2sealed"
+SPLITS = OLD_SPLITS + (V2_TUNING, V2_SEALED)
+SEALED_SPLITS = (V2_SEALED,)
 TARGET = 0.95
 
 
@@ -51,16 +58,18 @@ class Report:
             if bool(o.case.expected) == in_domain and (split is None or o.case.split == split)
         ]
 
-    def rate(self, in_domain: bool, split: str | None = None) -> tuple[float, int, int]:
-        sel = self._select(in_domain, split)
+    def rate(
+        self, in_domain: bool, split: str | None = None, splits: Sequence[str] | None = None
+    ) -> tuple[float, int, int]:
+        sel = [o for o in self._select(in_domain, split) if splits is None or o.case.split in splits]
         ok = sum(o.ok for o in sel)
         return (ok / len(sel) if sel else 1.0), ok, len(sel)
 
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
-    def passed(self, target: float = TARGET) -> bool:
-        return self.rate(True)[0] >= target and self.rate(False)[0] >= target
+    def passed(self, target: float = TARGET, splits: Sequence[str] | None = None) -> bool:
+        return self.rate(True, splits=splits)[0] >= target and self.rate(False, splits=splits)[0] >= target
 
 
 def _read_tsv(path: Path) -> Iterable[tuple[int, list[str]]]:
@@ -81,6 +90,12 @@ def load_cases(eval_dir: Path | None = None) -> list[Case]:
         if len(cols) < 2:
             raise ValueError(f"{OOD_FILE}:{n}: expected split, question")
         cases.append(Case(cols[0].strip(), cols[1], (), cols[2].strip() if len(cols) > 2 else "", n))
+    if (d / HOLDOUT_V2_FILE).is_file():
+        for n, cols in _read_tsv(d / HOLDOUT_V2_FILE):
+            if len(cols) < 3:
+                raise ValueError(f"{HOLDOUT_V2_FILE}:{n}: expected split, ids, question")
+            ids = tuple(i.strip() for i in cols[1].split("|") if i.strip())
+            cases.append(Case(cols[0].strip(), cols[2], ids, cols[3].strip() if len(cols) > 3 else "", n))
     for c in cases:
         if c.split not in SPLITS:
             raise ValueError(f"line {c.line}: unknown split {c.split!r}")
@@ -103,7 +118,7 @@ def unknown_ids(kb: KnowledgeBase, cases: Sequence[Case]) -> list[str]:
     return [f"line {c.line}: unknown id {i!r}" for c in cases for i in c.expected if i not in known]
 
 
-TUNING_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5")
+TUNING_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", V2_TUNING)
 
 
 def calibrate(
