@@ -152,7 +152,13 @@ class Analyzer:
     def canonical(self, text: str) -> str:
         if self._synonym_re is None:
             return text
-        return self._synonym_re.sub(lambda m: self._synonyms[m.group(0)], text)
+        # two passes, so that rewritten parts compose: 国内没有的化工原料 → 国内没有的化学品 → 新化学物质
+        for _ in range(2):
+            new = self._synonym_re.sub(lambda m: self._synonyms[m.group(0)], text)
+            if new == text:
+                break
+            text = new
+        return text
 
     def analyze(self, text: str) -> Analysis:
         """Features of normalized text (see knowledge.normalize.normalize)."""

@@ -1,26 +1,33 @@
-"""The evaluation gate: ≥ 95% top-1 in domain and ≥ 95% refusal out of domain (dev + held-out together).
+"""The evaluation gate: ≥ 95% top-1 in domain and ≥ 95% refusal out of domain, on the old set (dev + held-out
+together) and on the tuning half of holdout_v2.
 
-The held-out split is reported by `python -m bot kb eval`; it is never used to tune or calibrate.
+The sealed half of holdout_v2 is reported by `python -m bot kb eval` (figure only); it is never used to tune or
+calibrate, and it is not gated here so that nobody has a reason to read its failures.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.answerer import KnowledgeBase
-from knowledge.evaluation import TARGET, evaluate, load_cases, unknown_ids
+from knowledge.evaluation import OLD_SPLITS, TARGET, V2_SEALED, V2_TUNING, evaluate, load_cases, unknown_ids
 
 
 def test_eval_set_is_big_enough_and_consistent(knowledge_base: KnowledgeBase) -> None:
     cases = load_cases()
     assert sum(1 for c in cases if c.expected) >= 200
     assert sum(1 for c in cases if not c.expected) >= 40
-    assert {c.split for c in cases} >= {"dev", "heldout"}
+    assert {c.split for c in cases} >= {"dev", "heldout", V2_TUNING, V2_SEALED}
+    v2 = [c for c in cases if c.split in (V2_TUNING, V2_SEALED)]
+    assert sum(1 for c in v2 if c.expected) >= 150 and sum(1 for c in v2 if not c.expected) >= 50
     assert unknown_ids(knowledge_base, cases) == []
     questions = [c.question for c in cases]
     assert len(questions) == len(set(questions))
 
 
-def test_top1_and_refusal_at_least_95_percent(knowledge_base: KnowledgeBase) -> None:
-    report = evaluate(knowledge_base, load_cases())
+@pytest.mark.parametrize("splits", [OLD_SPLITS, (V2_TUNING,)], ids=["old-set", "holdout-v2-tuning"])
+def test_top1_and_refusal_at_least_95_percent(knowledge_base: KnowledgeBase, splits: tuple[str, ...]) -> None:
+    report = evaluate(knowledge_base, [c for c in load_cases() if c.split in splits])
     in_rate, _, _ = report.rate(True)
     out_rate, _, _ = report.rate(False)
     failures = "\n".join(
