@@ -101,7 +101,15 @@ def _pct(rate: float) -> str:
 def cmd_eval(args: argparse.Namespace) -> int:
     from knowledge.answerer import load_knowledge_base
     from knowledge.evaluation import (
-        OLD_SPLITS, SEALED_SPLITS, SPLITS, V2_SEALED, V2_TUNING, calibrate, evaluate, load_cases, unknown_ids,
+        OLD_SPLITS,
+        SEALED_SPLITS,
+        SPLITS,
+        V2_SEALED,
+        V2_TUNING,
+        calibrate,
+        evaluate,
+        load_cases,
+        unknown_ids,
     )
 
     started = time.perf_counter()

@@ -24,7 +24,7 @@ OOD_FILE = "out_of_domain.tsv"
 HOLDOUT_V2_FILE = "holdout_v2.tsv"
 OLD_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
 V2_TUNING, V2_SEALED = "v2tune", "v2sealed"
-SPLITS = OLD_SPLITS + (V2_TUNING, V2_SEALED)
+SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED)
 SEALED_SPLITS = (V2_SEALED,)
 TARGET = 0.95
 

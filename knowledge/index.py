@@ -10,7 +10,7 @@ question-like phrasings (q), keywords (k) and the answer/body text (a). Scores l
   fuzzy           fz   = rapidfuzz ratio between the content words of query and phrasing.
   intent          it   = agreement of question kinds (when / who / how much …): Jaccard; 1 when neither side
                          has one, 0.5 when only one side has.
-  score = (qcov·w1 + dcov·w2 + fz·w3) · (1 − w4 + w4·it)
+  score = (qcov·w1 + dcov·w2 + fz·w3) · (1 − w4 + w4·it) · (1 − w5 if both sides ask and the kinds are disjoint)
 
 Recall uses the postings of features that are not too common (≤ df_cap documents); the few very common
 features are then added back exactly for the short list of candidates by binary search in their
@@ -55,6 +55,7 @@ class Weights:
     dcov: float = 0.25
     fuzzy: float = 0.20
     intent: float = 0.15  # share of the score that depends on asking the same kind of question
+    conflict: float = 0.0  # further share lost when both sides ask a kind of question and the kinds differ
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,8 @@ class Index:
             pi = self._ph_intents[ph]
             it = len(qi & pi) / len(qi | pi) if qi and pi else (0.5 if qi or pi else 1.0)
             s = (w.qcov * qcov + w.dcov * dcov + w.fuzzy * fz) * (1 - w.intent + w.intent * it)
+            if it == 0.0 and qi and pi:  # who ≠ when, how ≠ may-I …: a different question about the same thing
+                s *= 1 - w.conflict
             if s > best[0]:
                 best = (s, dcov, fz, ph)
         s, dcov, fz, ph = best

@@ -57,7 +57,7 @@ def read_synonyms(path: Path) -> dict[str, str]:
 @dataclass(frozen=True)
 class Settings:
     weights: dict[str, float] = field(
-        default_factory=lambda: {"qcov": 0.55, "dcov": 0.25, "fuzzy": 0.2, "intent": 0.15}
+        default_factory=lambda: {"qcov": 0.55, "dcov": 0.25, "fuzzy": 0.2, "intent": 0.15, "conflict": 0.0}
     )
     threshold: float = 0.45
     suggest_floor: float = 0.2
