@@ -46,7 +46,10 @@ def build_channels(config: Config, database: Database) -> dict[str, Channel]:
 
 
 def build_services(config: Config) -> Services:
-    database = Database(config.storage.url, echo=config.storage.echo_sql)
+    storage = config.storage
+    database = Database(
+        storage.url, echo=storage.echo_sql, pool_size=storage.pool_size, max_overflow=storage.max_overflow
+    )
     return Services(config=config, database=database, channels=build_channels(config, database))
 
 

@@ -116,6 +116,7 @@ class CallbackView:
 
     async def receive(self, request: web.Request) -> web.Response:
         """POST: a message or event pushed by WeChat."""
+        received_at = time.monotonic()
         query = dict(request.query)
         self._check_signature(query)
         body = await self._read_body(request)
@@ -127,7 +128,7 @@ class CallbackView:
             log.exception("unreadable push")
             raise web.HTTPBadRequest(text="unreadable message") from None
         try:
-            reply_xml = await self.pipeline.handle(incoming)
+            reply_xml = await self.pipeline.handle(incoming, received_at=received_at)
         except Exception:
             log.exception("message pipeline failed (%s)", incoming.msg_type)
             reply_xml = TextReply(texts.HANDLER_ERROR).render(

@@ -58,6 +58,13 @@ class StorageConfig:
     url: str = "sqlite:///var/bot.db"
     media_dir: str = "var/media"
     echo_sql: bool = False
+    # PostgreSQL connection pool: connections kept open, and extra ones opened for peaks (jobs, console).
+    pool_size: int = 10
+    max_overflow: int = 5
+    # WeChat pushes holding a transaction at once (0: pool_size; SQLite always 1); the rest queue in order.
+    max_in_flight: int = 0
+    # A push still queued this long after it arrived gets a "busy, send again" reply (0: wait indefinitely).
+    admission_timeout_seconds: float = 3.5
 
 
 @dataclass
@@ -320,5 +327,12 @@ def _validate(config: Config) -> None:
     if config.reminders.channel not in {"template", "wecom"}:
         raise ConfigError("[reminders] channel: must be template or wecom")
     config.reminders.validate()
+    storage = config.storage
+    if storage.pool_size < 1:
+        raise ConfigError("[storage] pool_size: must be at least 1")
+    if storage.max_overflow < 0 or storage.max_in_flight < 0:
+        raise ConfigError("[storage] max_overflow and max_in_flight: must be 0 or more")
+    if not 0 <= storage.admission_timeout_seconds < 5:
+        raise ConfigError("[storage] admission_timeout_seconds: 0 (off) or under WeChat's 5-second window")
     if not 0 < config.server.port < 65536:
         raise ConfigError("[server] port: must be between 1 and 65535")

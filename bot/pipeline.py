@@ -1,17 +1,29 @@
 """One incoming push → one transaction: dedup record, user bookkeeping, handler, conversation state, reply.
 
 A retry of a push that was already handled (same dedup key) gets the reply stored the first time and
-changes nothing. Two processes handling the same retry concurrently meet at the unique key: the
-second waits for the first's commit, fails its insert and replays the stored reply.
+changes nothing. The transaction opens by claiming the key (``INSERT … ON CONFLICT DO NOTHING RETURNING``):
+two processes handling the same retry concurrently meet at the unique key, the second waits for the
+first's commit, claims nothing and replays the stored reply. A handler failure rolls the whole
+transaction back and stores the polite error reply under the key in a second, short one.
+
+Admission: at most ``[storage] max_in_flight`` pushes hold a database transaction at once (one for
+SQLite, which has one writer); the rest wait in a first-come, first-served queue. A push still waiting
+after ``[storage] admission_timeout_seconds`` (counted from when the request arrived) is answered at once
+with a "busy, please send again" reply and leaves no trace: nothing was applied and nothing is stored, so
+the reply is true and any retry of it is handled afresh. Once admitted, a push runs to its commit; if that
+takes past WeChat's window, WeChat's retry waits at the key and replays the committed reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+import time
+from collections import deque
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +40,53 @@ from storage.models import ProcessedMessage, WechatUser
 log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
+TOUCH_EVENTS = frozenset({"CLICK", "VIEW", "SUBSCRIBE", "SCAN"})
+
+
+class AdmissionTimeout(Exception):
+    """No transaction slot came free before the push's deadline."""
+
+
+class Admission:
+    """A first-come, first-served gate for ``limit`` holders, with a deadline per waiter."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.active = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self, wait_seconds: float | None) -> None:
+        """Take a slot, waiting in line at most ``wait_seconds`` (None: as long as it takes)."""
+        if self.active < self.limit and not self._waiters:
+            self.active += 1
+            return
+        if wait_seconds is not None and wait_seconds <= 0:
+            raise AdmissionTimeout
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), wait_seconds)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as we gave up: pass it on
+            else:
+                waiter.cancel()
+                self._waiters.remove(waiter)
+            if isinstance(exc, TimeoutError):
+                raise AdmissionTimeout from None
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot moves to the next waiter; ``active`` stays
+                return
+        self.active -= 1
 
 
 class MessagePipeline:
@@ -35,29 +94,46 @@ class MessagePipeline:
         self.services = services
         self.dispatcher = dispatcher
         self.default_ttl = timedelta(minutes=services.config.conversation.timeout_minutes)
+        storage = services.config.storage
+        database = services.database
         # SQLite has one writer at a time, and its busy handler waits by sleeping (up to 100 ms a try):
         # concurrent pushes would idle the core and stretch the tail. Queue them here instead, in order.
-        self._sqlite_turn = asyncio.Lock() if services.database.is_sqlite else None
+        limit = 1 if database.is_sqlite else storage.max_in_flight or storage.pool_size
+        self.admission = Admission(min(limit, database.pool_capacity))
+        self.admission_timeout = storage.admission_timeout_seconds or None
+        self._insert = sqlite.insert if database.is_sqlite else postgresql.insert
 
-    async def handle(self, incoming: Incoming) -> str:
-        """The plaintext reply XML for ``incoming`` ('' when there is nothing to say)."""
-        if self._sqlite_turn is None:
+    async def handle(self, incoming: Incoming, *, received_at: float | None = None) -> str:
+        """The plaintext reply XML for ``incoming`` ('' when there is nothing to say).
+
+        ``received_at`` (``time.monotonic()`` when the request arrived) starts the admission deadline.
+        """
+        timeout = self.admission_timeout
+        if timeout is not None and received_at is not None:
+            timeout -= time.monotonic() - received_at
+        try:
+            await self.admission.acquire(timeout)
+        except AdmissionTimeout:
+            log.warning(
+                "busy: no transaction slot within %.1f s (%d waiting); told the user to send again",
+                self.admission_timeout,
+                self.admission.waiting,
+            )
+            now = self.services.now()
+            return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
+        try:
             return await self._handle(incoming)
-        async with self._sqlite_turn:
-            return await self._handle(incoming)
+        finally:
+            self.admission.release()
 
     async def _handle(self, incoming: Incoming) -> str:
         key = incoming.dedup_key
-        db = self.services.database
-        async with db.session() as session:
-            stored = await self._stored_reply(session, key)
-            if stored is not None:
-                return stored
         try:
             return await self._handle_once(incoming, key)
         except IntegrityError:
-            # Another worker handled the same push first; replay its reply.
-            async with db.session() as session:
+            # A concurrent transaction (another process) wrote what this one's handler wanted to write,
+            # perhaps for this very push: replay its reply if it stored one.
+            async with self.services.database.session() as session:
                 stored = await self._stored_reply(session, key)
             if stored is not None:
                 return stored
@@ -68,26 +144,48 @@ class MessagePipeline:
             select(ProcessedMessage.reply_xml).where(ProcessedMessage.dedup_key == key)
         )
 
+    async def _claim(
+        self, session: AsyncSession, incoming: Incoming, key: str, now: datetime, reply: str
+    ) -> int | None:
+        """Take the dedup key for this transaction: the new row's id, or None when it was handled already."""
+        stmt = (
+            self._insert(ProcessedMessage)
+            .values(dedup_key=key, openid=incoming.openid, reply_xml=reply, created_at=now)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(ProcessedMessage.id)
+        )
+        return await session.scalar(stmt)
+
     async def _handle_once(self, incoming: Incoming, key: str) -> str:
         db = self.services.database
         now = self.services.now()
         async with db.session() as session:
-            record = ProcessedMessage(dedup_key=key, openid=incoming.openid, reply_xml="", created_at=now)
-            session.add(record)
-            await session.flush()  # takes the unique key now, so a concurrent retry waits here
+            record_id = await self._claim(session, incoming, key, now, "")
+            if record_id is None:  # a retry: the key's transaction has committed (we waited for it)
+                return await self._stored_reply(session, key) or ""
             try:
-                async with session.begin_nested():
-                    result = await self._run_handler(session, incoming, now)
+                result = await self._run_handler(session, incoming, now)
+                await session.flush()
             except (IntegrityError, OperationalError):
                 raise
             except Exception:
                 log.exception("handler failed for %s message (dedup %s)", incoming.msg_type, _redact(key))
-                result = TextReply(texts.HANDLER_ERROR)
-            record.reply_xml = self._render(incoming, result, now)
+            else:
+                reply_xml = self._render(incoming, result, now)
+                await session.execute(
+                    update(ProcessedMessage).where(ProcessedMessage.id == record_id).values(reply_xml=reply_xml)
+                )
+                await session.commit()
+                return reply_xml
+        # The handler failed: none of its writes stay, but the push is answered, and a retry gets the same answer.
+        reply_xml = self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
+        async with db.session() as session:
+            if await self._claim(session, incoming, key, now, reply_xml) is None:
+                return await self._stored_reply(session, key) or ""
             await session.commit()
-            return record.reply_xml
+        return reply_xml
 
-    async def _run_handler(self, session: AsyncSession, incoming: Incoming, now) -> HandlerResult:  # type: ignore[no-untyped-def]
+    async def _run_handler(self, session: AsyncSession, incoming: Incoming, now: datetime) -> HandlerResult:
         await self._touch_user(session, incoming, now)
         conversation = await ConversationState.load(session, incoming.openid, now, self.default_ttl)
         ctx = Context(
@@ -97,19 +195,25 @@ class MessagePipeline:
         await conversation.save(session)
         return result
 
-    async def _touch_user(self, session: AsyncSession, incoming: Incoming, now) -> None:  # type: ignore[no-untyped-def]
-        user = await session.get(WechatUser, incoming.openid)
-        if user is None:
-            user = WechatUser(openid=incoming.openid, subscribed=True, created_at=now)
-            session.add(user)
-        if not incoming.is_event or incoming.event.upper() in {"CLICK", "VIEW", "SUBSCRIBE", "SCAN"}:
-            user.last_message_at = now
-            await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
+    async def _touch_user(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
+        """Create the follower's row, or record what this push tells about them, in one upsert."""
+        changes: dict[str, object] = {}
+        touched = not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
+        if touched:
+            changes["last_message_at"] = now
         if incoming.location is not None:
-            user.last_latitude = incoming.location.latitude
-            user.last_longitude = incoming.location.longitude
+            changes["last_latitude"] = incoming.location.latitude
+            changes["last_longitude"] = incoming.location.longitude
+        stmt = self._insert(WechatUser).values(openid=incoming.openid, subscribed=True, created_at=now, **changes)
+        if changes:
+            stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_=changes)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["openid"])
+        await session.execute(stmt)
+        if touched:
+            await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
 
-    def _render(self, incoming: Incoming, result: HandlerResult, now) -> str:  # type: ignore[no-untyped-def]
+    def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> str:
         if result is None:
             return ""
         reply: Reply = TextReply(result) if isinstance(result, str) else result

@@ -48,15 +48,22 @@ def sync_url(url: str) -> URL:
 class Database:
     """Owns the engine and the session factory."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 5) -> None:
+        """``pool_size`` connections stay open (PostgreSQL); up to ``max_overflow`` more are opened for peaks."""
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.pool_capacity = max(1, pool_size) + max(0, max_overflow)
         kwargs: dict = {"echo": echo}
+        engine_url = self.url
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+            kwargs.update(pool_size=max(1, pool_size), max_overflow=max(0, max_overflow), pool_pre_ping=True)
+            if "prepared_statement_cache_size" not in engine_url.query:
+                # asyncpg prepares every statement once per connection; the default 100 is less than the
+                # distinct statements the service runs, so a bigger cache avoids re-preparing (a round trip).
+                engine_url = engine_url.update_query_dict({"prepared_statement_cache_size": "500"})
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)

@@ -298,7 +298,7 @@ async def test_pipeline_failure_outside_the_handler_is_still_a_polite_reply(
     async def broken(*args: object) -> None:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(MessagePipeline, "_stored_reply", broken)
+    monkeypatch.setattr(MessagePipeline, "_claim", broken)
     with caplog.at_level(logging.ERROR):
         reply = await service.wx.send_text("user-db", "帮助")
     assert (reply.status, reply.content) == (200, texts.HANDLER_ERROR)

@@ -123,3 +123,49 @@ async def test_maintenance_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> N
     assert await prune(pipe.services) == (1, 1)
     assert await count(pipe, ProcessedMessage) == 1
     assert await count(pipe, Conversation) == 0
+
+
+async def test_admission_serves_waiters_in_arrival_order_and_drops_the_late() -> None:
+    import asyncio
+
+    from bot.pipeline import Admission, AdmissionTimeout
+
+    gate = Admission(1)
+    await gate.acquire(None)
+    order: list[str] = []
+
+    async def waiter(name: str, wait: float | None) -> None:
+        try:
+            await gate.acquire(wait)
+        except AdmissionTimeout:
+            order.append(f"{name}:late")
+            return
+        order.append(name)
+        await asyncio.sleep(0)
+        gate.release()
+
+    tasks = [asyncio.create_task(waiter(n, w)) for n, w in (("a", None), ("b", 0.01), ("c", None))]
+    await asyncio.sleep(0.05)  # b gives up while the slot is held
+    assert order == ["b:late"] and gate.waiting == 2
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert order == ["b:late", "a", "c"]
+    assert (gate.active, gate.waiting) == (0, 0)
+
+
+async def test_a_push_that_cannot_get_a_turn_in_time_is_told_to_resend_and_leaves_no_trace(pipeline) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bot.pipeline import Admission
+
+    pipe, _ = pipeline
+    pipe.admission, pipe.admission_timeout = Admission(1), 0.05
+    await pipe.admission.acquire(None)  # someone else holds the only turn
+    reply = await pipe.handle(incoming("开始", "40"), received_at=time.monotonic())
+    assert texts.BUSY in reply
+    pipe.admission.release()
+    assert await count(pipe, ProcessedMessage) == 0
+    # A retry of the same push is handled afresh, once.
+    assert "已开始" in await pipe.handle(incoming("开始", "40"))
+    assert "已开始" in await pipe.handle(incoming("开始", "40"))
+    assert await count(pipe, ProcessedMessage) == 1
