@@ -1,13 +1,50 @@
-"""Conversation state, loaded at the start of a message's transaction and saved in the same one."""
+"""Conversation state, loaded at the start of a message's transaction and saved in the same one.
+
+Read and written with prepared Core statements (one SELECT, at most one write): this runs on every push.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation
+
+_TABLE = Conversation.__table__
+_LOAD = select(_TABLE.c.state, _TABLE.c.data, _TABLE.c.updated_at, _TABLE.c.expires_at).where(
+    _TABLE.c.openid == bindparam("openid")
+)
+_WHERE = _TABLE.c.openid == bindparam("key")  # "openid" is taken by the column in UPDATE … SET
+_TOUCH = update(_TABLE).where(_WHERE).values(updated_at=bindparam("updated_at"), expires_at=bindparam("expires_at"))
+_WRITE = (
+    update(_TABLE)
+    .where(_WHERE)
+    .values(
+        state=bindparam("state"),
+        data=bindparam("data"),
+        updated_at=bindparam("updated_at"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+
+
+def _upsert(dialect: Any) -> Any:
+    stmt = dialect.insert(_TABLE).values(
+        openid=bindparam("openid"),
+        state=bindparam("state"),
+        data=bindparam("data"),
+        updated_at=bindparam("updated_at"),
+        expires_at=bindparam("expires_at"),
+    )
+    changed = ("state", "data", "updated_at", "expires_at")
+    return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
+
+
+_UPSERT = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
 
 
 class ConversationState:
@@ -22,16 +59,14 @@ class ConversationState:
         self.expired_state: str | None = None
         self.expired_data: dict[str, Any] = {}
         self._ttl = default_ttl
-        self._row: Conversation | None = None
+        self._exists = False
         self._dirty = False
 
     @classmethod
-    async def load(
-        cls, session: AsyncSession, openid: str, now: datetime, default_ttl: timedelta
-    ) -> ConversationState:
+    async def load(cls, session: AsyncSession, openid: str, now: datetime, default_ttl: timedelta) -> ConversationState:
         conv = cls(openid, now, default_ttl)
-        row = await session.get(Conversation, openid)
-        conv._row = row
+        row = (await session.execute(_LOAD, {"openid": openid})).first()
+        conv._exists = row is not None
         if row is not None and row.state:
             if row.expires_at is not None and row.expires_at <= now:
                 conv.expired_state, conv.expired_data = row.state, dict(row.data or {})
@@ -67,17 +102,21 @@ class ConversationState:
     async def save(self, session: AsyncSession) -> None:
         """Write the state through the caller's session; the caller commits."""
         if not self._dirty:
-            if self._row is not None and self.state is not None:
-                self._row.updated_at = self.now
-                self._row.expires_at = self.now + self._ttl
+            if self._exists and self.state is not None:
+                await session.execute(
+                    _TOUCH, {"key": self.openid, "updated_at": self.now, "expires_at": self.now + self._ttl}
+                )
             return
-        row = self._row or await session.get(Conversation, self.openid)
-        if row is None:
-            if self.state is None:
-                return
-            row = Conversation(openid=self.openid)
-            session.add(row)
-        row.state = self.state
-        row.data = dict(self.data)
-        row.updated_at = self.now
-        row.expires_at = self.now + self._ttl if self.state else None
+        if not self._exists and self.state is None:
+            return
+        values = {
+            "state": self.state,
+            "data": dict(self.data),
+            "updated_at": self.now,
+            "expires_at": self.now + self._ttl if self.state else None,
+        }
+        if self._exists:
+            await session.execute(_WRITE, {"key": self.openid, **values})
+        else:
+            await session.execute(_UPSERT[session.get_bind().dialect.name], {"openid": self.openid, **values})
+        self._exists, self._dirty = True, False

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel, ChannelError
@@ -91,16 +91,21 @@ async def wake_waiting(session: AsyncSession, openid: str, now: datetime) -> int
 
     Runs in the caller's transaction (the message pipeline's); returns how many rows woke.
     """
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.channel == "mp",
-            OutboxMessage.recipient == openid,
-            OutboxMessage.status == "waiting",
-        )
-        .values(status="pending", next_attempt_at=now, claimed_until=None)
-    )
+    result = await session.execute(_WAKE_WAITING, {"recipient_openid": openid, "now": now})
     return int(result.rowcount or 0)
+
+
+_OUTBOX = OutboxMessage.__table__
+# Runs on every push: one Core statement object, so its compiled form is found from a cache key computed once.
+_WAKE_WAITING = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.channel == "mp",
+        _OUTBOX.c.recipient == bindparam("recipient_openid"),
+        _OUTBOX.c.status == "waiting",
+    )
+    .values(status="pending", next_attempt_at=bindparam("now"), claimed_until=None)
+)
 
 
 class PayloadError(ValueError):

@@ -21,8 +21,9 @@ import logging
 import time
 from collections import deque
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,50 @@ log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
 TOUCH_EVENTS = frozenset({"CLICK", "VIEW", "SUBSCRIBE", "SCAN"})
+
+# Every push runs these: built once as Core statements on the tables (no ORM unit of work, and SQLAlchemy
+# finds their compiled form by a cache key it computes once per statement object).
+_PROCESSED = ProcessedMessage.__table__
+_USERS = WechatUser.__table__
+_STORED_REPLY = select(_PROCESSED.c.reply_xml).where(_PROCESSED.c.dedup_key == bindparam("key"))
+_SET_REPLY = update(_PROCESSED).where(_PROCESSED.c.id == bindparam("record_id")).values(reply_xml=bindparam("reply"))
+_DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
+
+
+def _claim_statement(dialect: Any) -> Any:
+    return (
+        dialect.insert(_PROCESSED)
+        .values(
+            dedup_key=bindparam("dedup_key"),
+            openid=bindparam("openid"),
+            reply_xml=bindparam("reply_xml"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(_PROCESSED.c.id)
+    )
+
+
+def _touch_statement(dialect: Any, changed: tuple[str, ...]) -> Any:
+    """Create the follower's row, or set ``changed`` on it."""
+    stmt = dialect.insert(_USERS).values(
+        openid=bindparam("openid"),
+        subscribed=True,
+        created_at=bindparam("created_at"),
+        **{c: bindparam(c) for c in changed},
+    )
+    if not changed:
+        return stmt.on_conflict_do_nothing(index_elements=["openid"])
+    return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
+
+
+_LOCATION = ("last_latitude", "last_longitude")
+_CLAIM = {name: _claim_statement(d) for name, d in _DIALECTS.items()}
+_TOUCH = {
+    (name, changed): _touch_statement(d, changed)
+    for name, d in _DIALECTS.items()
+    for changed in ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+}
 
 
 class AdmissionTimeout(Exception):
@@ -101,7 +146,7 @@ class MessagePipeline:
         limit = 1 if database.is_sqlite else storage.max_in_flight or storage.pool_size
         self.admission = Admission(min(limit, database.pool_capacity))
         self.admission_timeout = storage.admission_timeout_seconds or None
-        self._insert = sqlite.insert if database.is_sqlite else postgresql.insert
+        self._dialect = "sqlite" if database.is_sqlite else "postgresql"
 
     async def handle(self, incoming: Incoming, *, received_at: float | None = None) -> str:
         """The plaintext reply XML for ``incoming`` ('' when there is nothing to say).
@@ -140,21 +185,14 @@ class MessagePipeline:
             raise
 
     async def _stored_reply(self, session: AsyncSession, key: str) -> str | None:
-        return await session.scalar(
-            select(ProcessedMessage.reply_xml).where(ProcessedMessage.dedup_key == key)
-        )
+        return (await session.execute(_STORED_REPLY, {"key": key})).scalar()
 
     async def _claim(
         self, session: AsyncSession, incoming: Incoming, key: str, now: datetime, reply: str
     ) -> int | None:
         """Take the dedup key for this transaction: the new row's id, or None when it was handled already."""
-        stmt = (
-            self._insert(ProcessedMessage)
-            .values(dedup_key=key, openid=incoming.openid, reply_xml=reply, created_at=now)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(ProcessedMessage.id)
-        )
-        return await session.scalar(stmt)
+        params = {"dedup_key": key, "openid": incoming.openid, "reply_xml": reply, "created_at": now}
+        return (await session.execute(_CLAIM[self._dialect], params)).scalar()
 
     async def _handle_once(self, incoming: Incoming, key: str) -> str:
         db = self.services.database
@@ -172,9 +210,7 @@ class MessagePipeline:
                 log.exception("handler failed for %s message (dedup %s)", incoming.msg_type, _redact(key))
             else:
                 reply_xml = self._render(incoming, result, now)
-                await session.execute(
-                    update(ProcessedMessage).where(ProcessedMessage.id == record_id).values(reply_xml=reply_xml)
-                )
+                await session.execute(_SET_REPLY, {"record_id": record_id, "reply": reply_xml})
                 await session.commit()
                 return reply_xml
         # The handler failed: none of its writes stay, but the push is answered, and a retry gets the same answer.
@@ -188,28 +224,22 @@ class MessagePipeline:
     async def _run_handler(self, session: AsyncSession, incoming: Incoming, now: datetime) -> HandlerResult:
         await self._touch_user(session, incoming, now)
         conversation = await ConversationState.load(session, incoming.openid, now, self.default_ttl)
-        ctx = Context(
-            incoming=incoming, session=session, conversation=conversation, services=self.services, now=now
-        )
+        ctx = Context(incoming=incoming, session=session, conversation=conversation, services=self.services, now=now)
         result = await self.dispatcher.dispatch(ctx)
         await conversation.save(session)
         return result
 
     async def _touch_user(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """Create the follower's row, or record what this push tells about them, in one upsert."""
-        changes: dict[str, object] = {}
+        params: dict[str, object] = {"openid": incoming.openid, "created_at": now}
         touched = not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
         if touched:
-            changes["last_message_at"] = now
+            params["last_message_at"] = now
         if incoming.location is not None:
-            changes["last_latitude"] = incoming.location.latitude
-            changes["last_longitude"] = incoming.location.longitude
-        stmt = self._insert(WechatUser).values(openid=incoming.openid, subscribed=True, created_at=now, **changes)
-        if changes:
-            stmt = stmt.on_conflict_do_update(index_elements=["openid"], set_=changes)
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["openid"])
-        await session.execute(stmt)
+            params["last_latitude"] = incoming.location.latitude
+            params["last_longitude"] = incoming.location.longitude
+        changed = tuple(k for k in ("last_message_at", *_LOCATION) if k in params)
+        await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
 
