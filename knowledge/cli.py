@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     ev.add_argument("--quiet", action="store_true", help="do not list the questions that failed")
     ev.add_argument(
-        "--show-sealed", action="store_true", help="also list failures of the sealed holdout_v2 half (unseals it)"
+        "--show-sealed", action="store_true", help="also list failures of the sealed holdout_v2 half and holdout_v3 (unseals them)"
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -106,6 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         SPLITS,
         V2_SEALED,
         V2_TUNING,
+        V3_SEALED,
         calibrate,
         evaluate,
         load_cases,
@@ -128,7 +129,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             parts.append(f"{split} {_pct(r)} ({o}/{m})")
         print(" | ".join(parts))
     groups = (("old eval set", OLD_SPLITS), ("holdout_v2 tuning half", (V2_TUNING,)),
-              ("holdout_v2 sealed half", (V2_SEALED,)))
+              ("holdout_v2 sealed half", (V2_SEALED,)), ("holdout_v3 (sealed)", (V3_SEALED,)))
     for name, splits in groups:
         if any(c.split in splits for c in cases):
             (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)

@@ -4,10 +4,12 @@ Files are tab-separated; lines starting with # are comments.
   indomain.tsv       split <TAB> expected ids (a|b = either) <TAB> question <TAB> tag
   out_of_domain.tsv  split <TAB> question <TAB> tag
   holdout_v2.tsv     split <TAB> expected ids (empty = must be refused) <TAB> question <TAB> tag
+  holdout_v3.tsv     same format as holdout_v2.tsv; every line is in the sealed split "v3sealed"
 split is "dev" (used for tuning and calibrating the threshold), "dev2"…"dev5" (held-out batches whose
 failures were later looked at, so they count as tuning data) or "heldout" (never tuned on).
 holdout_v2.tsv is a second fresh batch split once by a fixed seed: "v2tune" (looked at, tuned and
 calibrated on) and "v2sealed" (never looked at: its failures are not printed by `kb eval`).
+holdout_v3.tsv is a third fresh batch, all of it sealed ("v3sealed"): reported, never gated or tuned on.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 INDOMAIN_FILE = "indomain.tsv"
 OOD_FILE = "out_of_domain.tsv"
 HOLDOUT_V2_FILE = "holdout_v2.tsv"
+HOLDOUT_V3_FILE = "holdout_v3.tsv"
 OLD_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
 V2_TUNING, V2_SEALED = "v2tune", "v2sealed"
-SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED)
-SEALED_SPLITS = (V2_SEALED,)
+V3_SEALED = "v3sealed"
+SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED, V3_SEALED)
+SEALED_SPLITS = (V2_SEALED, V3_SEALED)
 TARGET = 0.95
 
 
@@ -90,10 +94,12 @@ def load_cases(eval_dir: Path | None = None) -> list[Case]:
         if len(cols) < 2:
             raise ValueError(f"{OOD_FILE}:{n}: expected split, question")
         cases.append(Case(cols[0].strip(), cols[1], (), cols[2].strip() if len(cols) > 2 else "", n))
-    if (d / HOLDOUT_V2_FILE).is_file():
-        for n, cols in _read_tsv(d / HOLDOUT_V2_FILE):
+    for holdout in (HOLDOUT_V2_FILE, HOLDOUT_V3_FILE):
+        if not (d / holdout).is_file():
+            continue
+        for n, cols in _read_tsv(d / holdout):
             if len(cols) < 3:
-                raise ValueError(f"{HOLDOUT_V2_FILE}:{n}: expected split, ids, question")
+                raise ValueError(f"{holdout}:{n}: expected split, ids, question")
             ids = tuple(i.strip() for i in cols[1].split("|") if i.strip())
             cases.append(Case(cols[0].strip(), cols[2], ids, cols[3].strip() if len(cols) > 3 else "", n))
     for c in cases:
