@@ -506,7 +506,9 @@ async def submit(ctx: Context) -> str:
         refused = await refusal(ctx)
         if refused:
             return refused
-    report = await api.create_report(ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now)
+    report = existing or await api.create_report(
+        ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now
+    )
     ctx.conversation.clear()
     if report.status == "duplicate":
         return texts.REPORT_SUBMITTED_DUPLICATE.format(case_no=report.case_no, original=report.duplicate_of)

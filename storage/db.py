@@ -57,6 +57,10 @@ class Database:
         engine_url = self.url
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            from storage import sqlite_driver
+
+            if sqlite_driver.available():
+                engine_url = engine_url.set(drivername=f"sqlite+{sqlite_driver.DRIVER_NAME}")
         else:
             kwargs.update(pool_size=max(1, pool_size), max_overflow=max(0, max_overflow), pool_pre_ping=True)
             if "prepared_statement_cache_size" not in engine_url.query:

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import geo
 from bot.outbox import enqueue
@@ -452,7 +453,11 @@ async def create_report(
         .values(report_id=report.id)
     )
     await session.flush()
-    await session.refresh(report, attribute_names=["photos"])
+    # The photos just attached, in one query (a refresh would first re-select the report itself).
+    photos = await session.scalars(
+        select(ReportPhoto).where(ReportPhoto.report_id == report.id).order_by(ReportPhoto.position)
+    )
+    set_committed_value(report, "photos", list(photos.all()))
     if original is None:
         await notify_new_case(session, services, report, now=now)
     return report
