@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
 TOUCH_EVENTS = frozenset({"CLICK", "VIEW", "SUBSCRIBE", "SCAN"})
+BUSY_LOOKUP_SECONDS = 0.5  # a busy push looks for a stored reply (a retry) for at most this long
 
 # Every push runs these: built once as Core statements on the tables (no ORM unit of work, and SQLAlchemy
 # finds their compiled form by a cache key it computes once per statement object).
@@ -159,17 +160,30 @@ class MessagePipeline:
         try:
             await self.admission.acquire(timeout)
         except AdmissionTimeout:
-            log.warning(
-                "busy: no transaction slot within %.1f s (%d waiting); told the user to send again",
-                self.admission_timeout,
-                self.admission.waiting,
-            )
-            now = self.services.now()
-            return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
+            return await self._busy(incoming)
         try:
             return await self._handle(incoming)
         finally:
             self.admission.release()
+
+    async def _busy(self, incoming: Incoming) -> str:
+        """No turn in time. A WeChat retry of a push already handled still gets its stored reply (a short
+        read outside the queue); anything else is told it was not applied and to send again, which is true:
+        nothing of it was written."""
+        log.warning(
+            "busy: no transaction slot within %.1f s (%d waiting); told the user to send again",
+            self.admission_timeout,
+            self.admission.waiting,
+        )
+        try:
+            async with asyncio.timeout(BUSY_LOOKUP_SECONDS), self.services.database.session() as session:
+                stored = await self._stored_reply(session, incoming.dedup_key)
+        except Exception:  # includes the timeout: the busy reply is still true
+            stored = None
+        if stored is not None:
+            return stored
+        now = self.services.now()
+        return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
 
     async def _handle(self, incoming: Incoming) -> str:
         key = incoming.dedup_key

@@ -169,3 +169,9 @@ async def test_a_push_that_cannot_get_a_turn_in_time_is_told_to_resend_and_leave
     assert "已开始" in await pipe.handle(incoming("开始", "40"))
     assert "已开始" in await pipe.handle(incoming("开始", "40"))
     assert await count(pipe, ProcessedMessage) == 1
+    # A retry of a push that was applied gets its stored reply even when no turn comes free.
+    applied = await pipe.handle(incoming("下一步", "41"))
+    await pipe.admission.acquire(None)
+    assert await pipe.handle(incoming("下一步", "41"), received_at=time.monotonic()) == applied
+    assert texts.BUSY in await pipe.handle(incoming("下一步", "42"), received_at=time.monotonic())
+    pipe.admission.release()
