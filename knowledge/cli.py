@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     ev.add_argument("--quiet", action="store_true", help="do not list the questions that failed")
     ev.add_argument(
-        "--show-sealed", action="store_true", help="also list failures of the sealed holdout_v2 half and holdout_v3 (unseals them)"
+        "--show-sealed",
+        action="store_true",
+        help="also list failures of the sealed holdout_v2 half and holdout_v3 (unseals them)",
     )
     ev.set_defaults(func=cmd_eval)
 

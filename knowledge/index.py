@@ -10,7 +10,14 @@ question-like phrasings (q), keywords (k) and the answer/body text (a). Scores l
   fuzzy           fz   = rapidfuzz ratio between the content words of query and phrasing.
   intent          it   = agreement of question kinds (when / who / how much …): Jaccard; 1 when neither side
                          has one, 0.5 when only one side has.
-  score = (qcov·w1 + dcov·w2 + fz·w3) · (1 − w4 + w4·it) · (1 − w5 if both sides ask and the kinds are disjoint)
+  entry   bm   = BM25-style coverage of the question by the whole entry: a feature counts more the more of the
+                         entry's phrasings use it (saturating, normalized by the entry's length), keywords and the
+                         answer text count at a lower weight. It replaces a `entry` share of qcov.
+  phrasing score = ((qcov·(1 − e) + bm·e)·w1 + dcov·w2 + fz·w3) · (1 − w4 + w4·it)
+                   · (1 − w5 if both sides ask and the kinds are disjoint)
+  score = (1 − spread)·best phrasing score + spread·mean of the best `spread_n` phrasing scores, so an entry is
+  scored by the evidence of several of its phrasings, not by one lucky phrasing (which lifts junk questions
+  as much as right ones and grows with every phrasing added).
 
 Recall uses the postings of features that are not too common (≤ df_cap documents); the few very common
 features are then added back exactly for the short list of candidates by binary search in their
@@ -56,6 +63,11 @@ class Weights:
     fuzzy: float = 0.20
     intent: float = 0.15  # share of the score that depends on asking the same kind of question
     conflict: float = 0.0  # further share lost when both sides ask a kind of question and the kinds differ
+    entry: float = 0.0  # share of the question coverage taken from the entry-level BM25 coverage
+    spread: float = 0.0  # share of the score taken from the mean of the best spread_n phrasing scores
+    spread_n: float = 5
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class _Build:
     fid: dict[str, int] = field(default_factory=dict)
     postings: list[array] = field(default_factory=list)
     codes: list[array] = field(default_factory=list)
+    tfs: list[array] = field(default_factory=list)
 
 
 class Index:
@@ -119,8 +132,10 @@ class Index:
         ph_owner: list[int] = []
         ph_intents: list[frozenset[str]] = []
         self._doc_phrasings: list[range] = []
+        doc_len: list[int] = []
         for doc, p in enumerate(self.passages):
             best: dict[str, tuple[int, float]] = {}
+            tf: dict[str, int] = {}
             start = len(ph_feats)
             for text in p.phrasings:
                 a = self.analyzer.analyze(normalize(text, max_len=len(text) + 16, simplify=False))
@@ -130,6 +145,8 @@ class Index:
                 ph_feats.append(array("I", sorted(self._fid(b, f) for f in a.features)))
                 for f, w in a.features.items():
                     best[f] = (Q, w)
+                    tf[f] = tf.get(f, 0) + 1
+            doc_len.append(sum(tf.values()))
             self._doc_phrasings.append(range(start, len(ph_feats)))
             for kw in p.keywords:
                 for f, w in self.analyzer.analyze(normalize(kw, max_len=len(kw) + 16, simplify=False)).features.items():
@@ -143,9 +160,11 @@ class Index:
                 i = self._fid(b, f)
                 b.postings[i].append(doc)
                 b.codes[i].append(code)
+                b.tfs[i].append(min(tf.get(f, 0), 65535))
         self._fids = b.fid
         self._postings = b.postings
         self._codes = b.codes
+        self._post_w = self._posting_weights(b, doc_len)
         n = max(len(self.passages), 1)
         self._idf = [math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for p in b.postings]
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
@@ -159,6 +178,22 @@ class Index:
         self._ph_mass = [sum(self._fw[i] for i in fs) or 1.0 for fs in ph_feats]
         self.latin_vocab = frozenset(f[2:] for f in b.fid if f.startswith("w:") and f[2:3].isascii())
 
+    def _posting_weights(self, b: _Build, doc_len: list[int]) -> list[array]:
+        """Per posting, how much the feature covers in that passage: its field weight, mixed (share `entry`)
+        with its entry-level weight (BM25 term saturation over the passage's phrasings; a feature only in the
+        keywords or the answer text counts half its field weight there)."""
+        k1, bb, e = self.weights.bm25_k1, self.weights.bm25_b, self.weights.entry
+        avg = (sum(doc_len) / len(doc_len) if doc_len else 0.0) or 1.0
+        norm = [k1 * (1 - bb + bb * n / avg) for n in doc_len]
+        fw = FIELD_WEIGHTS
+        out = []
+        for docs, codes, tfs in zip(b.postings, b.codes, b.tfs, strict=True):
+            out.append(array("d", (
+                (1 - e) * fw[c] + e * (tf / (tf + norm[d]) if tf else 0.5 * fw[c])
+                for d, c, tf in zip(docs, codes, tfs, strict=True)
+            )))
+        return out
+
     @staticmethod
     def _fid(b: _Build, feature: str) -> int:
         i = b.fid.get(feature)
@@ -166,6 +201,7 @@ class Index:
             i = b.fid[feature] = len(b.postings)
             b.postings.append(array("I"))
             b.codes.append(array("B"))
+            b.tfs.append(array("H"))
         return i
 
     # ---- querying -------------------------------------------------------------------------------
@@ -222,7 +258,6 @@ class Index:
     def _accumulate(self, known: list[tuple[int, float]]) -> tuple[dict[int, float], list[tuple[int, float]]]:
         """Partial coverage of the candidates from the not-too-common features, and the features left out."""
         acc: dict[int, float] = {}
-        fw = FIELD_WEIGHTS
         rare = [(i, u) for i, u in known if len(self._postings[i]) <= self.df_cap]
         if not rare:  # only very common features: take the rarest ones, truncated
             rare = sorted(known, key=lambda t: len(self._postings[t[0]]))[:2]
@@ -232,8 +267,8 @@ class Index:
             postings = self._postings[i]
             if len(postings) > self.df_cap:
                 postings = postings[: self.df_cap]
-            for doc, code in zip(postings, self._codes[i], strict=False):
-                acc[doc] = get(doc, 0.0) + u * fw[code]
+            for doc, pw in zip(postings, self._post_w[i], strict=False):
+                acc[doc] = get(doc, 0.0) + u * pw
         return acc, [(i, u) for i, u in known if i not in used]
 
     def _coverage(self, doc: int, features: list[tuple[int, float]]) -> float:
@@ -242,7 +277,7 @@ class Index:
             ids = self._postings[i]
             j = bisect_left(ids, doc)
             if j < len(ids) and ids[j] == doc:
-                s += u * FIELD_WEIGHTS[self._codes[i][j]]
+                s += u * self._post_w[i][j]
         return s
 
     def _rescore(
@@ -255,26 +290,32 @@ class Index:
         content: str,
         qi: frozenset[str],
     ) -> Hit:
-        qcov = (partial + (self._coverage(doc, skipped) if skipped else 0.0)) / total
+        cov = (partial + (self._coverage(doc, skipped) if skipped else 0.0)) / total  # field- and entry-level mix
         w = self.weights
         fw = self._fw
+        scores: list[float] = []
         best: tuple[float, float, float, int] = (-1.0, 0.0, 0.0, -1)
         for ph in self._doc_phrasings[doc]:
             dcov = sum(fw[i] for i in qf.intersection(self._ph_feats[ph])) / self._ph_mass[ph]
             fz = fuzz.ratio(content, self._ph_content[ph]) / 100.0 if content else 0.0
             pi = self._ph_intents[ph]
             it = len(qi & pi) / len(qi | pi) if qi and pi else (0.5 if qi or pi else 1.0)
-            s = (w.qcov * qcov + w.dcov * dcov + w.fuzzy * fz) * (1 - w.intent + w.intent * it)
+            s = (w.qcov * cov + w.dcov * dcov + w.fuzzy * fz) * (1 - w.intent + w.intent * it)
             if it == 0.0 and qi and pi:  # who ≠ when, how ≠ may-I …: a different question about the same thing
                 s *= 1 - w.conflict
+            scores.append(s)
             if s > best[0]:
                 best = (s, dcov, fz, ph)
         s, dcov, fz, ph = best
         if ph < 0:  # a passage without phrasings (should not happen): coverage only
-            s = w.qcov * qcov
+            s = w.qcov * cov
+        elif w.spread and len(scores) > 1:  # the evidence of several phrasings, not only the best one
+            scores.sort(reverse=True)
+            top = scores[: max(int(w.spread_n), 1)]
+            s = (1 - w.spread) * s + w.spread * sum(top) / len(top)
         passage = self.passages[doc]
         phrasing = passage.phrasings[ph - self._doc_phrasings[doc].start] if ph >= 0 else ""
-        return Hit(doc, passage, s, qcov, dcov, fz, phrasing)
+        return Hit(doc, passage, s, cov, dcov, fz, phrasing)
 
 
 def intents_of(a: Analysis) -> frozenset[str]:

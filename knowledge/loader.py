@@ -57,7 +57,10 @@ def read_synonyms(path: Path) -> dict[str, str]:
 @dataclass(frozen=True)
 class Settings:
     weights: dict[str, float] = field(
-        default_factory=lambda: {"qcov": 0.55, "dcov": 0.25, "fuzzy": 0.2, "intent": 0.15, "conflict": 0.0}
+        default_factory=lambda: {
+            "qcov": 0.55, "dcov": 0.25, "fuzzy": 0.2, "intent": 0.15, "conflict": 0.0,
+            "entry": 0.0, "spread": 0.0, "spread_n": 5.0, "bm25_k1": 1.2, "bm25_b": 0.5,
+        }
     )
     threshold: float = 0.45
     suggest_floor: float = 0.2
