@@ -1,8 +1,9 @@
 """The evaluation gate: ≥ 95% top-1 in domain and ≥ 95% refusal out of domain, on the old set (dev + held-out
 together) and on the tuning half of holdout_v2.
 
-The sealed half of holdout_v2 and the sealed holdout_v3 are reported by `python -m bot kb eval` (figure only); it is never used to tune or
-calibrate, and it is not gated here so that nobody has a reason to read its failures.
+The sealed half of holdout_v2 and the sealed holdout_v3 are reported by `python -m bot kb eval` (figure
+only); they are never used to tune or calibrate, and they are not gated here so that nobody has a reason to
+read their failures.
 """
 
 from __future__ import annotations
