@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import ChannelError
@@ -239,9 +240,12 @@ async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
     report = PlanReport(today=today)
     if config.reminders.seed_file:
         async with database.session() as session:
-            report.seeded = await ensure_seed_tasks(session, _seed_path(config), now=now)
-            if report.seeded:
-                await session.commit()
+            try:
+                report.seeded = await ensure_seed_tasks(session, _seed_path(config), now=now)
+                if report.seeded:
+                    await session.commit()
+            except IntegrityError:  # another process seeded the empty table at the same moment
+                await session.rollback()
     oldest_fresh = today - timedelta(days=ladder.grace_days)
     async with database.session() as session:
         snap = await load_snapshot(session, config)

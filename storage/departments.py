@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department
@@ -57,11 +58,20 @@ def all_departments() -> list[tuple[str, str, str | None]]:
 
 
 async def ensure_departments(session: AsyncSession) -> int:
-    """Insert the missing units; returns how many were added. The caller commits."""
+    """Insert the missing units; returns how many were added. The caller commits.
+
+    ``ON CONFLICT DO NOTHING``: two processes starting at once both seed, and neither fails.
+    """
     existing = set((await session.scalars(select(Department.name))).all())
-    added = 0
-    for name, kind, adcode in all_departments():
-        if name not in existing:
-            session.add(Department(name=name, kind=kind, adcode=adcode))
-            added += 1
-    return added
+    missing = [
+        {"name": name, "kind": kind, "adcode": adcode}
+        for name, kind, adcode in all_departments()
+        if name not in existing
+    ]
+    if not missing:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = await session.execute(
+        dialect.insert(Department).values(missing).on_conflict_do_nothing(index_elements=["name"])
+    )
+    return max(result.rowcount or 0, 0)

@@ -175,3 +175,20 @@ async def test_a_push_that_cannot_get_a_turn_in_time_is_told_to_resend_and_leave
     assert await pipe.handle(incoming("下一步", "41"), received_at=time.monotonic()) == applied
     assert texts.BUSY in await pipe.handle(incoming("下一步", "42"), received_at=time.monotonic())
     pipe.admission.release()
+
+
+async def test_two_processes_migrating_and_seeding_at_once_both_succeed(db_url: str) -> None:
+    import asyncio
+
+    from storage.departments import all_departments
+    from storage.models import Department
+
+    first, second = Database(db_url), Database(db_url)
+    try:
+        await asyncio.gather(upgrade(first), upgrade(second))
+        async with first.session() as session:
+            names = (await session.scalars(select(Department.name))).all()
+    finally:
+        await first.dispose()
+        await second.dispose()
+    assert sorted(names) == sorted(name for name, _kind, _code in all_departments())
