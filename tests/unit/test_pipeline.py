@@ -177,13 +177,14 @@ async def test_a_push_that_cannot_get_a_turn_in_time_is_told_to_resend_and_leave
     pipe.admission.release()
 
 
-async def test_two_processes_migrating_and_seeding_at_once_both_succeed(db_url: str) -> None:
+async def test_two_processes_migrating_and_seeding_at_once_both_succeed(pg_url: str) -> None:
+    """Several service processes share one PostgreSQL database and may start together."""
     import asyncio
 
     from storage.departments import all_departments
     from storage.models import Department
 
-    first, second = Database(db_url), Database(db_url)
+    first, second = Database(pg_url), Database(pg_url)
     try:
         await asyncio.gather(upgrade(first), upgrade(second))
         async with first.session() as session:
