@@ -15,10 +15,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +27,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from serverproc import cpus, free_port, start_pinned, stop, wait_healthy  # noqa: E402
+
 from bot.config import load_config  # noqa: E402
 from bot.wechat import push  # noqa: E402
 from bot.wechat.messages import parse_xml  # noqa: E402
@@ -39,19 +38,6 @@ BENCH_SCRIPT = str(Path(__file__).resolve())
 START_DEADLINE_S = 120.0
 KNOWLEDGE_QUESTION = "PFOS还能用吗"
 FALLBACK_QUESTION = "帮助"
-
-
-def cpus() -> tuple[set[int], set[int]]:
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return {available[0]}, {available[0]}
-    return {available[0]}, {available[1]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---- the bare baseline server (run as a subprocess of this script) ---------------------------------
@@ -88,41 +74,6 @@ class Result:
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def start(cmd: list[str], server_cpus: set[int], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: os.sched_setaffinity(0, server_cpus),  # pinned before exec
-            env={k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")},
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-async def wait_healthy(http: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = await asyncio.to_thread(log.read_text, errors="replace")
-            raise SystemExit(f"server exited with {process.returncode}:\n{output[-3000:]}")
-        try:
-            async with http.get(f"{url}/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit(f"{url} did not become healthy within {START_DEADLINE_S} s")
 
 
 async def load(http: aiohttp.ClientSession, url: str, requests: list[SignedRequest], concurrency: int,
@@ -189,9 +140,9 @@ async def bench(args: argparse.Namespace) -> list[Result]:
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
             for name, cmd, url in targets:
                 log = tmp_path / f"{url.rsplit(':', 1)[1]}.log"
-                process = start(cmd, server_cpus, log)
+                process = start_pinned(cmd, server_cpus, log)
                 try:
-                    await wait_healthy(http, url, process, log)
+                    await wait_healthy(http, url, process, log, START_DEADLINE_S)
                     await load(http, url, build_requests(signer, question, args.warmup, "warm"),
                                args.concurrency, name)
                     result, bodies = await load(http, url, build_requests(signer, question, args.requests, "run"),

@@ -25,9 +25,6 @@ import asyncio
 import os
 import random
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +35,9 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from serverproc import cpus, free_port, start_pinned, stop, wait_healthy  # noqa: E402
+from serverproc import percentile as pct  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
 from bot.geo import COUNTY_SEATS  # noqa: E402
@@ -50,64 +50,7 @@ ACCOUNT = "gh_bench"
 PG_ADMIN_DSN = os.environ.get("YCBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def cpus() -> tuple[set[int], set[int]]:
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return {available[0]}, {available[0]}
-    return {available[0]}, {available[1]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 # ---- the server -----------------------------------------------------------------------------------
-
-
-def start_server(config: Path, server_cpus: set[int], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--config", str(config)],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=lambda: os.sched_setaffinity(0, server_cpus),
-            env={k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")},
-        )
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-async def wait_healthy(http: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = await asyncio.to_thread(log.read_text, errors="replace")
-            raise SystemExit(f"server exited with {process.returncode}:\n{output[-3000:]}")
-        try:
-            async with http.get(f"{url}/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit(f"{url} did not become healthy within {START_DEADLINE_S} s")
 
 
 # ---- one reporter ---------------------------------------------------------------------------------
@@ -276,14 +219,14 @@ async def run_backend(
         )
         log = tmp_path / "server.log"
         url = f"http://127.0.0.1:{port}"
-        process = start_server(config, server_cpus, log)
+        process = start_pinned([sys.executable, "-m", "bot", "serve", "--config", str(config)], server_cpus, log)
         tag = secrets.token_hex(2)
         rng = random.Random(20261128)
         try:
             connector = aiohttp.TCPConnector(limit=args.concurrency)
             timeout = aiohttp.ClientTimeout(total=120)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-                await wait_healthy(http, url, process, log)
+                await wait_healthy(http, url, process, log, START_DEADLINE_S)
                 server = WeChatServer(http, url, signer, asyncio.Semaphore(args.concurrency))
                 warmup = Stats()  # fills the connection pool and the prepared-statement caches
                 await asyncio.gather(*(reporter(server, 800_000 + i, f"{tag}w", warmup, rng) for i in range(32)))
@@ -295,7 +238,7 @@ async def run_backend(
                 await asyncio.gather(*(reporter(server, i, tag, crowd, rng) for i in range(args.reporters)))
                 seconds = time.perf_counter() - began
         finally:
-            stop_server(process)
+            stop(process)
         counts = await count_database(db_url, tag)
         if pg_name:
             await pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
