@@ -112,6 +112,10 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
+        from scheduler.reminders import seed_tasks
+
+        if seeded := await seed_tasks(services.database, config, services.now()):
+            log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
             from knowledge.answerer import load_knowledge_base
 

@@ -233,19 +233,27 @@ class PlanReport:
     seeded: int = 0
 
 
+async def seed_tasks(database: Database, config: Config, now: datetime) -> int:
+    """Load ``[reminders] seed_file`` when there are no tasks at all (first start); returns how many were added."""
+    if not config.reminders.seed_file:
+        return 0
+    async with database.session() as session:
+        try:
+            seeded = await ensure_seed_tasks(session, _seed_path(config), now=now)
+            if seeded:
+                await session.commit()
+            return seeded
+        except IntegrityError:  # another process seeded the empty table at the same moment
+            await session.rollback()
+            return 0
+
+
 async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
     """Write today's deliveries (and a catch-up digest for missed days); safe to run any number of times."""
     ladder = Ladder.from_config(config.reminders)
     today = ladder.today(now)
     report = PlanReport(today=today)
-    if config.reminders.seed_file:
-        async with database.session() as session:
-            try:
-                report.seeded = await ensure_seed_tasks(session, _seed_path(config), now=now)
-                if report.seeded:
-                    await session.commit()
-            except IntegrityError:  # another process seeded the empty table at the same moment
-                await session.rollback()
+    report.seeded = await seed_tasks(database, config, now)
     oldest_fresh = today - timedelta(days=ladder.grace_days)
     async with database.session() as session:
         snap = await load_snapshot(session, config)

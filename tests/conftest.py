@@ -94,6 +94,8 @@ def make_config(tmp_path: Path, db_url: str, **overrides: object) -> Config:
         "YCBOT_STORAGE_URL": db_url,
         "YCBOT_STORAGE_MEDIA_DIR": str(tmp_path / "media"),
         "YCBOT_SCHEDULER_ENABLED": "false",
+        # tests start with no tasks; test_startup_loads_the_plan_tasks covers the seeding
+        "YCBOT_REMINDERS_SEED_FILE": "",
     }
     env.update({k: str(v) for k, v in overrides.items()})
     return load_config(PROJECT_ROOT / "config.example.toml", env=env)

@@ -28,6 +28,9 @@ async def open_services(args: argparse.Namespace, *, migrate: bool = True) -> As
     try:
         if migrate:
             await ensure_schema(services.database)
+            from scheduler.reminders import seed_tasks
+
+            await seed_tasks(services.database, services.config, services.now())
         yield services
     finally:
         from bot.channels.factory import close_channels

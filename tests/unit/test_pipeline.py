@@ -193,3 +193,19 @@ async def test_two_processes_migrating_and_seeding_at_once_both_succeed(pg_url: 
         await first.dispose()
         await second.dispose()
     assert sorted(names) == sorted(name for name, _kind, _code in all_departments())
+
+
+async def test_startup_loads_the_plan_tasks_once(tmp_path: Path, sqlite_url: str, knowledge_base) -> None:  # type: ignore[no-untyped-def]
+    from storage.models.reminders import Task
+    from tests.conftest import start_service, stop_service
+
+    config = make_config(tmp_path, sqlite_url, YCBOT_REMINDERS_SEED_FILE="knowledge/data/tasks.toml")
+    for _ in range(2):  # a restart adds nothing
+        running = await start_service(config, knowledge_base, FakeClock())
+        try:
+            async with running.services.database.session() as session:
+                citations = (await session.scalars(select(Task.citation))).all()
+        finally:
+            await stop_service(running)
+        assert len(citations) >= 15
+        assert "二（二）1" in citations
