@@ -37,7 +37,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.config import Config, load_config
+from bot.config import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -377,14 +377,9 @@ def fake_api_env(fake: FakeWechatApi) -> dict[str, str]:
 
 def make_api_config(tmp_path: Path, db_url: str, fake: FakeWechatApi, **overrides: object) -> Config:
     """Like ``tests.conftest.make_config``, with the 公众号 and WeCom channels pointing at ``fake``."""
-    env = {
-        "YCBOT_STORAGE_URL": db_url,
-        "YCBOT_STORAGE_MEDIA_DIR": str(tmp_path / "media"),
-        "YCBOT_SCHEDULER_ENABLED": "false",
-        **fake_api_env(fake),
-    }
-    env.update({k: str(v) for k, v in overrides.items()})
-    return load_config(PROJECT_ROOT / "config.example.toml", env=env)
+    from tests.conftest import make_config  # here: tests.conftest imports this module
+
+    return make_config(tmp_path, db_url, **{**fake_api_env(fake), **overrides})
 
 
 @pytest.fixture
