@@ -26,7 +26,7 @@ from knowledge.chemicals import Chemical, ChemicalTable
 from knowledge.entries import Entry
 from knowledge.index import Hit, Index, Passage, Weights
 from knowledge.loader import YUNCHENG_PLACES, KnowledgeData, load_data
-from knowledge.normalize import compact_name, meaningful_chars, normalize
+from knowledge.normalize import compact_name, meaningful_chars, normalize, spoken_digits
 from knowledge.plan import PlanClause
 from knowledge.reply import compose
 from knowledge.tokenize import Analysis, Analyzer, is_latin_token
@@ -86,6 +86,8 @@ class KnowledgeBase:
         self._other_places = tuple(data.other_places)
         # a question made only of a chemical's name and these words gets the chemical's card directly
         self._chemical_words = frozenset(data.chemical_question_words)
+        # asking whether a named chemical may still be used / is controlled: its card gets a bonus
+        self._status_words = tuple(data.chemical_status_words)
         self.answer("PFOS还能用吗")  # warm every code path once
 
     # ---- construction ---------------------------------------------------------------------------
@@ -157,7 +159,7 @@ class KnowledgeBase:
         return answer
 
     def _decide(self, question: object) -> tuple[Decision, Answer]:
-        text = normalize(question if isinstance(question, str) else str(question))
+        text = spoken_digits(normalize(question if isinstance(question, str) else str(question)))
         if not meaningful_chars(text):
             kind = smalltalk.classify(text)
             if kind:
@@ -181,7 +183,7 @@ class KnowledgeBase:
         named = self.chemical_table.find_names(text, analysis.tokens)
         if len(named) == 1 and not self._residual(analysis, named[0]):
             chem = named[0]
-            hits = self._search(analysis, named)
+            hits = self._search(analysis, named, text)
             return Decision(CHEMICAL, chem.passage_id, 1.0, hits, "name"), self._chemical_answer(chem, 1.0, hits)
         if not named:
             reg = registration.detect(text)
@@ -189,7 +191,10 @@ class KnowledgeBase:
                 entry_id = registration.ENTRY_FOR_KIND[reg.kind]
                 return Decision(REGISTRATION, entry_id, 1.0, []), self._registration(reg)
 
-        hits = self._search(analysis, named)
+        tail = _question_tail(text)
+        if tail:  # the story before the question counts less than the question itself
+            analysis = _focus(analysis, self.analyzer.analyze(tail), self.settings.context_weight)
+        hits = self._search(analysis, named, text)
         if not hits:
             return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0)
         top = hits[0]
@@ -204,20 +209,24 @@ class KnowledgeBase:
         return Decision(answer.kind, top.passage.id, top.score, hits), answer
 
     def _residual(self, analysis: Analysis, chem: Chemical) -> list[str]:
-        """Content words of the question besides the chemical's name and generic chemical-question words."""
+        """Content words of the question that say something besides "tell me about this chemical".
+
+        Left out: the chemical's names, generic chemical-question words and single characters (禁, 没, 里 …
+        carry no topic of their own).
+        """
         names = [compact_name(n) for n in chem.names]
         out = []
         for tok in analysis.tokens:
             key = compact_name(tok)
-            if tok in self._chemical_words or not key or any(key in n for n in names):
+            if tok in self._chemical_words or len(key) < 2 or any(key in n for n in names):
                 continue
             out.append(tok)
         return out
 
-    def _search(self, analysis: Analysis, named: Sequence[Chemical]) -> list[Hit]:
+    def _search(self, analysis: Analysis, named: Sequence[Chemical], text: str = "") -> list[Hit]:
         extra = list(self._latin_corrections(analysis.tokens))
         hits = self.index.search(analysis, k=8, extra=extra)
-        if len(named) == 1:
+        if len(named) == 1 and any(w in text for w in self._status_words):
             bonus = self.settings.chemical_name_bonus
             wanted = {c.passage_id for c in named}
             boosted = []
@@ -351,6 +360,10 @@ class KnowledgeBase:
             ),
             texts.KB_REG_NEXT[kind].format(activity=q.activity),
         ]
+        if q.volume.per:
+            parts.append(texts.KB_REG_PER_PERIOD.format(
+                per=q.volume.per, stated=q.volume.stated, amount=registration.format_tonnes(q.volume.tonnes)
+            ))
         if abs(q.volume.tonnes - 1) < 1e-6 or abs(q.volume.tonnes - 10) < 1e-6:
             parts.append(texts.KB_REG_EDGE)
         if q.exempt_word:
@@ -390,6 +403,34 @@ class KnowledgeBase:
         suggestions = [s for pid in DEFAULT_SUGGESTIONS if (s := self._suggestion(pid))]
         text, kept = compose(message, suggestions, ())
         return Answer(text, False, EMPTY, [], 0.0, None, kept)
+
+
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\s]+")
+TAIL_MIN_QUESTION = 24  # characters: shorter questions are all question
+TAIL_MIN_CHARS = 8
+
+
+def _question_tail(text: str) -> str:
+    """The question at the end of a long message that first tells its story ("我们是做电镀的小厂，……，
+    听说要做强制性清洁生产审核，是真的吗"): the last clauses, at least TAIL_MIN_CHARS characters. Empty when
+    the message is short or is one clause."""
+    if len(text) < TAIL_MIN_QUESTION:
+        return ""
+    clauses = [c for c in _CLAUSE_END.split(text) if c]
+    if len(clauses) < 2:
+        return ""
+    tail = ""
+    for c in reversed(clauses):
+        tail = c + "，" + tail if tail else c
+        if len(tail) >= TAIL_MIN_CHARS:
+            break
+    return tail if len(tail) < len(text) - 4 else ""
+
+
+def _focus(whole: Analysis, tail: Analysis, context_weight: float) -> Analysis:
+    """The whole message's features, those only in its story part weighted by context_weight."""
+    features = {f: w if f in tail.features else w * context_weight for f, w in whole.features.items()}
+    return Analysis(whole.tokens, features, whole.content)
 
 
 def _with_score(h: Hit, score: float) -> Hit:

@@ -108,7 +108,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         SPLITS,
         V2_SEALED,
         V2_TUNING,
-        V3_SEALED,
+        V3,
+        V4_TUNING,
+        V5_SEALED,
         calibrate,
         evaluate,
         load_cases,
@@ -131,7 +133,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             parts.append(f"{split} {_pct(r)} ({o}/{m})")
         print(" | ".join(parts))
     groups = (("old eval set", OLD_SPLITS), ("holdout_v2 tuning half", (V2_TUNING,)),
-              ("holdout_v2 sealed half", (V2_SEALED,)), ("holdout_v3 (sealed)", (V3_SEALED,)))
+              ("holdout_v2 opened half", (V2_SEALED,)), ("holdout_v3 (opened)", (V3,)),
+              ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (sealed)", (V5_SEALED,)))
     for name, splits in groups:
         if any(c.split in splits for c in cases):
             (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)

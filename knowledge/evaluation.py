@@ -4,12 +4,13 @@ Files are tab-separated; lines starting with # are comments.
   indomain.tsv       split <TAB> expected ids (a|b = either) <TAB> question <TAB> tag
   out_of_domain.tsv  split <TAB> question <TAB> tag
   holdout_v2.tsv     split <TAB> expected ids (empty = must be refused) <TAB> question <TAB> tag
-  holdout_v3.tsv     same format as holdout_v2.tsv; every line is in the sealed split "v3sealed"
+  holdout_v3.tsv … holdout_v5.tsv   same format as holdout_v2.tsv
 split is "dev" (used for tuning and calibrating the threshold), "dev2"…"dev5" (held-out batches whose
 failures were later looked at, so they count as tuning data) or "heldout" (never tuned on).
-holdout_v2.tsv is a second fresh batch split once by a fixed seed: "v2tune" (looked at, tuned and
-calibrated on) and "v2sealed" (never looked at: its failures are not printed by `kb eval`).
-holdout_v3.tsv is a third fresh batch, all of it sealed ("v3sealed"): reported, never gated or tuned on.
+holdout_v2.tsv is a second fresh batch split once by a fixed seed: "v2tune" and "v2sealed"; holdout_v3.tsv
+("v3sealed") a third. Both sealed parts judged three changes and were then opened: they are tuning data now,
+like "v4tune" (holdout_v4.tsv, a fourth batch written without seeing the answerer). holdout_v5.tsv
+("v5sealed") is sealed: `kb eval` prints its figure, never its failures, and nothing is tuned on it.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from knowledge.answerer import KnowledgeBase
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 INDOMAIN_FILE = "indomain.tsv"
 OOD_FILE = "out_of_domain.tsv"
-HOLDOUT_V2_FILE = "holdout_v2.tsv"
-HOLDOUT_V3_FILE = "holdout_v3.tsv"
+HOLDOUT_FILES = ("holdout_v2.tsv", "holdout_v3.tsv", "holdout_v4.tsv", "holdout_v5.tsv")
 OLD_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
 V2_TUNING, V2_SEALED = "v2tune", "v2sealed"
-V3_SEALED = "v3sealed"
-SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED, V3_SEALED)
-SEALED_SPLITS = (V2_SEALED, V3_SEALED)
+V3 = "v3sealed"  # the name it had while sealed
+V4_TUNING = "v4tune"
+V5_SEALED = "v5sealed"
+SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED, V3, V4_TUNING, V5_SEALED)
+SEALED_SPLITS = (V5_SEALED,)
 TARGET = 0.95
 
 
@@ -94,7 +96,7 @@ def load_cases(eval_dir: Path | None = None) -> list[Case]:
         if len(cols) < 2:
             raise ValueError(f"{OOD_FILE}:{n}: expected split, question")
         cases.append(Case(cols[0].strip(), cols[1], (), cols[2].strip() if len(cols) > 2 else "", n))
-    for holdout in (HOLDOUT_V2_FILE, HOLDOUT_V3_FILE):
+    for holdout in HOLDOUT_FILES:
         if not (d / holdout).is_file():
             continue
         for n, cols in _read_tsv(d / holdout):
@@ -124,7 +126,7 @@ def unknown_ids(kb: KnowledgeBase, cases: Sequence[Case]) -> list[str]:
     return [f"line {c.line}: unknown id {i!r}" for c in cases for i in c.expected if i not in known]
 
 
-TUNING_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", V2_TUNING)
+TUNING_SPLITS = tuple(s for s in SPLITS if s not in SEALED_SPLITS)
 
 
 def calibrate(

@@ -65,6 +65,7 @@ class Settings:
     threshold: float = 0.45
     suggest_floor: float = 0.2
     chemical_name_bonus: float = 0.15
+    context_weight: float = 0.3
     max_suggestions: int = 3
 
     @classmethod
@@ -80,6 +81,7 @@ class Settings:
             threshold=float(answer.get("threshold", base.threshold)),
             suggest_floor=float(answer.get("suggest_floor", base.suggest_floor)),
             chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
+            context_weight=float(answer.get("context_weight", base.context_weight)),
             max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
         )
 
@@ -97,6 +99,7 @@ class KnowledgeData:
     settings: Settings
     chemical_question_words: list[str] = field(default_factory=list)
     chemical_templates: list[str] = field(default_factory=lambda: ["{name}"])
+    chemical_status_words: list[str] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
 
@@ -119,6 +122,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         settings=Settings.load(d / "settings.toml"),
         chemical_question_words=read_word_list(d / "chemical_question_words.txt"),
         chemical_templates=read_word_list(d / "chemical_templates.txt") or ["{name}"],
+        chemical_status_words=read_word_list(d / "chemical_status_words.txt"),
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
     )

@@ -55,6 +55,16 @@ def normalize(text: str, max_len: int = MAX_QUESTION_CHARS, simplify: bool = Tru
     return _SPACES.sub(" ", text).strip()[:max_len]
 
 
+_SPOKEN_DIGIT = {"幺": "1", "〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+                 "六": "6", "七": "7", "八": "8", "九": "9"}
+_SPOKEN_NUMBER = re.compile("[" + "".join(_SPOKEN_DIGIT) + "]{5,}")
+
+
+def spoken_digits(text: str) -> str:
+    """Hotline and phone numbers typed as spoken digits become digits: 幺二三六九 → 12369 (runs of five or more)."""
+    return _SPOKEN_NUMBER.sub(lambda m: "".join(_SPOKEN_DIGIT[c] for c in m.group(0)), text)
+
+
 def compact(text: str) -> str:
     """Only letters, digits, CJK and a few symbols, no spaces: used for substring and fuzzy matching."""
     return "".join(_KEEP.findall(text))

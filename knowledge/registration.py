@@ -31,6 +31,12 @@ _FILLER = re.compile(
     r"每年|一年|年均|全年|年|我们|我司|公司|企业|工厂|厂里|单位|如果|假如|大概|大约|一共|总共|的|呢|吗|呀|啊|了|"
     r"是|有|要|怎么办|什么|啥|哪种|哪类|算|属于|[\s,，。.?？!！:：;；、]"
 )
+# a figure stated per month / week / day is scaled to a year (the thresholds are yearly)
+_PERIOD = re.compile(
+    r"(?P<per>每个?月|一个?月|月均|月产|每周|一周|每个?星期|每天|每日|一天|日均|日产)"
+    r"[^\d零〇一二两俩三四五六七八九十百千万半]{0,6}$"
+)
+_PER_YEAR = {"月": 12, "周": 52, "星期": 52, "天": 365, "日": 365}
 _EXEMPT_WORDS = ("医药", "药品", "农药", "兽药", "化妆品", "食品添加剂", "食品", "饲料添加剂", "饲料", "肥料")
 
 
@@ -39,6 +45,7 @@ class Volume:
     tonnes: float
     stated: str  # the words that stated it, e.g. "十五吨"
     below: bool = False  # "不到1吨" style: strictly below the stated figure
+    per: str = ""  # "月" / "周" / "天" when the figure was stated per month, week or day (tonnes is yearly)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,12 @@ def parse_volume(text: str) -> Volume | None:
             tonnes -= 1e-9
         if m.group("more") or m.group("more2") == "多":
             tonnes += 1e-9
-        vol = Volume(round(tonnes, 9), m.group(0).strip(), below)
+        per = ""
+        period = _PERIOD.search(text, max(0, m.start() - 10), m.start())
+        if period:
+            per = next(k for k in _PER_YEAR if k in period.group("per"))
+            tonnes *= _PER_YEAR[per]
+        vol = Volume(round(tonnes, 9), m.group(0).strip(), below, per)
         if best is None or vol.tonnes > best.tonnes:
             best = vol
     return best

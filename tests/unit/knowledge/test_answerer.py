@@ -168,3 +168,44 @@ def test_answer_entry_unknown_id(knowledge_base: KnowledgeBase) -> None:
 def test_counts(knowledge_base: KnowledgeBase) -> None:
     assert knowledge_base.entry_count >= 120
     assert knowledge_base.passage_count >= knowledge_base.entry_count + 40
+
+
+def test_spoken_hotline_number_is_understood(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("幺二三六九是干嘛的")
+    assert a.matched and a.entry_id == "rep-12369"
+
+
+def test_monthly_volume_is_answered_for_the_year(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("每个月生产1吨左右的新化学物质，一年下来要办哪种")
+    assert a.entry_id == "reg-standard" and "全年约12吨" in a.text
+    check_format(a)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("樟脑丸里的萘有没有被管控", "chem-naphthalene"),
+        ("TCEP阻燃剂受管控吗", "chem-tcep"),
+        ("五氯酚钠还能用来做木材防腐不", "chem-pcp"),
+        ("硫丹禁没禁", "chem-endosulfan"),
+    ],
+)
+def test_asking_whether_a_named_chemical_is_still_allowed_gets_its_card(
+    knowledge_base: KnowledgeBase, question: str, entry_id: str
+) -> None:
+    a = knowledge_base.answer(question)
+    assert (a.matched, a.kind, a.entry_id) == (True, "chemical", entry_id)
+
+
+@pytest.mark.parametrize("question", ["氯仿的沸点是多少度", "苯的结构式怎么画", "家里装修完怎么除甲醛"])
+def test_other_questions_about_a_named_chemical_are_not_answered_with_its_card(
+    knowledge_base: KnowledgeBase, question: str
+) -> None:
+    assert not knowledge_base.answer(question).matched
+
+
+def test_a_long_story_is_judged_by_the_question_at_its_end(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer(
+        "我们是做电镀的小厂，生产时要用到六价铬和氰化物，听说这种得做强制性清洁生产审核，是真的吗"
+    )
+    assert a.matched and a.entry_id == "cp-mandatory"

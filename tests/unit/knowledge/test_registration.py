@@ -89,3 +89,20 @@ def test_activity_exemption_and_polymer_are_noticed() -> None:
     assert q is not None and q.activity == "进口" and q.exempt_word == "农药"
     q = detect(normalize("年生产20吨新聚合物"))
     assert q is not None and q.polymer and q.activity == "生产"
+
+
+@pytest.mark.parametrize(
+    ("question", "tonnes", "per", "kind"),
+    [
+        ("每个月生产1吨左右的新化学物质，一年下来要办哪种", 12, "月", STANDARD),
+        ("一个月进口两百公斤新化学物质", 2.4, "月", SIMPLE),
+        ("每天进口20公斤新物质", 7.3, "天", SIMPLE),
+        ("每周生产10公斤新化学物质", 0.52, "周", FILING),
+        ("每年进口5吨新化学物质", 5, "", SIMPLE),
+    ],
+)
+def test_a_figure_per_month_week_or_day_is_scaled_to_a_year(
+    question: str, tonnes: float, per: str, kind: str
+) -> None:
+    q = detect(normalize(question))
+    assert q is not None and q.volume.tonnes == pytest.approx(tonnes) and q.volume.per == per and q.kind == kind

@@ -96,3 +96,11 @@ def test_greeting_prefix_is_stripped() -> None:
     assert smalltalk.strip_greeting("您好，请问pfos还能用吗") == "pfos还能用吗"
     assert smalltalk.strip_greeting("hi pfos") == "pfos"
     assert smalltalk.strip_greeting("history") == "history"
+
+
+def test_spoken_digits_become_digits_only_in_long_runs() -> None:
+    from knowledge.normalize import spoken_digits
+
+    assert spoken_digits("幺二三六九是干嘛的") == "12369是干嘛的"
+    assert spoken_digits("打一二三四五") == "打12345"
+    assert spoken_digits("一二三类物质") == "一二三类物质"  # short runs are words, not numbers
