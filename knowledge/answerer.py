@@ -178,7 +178,7 @@ class KnowledgeBase:
         if cas_hits:
             return self._cas_answer(cas_hits)
 
-        text = self.analyzer.fix_homophones(text)
+        text = self.chemical_table.fix_name_typo(self.analyzer.fix_homophones(text))
         analysis = self.analyzer.analyze(text)
         named = self.chemical_table.find_names(text, analysis.tokens)
         if len(named) == 1 and not self._residual(analysis, named[0]):

@@ -14,6 +14,12 @@ CHEMICALS_FILE = "chemicals.csv"
 COLUMNS = ("id", "name", "aliases", "cas", "key_list", "priority", "measures", "sources")
 CAS_PATTERN = re.compile(r"(?<![\d-])(\d{2,7})\s*-\s*(\d{2})\s*-\s*(\d)(?![\d-])")
 _LATIN_ONLY = re.compile(r"^[a-z0-9+]+$")
+# Characters that name a different substance when changed (carbon counts, halogens, metals, numbers):
+# a typed name differing from a known one in such a character is another chemical, not a typo.
+_NAME_SIGNIFICANT = frozenset(
+    "一二三四五六七八九十百甲乙丙丁戊己庚辛壬癸氟氯溴碘铅汞镉铬砷铊镍锌铜锡苯酚醇醛酮酸酯醚烷烯炔胺"
+)
+_TYPO_MIN_LEN = 4
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,16 @@ class ChemicalTable:
         # longest first, so 六氯苯 wins over 苯 and PCBs over PCB
         self._names = sorted(names.items(), key=lambda kv: -len(kv[0]))
         self.latin_aliases = {k: c for k, c in names.items() if _LATIN_ONLY.match(k) and len(k) >= 3}
+        # one-character typos of Han names: 三氯杀螨醉 → 三氯杀螨醇; key = the name with one position masked
+        self._masked: dict[str, str] = {}
+        for key, _chem in self._names:
+            if len(key) >= _TYPO_MIN_LEN and has_han(key) and not _LATIN_ONLY.match(key):
+                for i in range(1, len(key)):  # the first character is never the typo (it anchors the name)
+                    self._masked.setdefault(key[:i] + "\0" + key[i + 1 :], key)
+        self._typo_starts: dict[int, frozenset[str]] = {}  # name length → first characters of such names
+        for key in self._masked.values():
+            self._typo_starts[len(key)] = self._typo_starts.get(len(key), frozenset()) | {key[0]}
+        self._typo_lengths = sorted(self._typo_starts, reverse=True)
 
     def find_cas(self, text: str) -> list[CasHit]:
         hits: list[CasHit] = []
@@ -145,6 +161,28 @@ class ChemicalTable:
                     break
                 start = flat.find(key, start + 1)
         return found
+
+    def fix_name_typo(self, text: str) -> str:
+        """text with one mistyped character of a known chemical name corrected (十溴联苯醚 → 十溴二苯醚).
+
+        Only names of four or more characters, never the first character, and never when the typed character
+        is one that names another substance (丁/辛, 氯/溴, 酸/醇 …). Text already naming a chemical is left alone.
+        """
+        if not has_han(text) or self.find_names(text):
+            return text
+        for n in self._typo_lengths:
+            starts = self._typo_starts[n]
+            for start in range(len(text) - n + 1):
+                if text[start] not in starts:
+                    continue
+                window = text[start : start + n]
+                for i in range(1, n):
+                    if window[i] in _NAME_SIGNIFICANT:
+                        continue
+                    name = self._masked.get(window[:i] + "\0" + window[i + 1 :])
+                    if name is not None:
+                        return text[:start] + name + text[start + n :]
+        return text
 
     @staticmethod
     def _acceptable(key: str, flat: str, start: int, end: int, tokens: set[str]) -> bool:

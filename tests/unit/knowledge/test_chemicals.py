@@ -52,3 +52,23 @@ def test_names_longest_first(table: ChemicalTable, text: str, ids: list[str]) ->
 def test_single_character_names_need_a_word_of_their_own(table: ChemicalTable) -> None:
     assert table.find_names("铅笔有毒吗", ("铅笔", "有毒")) == []
     assert [c.id for c in table.find_names("苯是什么", ("苯", "是", "什么"))] == ["benzene"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("三氯杀螨醉还能卖吗", "三氯杀螨醇还能卖吗"),
+        ("十溴联苯醚", "十溴二苯醚"),
+        ("六氯丁二稀", "六氯丁二烯"),
+    ],
+)
+def test_one_mistyped_character_of_a_long_name_is_corrected(table: ChemicalTable, text: str, fixed: str) -> None:
+    assert table.fix_name_typo(text) == fixed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["全氟丁基磺酸能用吗", "全氟辛基磺酸", "新化学物质登记怎么办理", "短链氯化石蜡", "二氯甲醇"],
+)
+def test_other_substances_and_right_names_are_left_alone(table: ChemicalTable, text: str) -> None:
+    assert table.fix_name_typo(text) == text
