@@ -88,6 +88,8 @@ class KnowledgeBase:
         self._chemical_words = frozenset(data.chemical_question_words)
         # asking whether a named chemical may still be used / is controlled: its card gets a bonus
         self._status_words = tuple(data.chemical_status_words)
+        self._health_words = tuple(data.health_words)
+        self._abroad = tuple(w.lower() for w in data.abroad)
         self.answer("PFOS还能用吗")  # warm every code path once
 
     # ---- construction ---------------------------------------------------------------------------
@@ -184,6 +186,9 @@ class KnowledgeBase:
         if len(named) == 1 and not self._residual(analysis, named[0]):
             chem = named[0]
             hits = self._search(analysis, named, text)
+            beyond = self._beyond_scope(text)
+            if beyond:
+                return Decision(UNSURE, chem.passage_id, 1.0, hits, beyond[0]), self._unsure(hits, 1.0, beyond[1])
             return Decision(CHEMICAL, chem.passage_id, 1.0, hits, "name"), self._chemical_answer(chem, 1.0, hits)
         if not named:
             reg = registration.detect(text)
@@ -200,6 +205,10 @@ class KnowledgeBase:
         top = hits[0]
         if top.score < self.settings.threshold:
             return Decision(UNSURE, top.passage.id, top.score, hits), self._unsure(hits, top.score)
+        beyond = self._beyond_scope(text)
+        if beyond:
+            decision = Decision(UNSURE, top.passage.id, top.score, hits, beyond[0])
+            return decision, self._unsure(hits, top.score, beyond[1])
         if top.passage.scope == "local" and self._elsewhere(text):
             return (
                 Decision(UNSURE, top.passage.id, top.score, hits, "other-place"),
@@ -251,6 +260,15 @@ class KnowledgeBase:
             best = min(self._latin_vocab, key=lambda v: DamerauLevenshtein.distance(tok, v), default=None)
             if best is not None and DamerauLevenshtein.distance(tok, best) <= 1:
                 yield "w:" + best, 0.9
+
+    def _beyond_scope(self, text: str) -> tuple[str, str] | None:
+        """(note, reply lead) when the question is about something the knowledge base must not answer even
+        though it shares words with it: taking medicine (抗生素吃几天能好), or another country's rules."""
+        if any(w in text for w in self._health_words):
+            return "health", texts.KB_HEALTH
+        if any(w in text for w in self._abroad) and not any(w in text for w in ("进口", "出口")):
+            return "abroad", texts.KB_ABROAD
+        return None
 
     def _elsewhere(self, text: str) -> bool:
         if any(p in text for p in YUNCHENG_PLACES):

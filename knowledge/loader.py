@@ -100,6 +100,8 @@ class KnowledgeData:
     chemical_question_words: list[str] = field(default_factory=list)
     chemical_templates: list[str] = field(default_factory=lambda: ["{name}"])
     chemical_status_words: list[str] = field(default_factory=list)
+    health_words: list[str] = field(default_factory=list)
+    abroad: list[str] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
 
@@ -123,6 +125,8 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         chemical_question_words=read_word_list(d / "chemical_question_words.txt"),
         chemical_templates=read_word_list(d / "chemical_templates.txt") or ["{name}"],
         chemical_status_words=read_word_list(d / "chemical_status_words.txt"),
+        health_words=read_word_list(d / "health_words.txt"),
+        abroad=read_word_list(d / "abroad.txt"),
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
     )

@@ -209,3 +209,24 @@ def test_a_long_story_is_judged_by_the_question_at_its_end(knowledge_base: Knowl
         "我们是做电镀的小厂，生产时要用到六价铬和氰化物，听说这种得做强制性清洁生产审核，是真的吗"
     )
     assert a.matched and a.entry_id == "cp-mandatory"
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("抗生素吃几天能好", "医生或药师"),
+        ("吃了抗生素能喝酒吗", "医生或药师"),
+        ("美国TSCA新化学物质申报要多久", "其他国家和地区"),
+    ],
+)
+def test_medicine_and_foreign_rules_are_not_answered_from_the_knowledge_base(
+    knowledge_base: KnowledgeBase, question: str, lead: str
+) -> None:
+    a = knowledge_base.answer(question)
+    assert not a.matched and a.kind == "unsure" and lead in a.text and "12369" in a.text
+    check_format(a)
+
+
+def test_importing_from_abroad_is_still_answered(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("从美国进口新化学物质要登记吗")
+    assert a.matched and a.entry_id is not None and a.entry_id.startswith("reg-")
