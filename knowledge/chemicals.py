@@ -20,6 +20,8 @@ _NAME_SIGNIFICANT = frozenset(
     "一二三四五六七八九十百甲乙丙丁戊己庚辛壬癸氟氯溴碘铅汞镉铬砷铊镍锌铜锡苯酚醇醛酮酸酯醚烷烯炔胺"
 )
 _TYPO_MIN_LEN = 4
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]{2,}")
+_DIGIT_LOOKALIKES = {"0": "o", "1": "l", "5": "s", "8": "b"}  # PF0S → PFOS
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ class ChemicalTable:
         Only names of four or more characters, never the first character, and never when the typed character
         is one that names another substance (丁/辛, 氯/溴, 酸/醇 …). Text already naming a chemical is left alone.
         """
+        text = self._fix_latin_lookalikes(text)
         if not has_han(text) or self.find_names(text):
             return text
         for n in self._typo_lengths:
@@ -183,6 +186,18 @@ class ChemicalTable:
                     if name is not None:
                         return text[:start] + name + text[start + n :]
         return text
+
+    def _fix_latin_lookalikes(self, text: str) -> str:
+        """A digit typed for a look-alike letter in an abbreviation: pf0s → pfos (not pfas → pfos: no digit)."""
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            if word in self.latin_aliases or not any(d in word for d in _DIGIT_LOOKALIKES):
+                return word
+            fixed = "".join(_DIGIT_LOOKALIKES.get(ch, ch) for ch in word)
+            return fixed if fixed in self.latin_aliases else word
+
+        return _LATIN_WORD.sub(fix, text)
 
     @staticmethod
     def _acceptable(key: str, flat: str, start: int, end: int, tokens: set[str]) -> bool:

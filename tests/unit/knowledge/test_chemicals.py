@@ -60,6 +60,7 @@ def test_single_character_names_need_a_word_of_their_own(table: ChemicalTable) -
         ("三氯杀螨醉还能卖吗", "三氯杀螨醇还能卖吗"),
         ("十溴联苯醚", "十溴二苯醚"),
         ("六氯丁二稀", "六氯丁二烯"),
+        ("pf0s还能用吗", "pfos还能用吗"),
     ],
 )
 def test_one_mistyped_character_of_a_long_name_is_corrected(table: ChemicalTable, text: str, fixed: str) -> None:
@@ -68,7 +69,7 @@ def test_one_mistyped_character_of_a_long_name_is_corrected(table: ChemicalTable
 
 @pytest.mark.parametrize(
     "text",
-    ["全氟丁基磺酸能用吗", "全氟辛基磺酸", "新化学物质登记怎么办理", "短链氯化石蜡", "二氯甲醇"],
+    ["全氟丁基磺酸能用吗", "全氟辛基磺酸", "新化学物质登记怎么办理", "短链氯化石蜡", "二氯甲醇", "pfas能用吗", "pm2.5"],
 )
 def test_other_substances_and_right_names_are_left_alone(table: ChemicalTable, text: str) -> None:
     assert table.fix_name_typo(text) == text
