@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from knowledge.answerer import KnowledgeBase, build_knowledge_base  # noqa: E402
-from knowledge.evaluation import TUNING_SPLITS, Case, load_cases  # noqa: E402
+from knowledge.evaluation import SEALED_SPLITS, TUNING_SPLITS, Case, load_cases  # noqa: E402
 from knowledge.index import Passage  # noqa: E402
 from knowledge.loader import load_data  # noqa: E402
 from knowledge.normalize import normalize  # noqa: E402
@@ -219,10 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     row("rapidfuzz extractOne, std questions", fz_acc, fz_wall, fz_cpu, "cut-off calibrated on tuning splits")
     row("rank_bm25 BM25Okapi, same tokens", bm_acc, bm_wall, bm_cpu, "cut-off calibrated on tuning splits")
     row("jieba segmentation alone", None, seg_wall, seg_cpu)
-    held = [i for i, c in enumerate(cases) if c.split == "heldout"]
+    held = [i for i, c in enumerate(cases) if c.split in SEALED_SPLITS]
     if held:
         hc = [cases[i] for i in held]
-        print("  held-out split only (never tuned on):")
+        print(f"  sealed batch only ({', '.join(SEALED_SPLITS)}: never tuned on):")
         for label, preds, cut in (
             ("ours", [(a.entry_id if a.matched else None, 1.0) for _, a in res], 0.5),
             ("rapidfuzz", fz_res, calibrate_cutoff(fz_res, cases)),
