@@ -87,9 +87,13 @@ class KnowledgeBase:
         # a question made only of a chemical's name and these words gets the chemical's card directly
         self._chemical_words = frozenset(data.chemical_question_words)
         # asking whether a named chemical may still be used / is controlled: its card gets a bonus
-        self._status_words = tuple(data.chemical_status_words)
+        words = data.chemical_status_words
+        self._status_words = tuple(w.lstrip("+") for w in words if not w.startswith("!") and w.lstrip("+"))
+        self._status_cancel = tuple(w[1:] for w in words if w.startswith("!") and w[1:])
+        self._list_words = tuple(w[1:] for w in words if w.startswith("+") and w[1:])
         self._health_words = tuple(data.health_words)
         self._abroad = tuple(w.lower() for w in data.abroad)
+        self._no_data_words = tuple(data.no_data_words)
         self.answer("PFOS还能用吗")  # warm every code path once
 
     # ---- construction ---------------------------------------------------------------------------
@@ -178,6 +182,10 @@ class KnowledgeBase:
 
         cas_hits = self.chemical_table.find_cas(text)
         if cas_hits:
+            beyond = self._beyond_scope(text)
+            known = [h.chemical.passage_id for h in cas_hits if h.chemical is not None]
+            if beyond and known:
+                return Decision(UNSURE, known[0], 1.0, [], beyond[0]), self._unsure([], 1.0, beyond[1], known)
             return self._cas_answer(cas_hits)
 
         text = self.chemical_table.fix_name_typo(self.analyzer.fix_homophones(text))
@@ -235,8 +243,10 @@ class KnowledgeBase:
     def _search(self, analysis: Analysis, named: Sequence[Chemical], text: str = "") -> list[Hit]:
         extra = list(self._latin_corrections(analysis.tokens))
         hits = self.index.search(analysis, k=8, extra=extra)
-        if len(named) == 1 and any(w in text for w in self._status_words):
+        if len(named) == 1 and self._asks_status(text):
             bonus = self.settings.chemical_name_bonus
+            if any(w in text for w in self._list_words):
+                bonus += self.settings.chemical_list_bonus
             wanted = {c.passage_id for c in named}
             boosted = []
             seen = set()
@@ -251,6 +261,10 @@ class KnowledgeBase:
             hits = sorted(boosted, key=lambda h: h.score, reverse=True)
         return hits
 
+    def _asks_status(self, text: str) -> bool:
+        """Whether the question asks if a chemical is controlled / may still be used (not, say, how to report it)."""
+        return any(w in text for w in self._status_words) and not any(w in text for w in self._status_cancel)
+
     def _latin_corrections(self, tokens: Sequence[str]) -> Iterable[tuple[str, float]]:
         for tok in tokens:
             if len(tok) < 4 or not is_latin_token(tok) or tok in NO_CORRECTION:
@@ -263,9 +277,12 @@ class KnowledgeBase:
 
     def _beyond_scope(self, text: str) -> tuple[str, str] | None:
         """(note, reply lead) when the question is about something the knowledge base must not answer even
-        though it shares words with it: taking medicine (抗生素吃几天能好), or another country's rules."""
+        though it shares words with it: taking medicine (抗生素吃几天能好), another country's rules, or data it
+        does not hold (a boiling point, an exposure limit, a fee)."""
         if any(w in text for w in self._health_words):
             return "health", texts.KB_HEALTH
+        if any(w in text for w in self._no_data_words):
+            return "no-data", texts.KB_NO_DATA
         if any(w in text for w in self._abroad) and not any(w in text for w in ("进口", "出口")):
             return "abroad", texts.KB_ABROAD
         return None
@@ -396,8 +413,10 @@ class KnowledgeBase:
         text, kept = compose("\n".join(parts), suggestions, cites)
         return Answer(text, True, REGISTRATION, cites, 1.0, entry_id, kept)
 
-    def _unsure(self, hits: Sequence[Hit], score: float, lead: str = "") -> Answer:
-        seen: list[str] = []
+    def _unsure(self, hits: Sequence[Hit], score: float, lead: str = "", first: Sequence[str] = ()) -> Answer:
+        """The "not sure" reply: lead text, up to max_suggestions related questions (`first` ones first, then the
+        best hits) and the human route."""
+        seen: list[str] = list(first)
         for h in hits:
             if h.score >= self.settings.suggest_floor and h.passage.id not in seen:
                 seen.append(h.passage.id)

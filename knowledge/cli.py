@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument(
         "--show-sealed",
         action="store_true",
-        help="also list failures of the sealed holdout_v2 half and holdout_v3 (unseals them)",
+        help="also list failures of the sealed batch (holdout_v7; this unseals it)",
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -110,7 +110,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         V2_TUNING,
         V3,
         V4_TUNING,
-        V5_SEALED,
+        V5,
+        V6_TUNING,
+        V7_SEALED,
         calibrate,
         evaluate,
         load_cases,
@@ -134,7 +136,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(" | ".join(parts))
     groups = (("old eval set", OLD_SPLITS), ("holdout_v2 tuning half", (V2_TUNING,)),
               ("holdout_v2 opened half", (V2_SEALED,)), ("holdout_v3 (opened)", (V3,)),
-              ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (sealed)", (V5_SEALED,)))
+              ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (opened)", (V5,)),
+              ("holdout_v6 (tuning)", (V6_TUNING,)), ("holdout_v7 (sealed)", (V7_SEALED,)))
     for name, splits in groups:
         if any(c.split in splits for c in cases):
             (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)
@@ -147,7 +150,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not args.quiet:
         for o in report.failures():
             if o.case.split in SEALED_SPLITS and not args.show_sealed:
-                continue  # the sealed half stays unseen: only its figure is printed
+                continue  # the sealed batch stays unseen: only its figure is printed
             expected = "|".join(o.case.expected) or "(refuse)"
             print(
                 f"  FAIL [{o.case.split}] {o.case.question!r}: expected {expected}, got {o.got or '-'} "

@@ -65,6 +65,7 @@ class Settings:
     threshold: float = 0.45
     suggest_floor: float = 0.2
     chemical_name_bonus: float = 0.15
+    chemical_list_bonus: float = 0.0
     context_weight: float = 0.3
     max_suggestions: int = 3
 
@@ -81,6 +82,7 @@ class Settings:
             threshold=float(answer.get("threshold", base.threshold)),
             suggest_floor=float(answer.get("suggest_floor", base.suggest_floor)),
             chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
+            chemical_list_bonus=float(answer.get("chemical_list_bonus", base.chemical_list_bonus)),
             context_weight=float(answer.get("context_weight", base.context_weight)),
             max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
         )
@@ -102,6 +104,7 @@ class KnowledgeData:
     chemical_status_words: list[str] = field(default_factory=list)
     health_words: list[str] = field(default_factory=list)
     abroad: list[str] = field(default_factory=list)
+    no_data_words: list[str] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
 
@@ -127,6 +130,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         chemical_status_words=read_word_list(d / "chemical_status_words.txt"),
         health_words=read_word_list(d / "health_words.txt"),
         abroad=read_word_list(d / "abroad.txt"),
+        no_data_words=read_word_list(d / "no_data_words.txt"),
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
     )

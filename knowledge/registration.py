@@ -104,8 +104,8 @@ def cn_to_number(s: str) -> float | None:
 
 
 def parse_volume(text: str) -> Volume | None:
-    """The largest yearly volume stated in normalized text, in tonnes."""
-    best: Volume | None = None
+    """The yearly volume stated in normalized text, in tonnes: the first figure given (later ones are usually
+    comparisons: "年进口9.9吨，差一点10吨，办简易还是常规")."""
     for m in _VOLUME.finditer(text):
         value = cn_to_number(m.group("num"))
         if value is None:
@@ -127,10 +127,8 @@ def parse_volume(text: str) -> Volume | None:
         if period:
             per = next(k for k in _PER_YEAR if k in period.group("per"))
             tonnes *= _PER_YEAR[per]
-        vol = Volume(round(tonnes, 9), m.group(0).strip(), below, per)
-        if best is None or vol.tonnes > best.tonnes:
-            best = vol
-    return best
+        return Volume(round(tonnes, 9), m.group(0).strip(), below, per)
+    return None
 
 
 def classify(tonnes: float) -> str:

@@ -230,3 +230,30 @@ def test_medicine_and_foreign_rules_are_not_answered_from_the_knowledge_base(
 def test_importing_from_abroad_is_still_answered(knowledge_base: KnowledgeBase) -> None:
     a = knowledge_base.answer("从美国进口新化学物质要登记吗")
     assert a.matched and a.entry_id is not None and a.entry_id.startswith("reg-")
+
+
+@pytest.mark.parametrize(
+    "question", ["50-00-0的分子量是多少", "二氯甲烷的职业接触限值是多少", "新化学物质常规登记要交多少费用"]
+)
+def test_data_the_knowledge_base_does_not_hold_is_not_made_up(knowledge_base: KnowledgeBase, question: str) -> None:
+    a = knowledge_base.answer(question)
+    assert not a.matched and "没有可靠资料" in a.text
+    check_format(a)
+
+
+def test_cas_question_about_properties_still_offers_the_card(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("50-00-0的分子量是多少")
+    assert a.suggestions and a.suggestions[0][0] == "chem-formaldehyde"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [("电镀用的氰化物在优先控制名录里吗", "chem-cyanide"), ("砒霜里的砷在优控名录里不", "chem-arsenic")],
+)
+def test_is_this_chemical_on_a_list_gets_its_card(knowledge_base: KnowledgeBase, question: str, entry_id: str) -> None:
+    assert knowledge_base.answer(question).entry_id == entry_id
+
+
+def test_reporting_a_banned_chemical_is_not_answered_with_the_chemical_card(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("看到有人偷偷卖滴滴涕这种禁用农药，这种能举报吗")
+    assert a.entry_id != "chem-ddt"

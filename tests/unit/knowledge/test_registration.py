@@ -106,3 +106,8 @@ def test_a_figure_per_month_week_or_day_is_scaled_to_a_year(
 ) -> None:
     q = detect(normalize(question))
     assert q is not None and q.volume.tonnes == pytest.approx(tonnes) and q.volume.per == per and q.kind == kind
+
+
+def test_the_first_figure_is_the_volume_later_ones_are_comparisons() -> None:
+    q = detect(normalize("年进口量9.9吨，差一点10吨，办简易还是常规"))
+    assert q is not None and q.volume.tonnes == pytest.approx(9.9) and q.kind == SIMPLE
