@@ -66,7 +66,7 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=20000)
 def char_pinyin(ch: str) -> str:
-    """Toneless pinyin with the usual input-method confusions folded (zh/z, ch/c, sh/s, -ng/-n)."""
+    """Toneless pinyin with the usual input-method confusions folded (zh/z, ch/c, sh/s, -ng/-n, ü/u)."""
     py = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
     if not py:
         return ch
@@ -77,7 +77,7 @@ def char_pinyin(ch: str) -> str:
             break
     if s.endswith("ng") and len(s) > 2 and s[-3] in "ei":
         s = s[:-1]
-    return s
+    return s.replace("v", "u")  # ü is typed as v or u: 名绿 ≈ 名录
 
 
 @dataclass(frozen=True)
