@@ -278,7 +278,9 @@ class KnowledgeBase:
     def _beyond_scope(self, text: str) -> tuple[str, str] | None:
         """(note, reply lead) when the question is about something the knowledge base must not answer even
         though it shares words with it: taking medicine (抗生素吃几天能好), another country's rules, or data it
-        does not hold (a boiling point, an exposure limit, a fee)."""
+        does not hold (a boiling point, an exposure limit, a fee). Only the question itself counts, not the story
+        before it ("感冒了去买药，药店没要处方就卖了，找谁反映" is about the pharmacy, not about medicine)."""
+        text = _question_tail(text) or text
         if any(w in text for w in self._health_words):
             return "health", texts.KB_HEALTH
         if any(w in text for w in self._no_data_words):
