@@ -23,6 +23,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from handlers import texts
 from knowledge import registration, smalltalk
 from knowledge.chemicals import Chemical, ChemicalTable
+from knowledge.classifier import OUT_OF_SCOPE, NaiveBayes
 from knowledge.entries import Entry
 from knowledge.index import Hit, Index, Passage, Weights
 from knowledge.loader import YUNCHENG_PLACES, KnowledgeData, load_data
@@ -82,6 +83,7 @@ class KnowledgeBase:
         self.analyzer.set_homophone_vocabulary(
             [*(w for w in self.index.words() if len(w) >= 3), *(w for w, _ in words)]
         )
+        self.classifier = self._train_classifier()
         self._latin_vocab = sorted(v for v in self.index.latin_vocab if len(v) >= 3)
         self._other_places = tuple(data.other_places)
         # a question made only of a chemical's name and these words gets the chemical's card directly
@@ -125,6 +127,27 @@ class KnowledgeBase:
                 title = c.title or (c.heading_path[-1] if c.heading_path else c.citation)
                 out.append(Passage(c.passage_id, "clause", (title,), tuple(c.units), c.body, "local"))
         return out
+
+    def _train_classifier(self) -> NaiveBayes:
+        """Naive Bayes over every passage's phrasings, the questions people asked (data/asked.tsv) and the
+        out-of-scope examples (a class of their own)."""
+        self._fixed_examples = [(self._features(ph), p.id) for p in self.index.passages for ph in p.phrasings]
+        self._fixed_examples += [(self._features(q), OUT_OF_SCOPE) for q in self.data.out_of_scope]
+        self._asked_examples = [
+            (a.question, self._features(a.question), a.ids[0] if a.ids else OUT_OF_SCOPE) for a in self.data.asked
+        ]
+        return self.train_classifier()
+
+    def _features(self, text: str) -> dict[str, float]:
+        t = normalize(text, max_len=len(text) + 16)
+        return self.analyzer.analyze(self.chemical_table.fix_name_typo(self.analyzer.fix_homophones(t))).features
+
+    def train_classifier(self, leave_out: Iterable[str] = ()) -> NaiveBayes:
+        """A classifier trained on everything except the asked questions in leave_out (for cross-validation)."""
+        skip = frozenset(normalize(q) for q in leave_out)
+        examples = self._fixed_examples + [(f, y) for q, f, y in self._asked_examples if normalize(q) not in skip]
+        c = self.settings.classifier
+        return NaiveBayes(examples, alpha=c["alpha"], temperature=c["temperature"])
 
     @property
     def entry_count(self) -> int:
@@ -211,12 +234,12 @@ class KnowledgeBase:
         if not hits:
             return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0)
         top = hits[0]
-        if top.score < self.settings.threshold:
-            return Decision(UNSURE, top.passage.id, top.score, hits), self._unsure(hits, top.score)
         beyond = self._beyond_scope(text)
-        if beyond:
+        if beyond:  # said whatever the score: the reply tells where such questions belong
             decision = Decision(UNSURE, top.passage.id, top.score, hits, beyond[0])
             return decision, self._unsure(hits, top.score, beyond[1])
+        if top.score < self.settings.threshold:
+            return Decision(UNSURE, top.passage.id, top.score, hits), self._unsure(hits, top.score)
         if top.passage.scope == "local" and self._elsewhere(text):
             return (
                 Decision(UNSURE, top.passage.id, top.score, hits, "other-place"),
@@ -259,7 +282,17 @@ class KnowledgeBase:
                     h = self.index.score_doc(analysis, doc, extra)
                     boosted.append(_with_score(h, h.score + bonus))
             hits = sorted(boosted, key=lambda h: h.score, reverse=True)
-        return hits
+        return self._second_opinion(analysis, hits)
+
+    def _second_opinion(self, analysis: Analysis, hits: list[Hit]) -> list[Hit]:
+        """Mix the classifier's posterior into the retrieval scores (see knowledge/classifier.py)."""
+        c = self.settings.classifier
+        if not hits or not (c["weight"] or c["ood_weight"]):
+            return hits
+        post = self.classifier.posterior(analysis.features)
+        penalty = c["ood_weight"] * post.out_of_scope
+        mixed = [_with_score(h, max(h.score + c["weight"] * post.of(h.passage.id) - penalty, 0.0)) for h in hits]
+        return sorted(mixed, key=lambda h: h.score, reverse=True)
 
     def _asks_status(self, text: str) -> bool:
         """Whether the question asks if a chemical is controlled / may still be used (not, say, how to report it)."""

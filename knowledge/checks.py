@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.asked import ASKED_FILE, load_asked
 from knowledge.chemicals import CHEMICALS_FILE, Chemical, cas_checksum_ok, parse_chemical, read_chemical_rows
 from knowledge.entries import ENTRIES_DIR, DataError, Entry, entry_files, load_entry_file
 from knowledge.loader import DATA_DIR
@@ -207,4 +208,31 @@ def check_data(data_dir: Path | None = None, extra: Iterable[Problem] = ()) -> l
     problems += plan_problems
     problems += check_entries(d, sources, clauses)
     problems += check_chemicals(d, sources)
+    problems += check_asked(d, clauses)
+    return problems
+
+
+def check_asked(data_dir: Path, clauses: list[PlanClause]) -> list[Problem]:
+    """data/asked.tsv: well-formed lines, known ids, no question twice."""
+    try:
+        asked = load_asked(data_dir)
+    except (OSError, DataError) as exc:
+        return [_from_error(exc, ASKED_FILE)]
+    known = {c.passage_id for c in clauses}
+    try:
+        known |= {e.id for path in entry_files(data_dir) for e in load_entry_file(path)}
+        known |= {"chem-" + row["id"].strip() for _line, row in read_chemical_rows(data_dir / CHEMICALS_FILE)}
+    except (OSError, DataError):
+        return []  # reported by the entry and chemical checks
+    problems = []
+    seen: dict[str, int] = {}
+    for a in asked:
+        where = f"{ASKED_FILE}:{a.line}"
+        for i in a.ids:
+            if i not in known:
+                problems.append(Problem(where, f"unknown id {i!r} (no entry, chemical or plan clause has it)"))
+        key = normalize(a.question)
+        if key in seen:
+            problems.append(Problem(where, f"the same question as line {seen[key]}"))
+        seen.setdefault(key, a.line)
     return problems

@@ -106,6 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         OLD_SPLITS,
         SEALED_SPLITS,
         SPLITS,
+        TUNING_SPLITS,
         V2_SEALED,
         V2_TUNING,
         V3,
@@ -134,8 +135,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             r, o, m = report.rate(in_domain, split)
             parts.append(f"{split} {_pct(r)} ({o}/{m})")
         print(" | ".join(parts))
-    groups = (("old eval set", OLD_SPLITS), ("holdout_v2 tuning half", (V2_TUNING,)),
-              ("holdout_v2 opened half", (V2_SEALED,)), ("holdout_v3 (opened)", (V3,)),
+    groups = (("all tuning batches", TUNING_SPLITS), ("old eval set", OLD_SPLITS),
+              ("holdout_v2 tuning half", (V2_TUNING,)), ("holdout_v2 opened half", (V2_SEALED,)),
+              ("holdout_v3 (opened)", (V3,)),
               ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (opened)", (V5,)),
               ("holdout_v6 (tuning)", (V6_TUNING,)), ("holdout_v7 (sealed)", (V7_SEALED,)))
     for name, splits in groups:
@@ -157,9 +159,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"({o.kind}, score {o.score:.3f}, best candidate {o.top_candidate or '-'})"
             )
     print(f"({time.perf_counter() - started:.1f} s)")
-    # the gate: the old set and the tuning half each reach the target (the sealed half is reported, not gated,
-    # so that nobody has a reason to look at its failures)
-    ok = report.passed(TARGET, OLD_SPLITS) and report.passed(TARGET, (V2_TUNING,)) and not broken
+    # the gate: the old set and all tuning batches together reach the target (cross-validated: a question the
+    # classifier learned from is answered by one trained without it); the sealed batch is reported, not gated,
+    # so that nobody has a reason to look at its failures
+    ok = report.passed(TARGET, OLD_SPLITS) and report.passed(TARGET, TUNING_SPLITS) and not broken
     if not ok:
         print(f"below target: both figures must be at least {_pct(TARGET)}", file=sys.stderr)
     return 0 if ok else 1

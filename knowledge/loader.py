@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.asked import AskedQuestion, load_asked
 from knowledge.chemicals import Chemical, load_chemicals
 from knowledge.entries import Entry, load_entries
 from knowledge.plan import PlanClause, PlanDocument, load_plan_document
@@ -67,6 +68,9 @@ class Settings:
     chemical_name_bonus: float = 0.15
     chemical_list_bonus: float = 0.0
     context_weight: float = 0.3
+    classifier: dict[str, float] = field(
+        default_factory=lambda: {"weight": 0.2, "ood_weight": 0.2, "temperature": 5.0, "alpha": 0.1}
+    )
     max_suggestions: int = 3
 
     @classmethod
@@ -75,7 +79,7 @@ class Settings:
             return cls()
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
-        score, answer = raw.get("score", {}), raw.get("answer", {})
+        score, answer, clf = raw.get("score", {}), raw.get("answer", {}), raw.get("classifier", {})
         base = cls()
         return cls(
             weights={k: float(score.get(k, v)) for k, v in base.weights.items()},
@@ -84,6 +88,7 @@ class Settings:
             chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
             chemical_list_bonus=float(answer.get("chemical_list_bonus", base.chemical_list_bonus)),
             context_weight=float(answer.get("context_weight", base.context_weight)),
+            classifier={k: float(clf.get(k, v)) for k, v in base.classifier.items()},
             max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
         )
 
@@ -105,6 +110,8 @@ class KnowledgeData:
     health_words: list[str] = field(default_factory=list)
     abroad: list[str] = field(default_factory=list)
     no_data_words: list[str] = field(default_factory=list)
+    out_of_scope: list[str] = field(default_factory=list)
+    asked: list[AskedQuestion] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
 
@@ -131,6 +138,8 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         health_words=read_word_list(d / "health_words.txt"),
         abroad=read_word_list(d / "abroad.txt"),
         no_data_words=read_word_list(d / "no_data_words.txt"),
+        out_of_scope=read_word_list(d / "out_of_scope.txt"),
+        asked=load_asked(d),
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
     )

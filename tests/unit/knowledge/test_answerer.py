@@ -248,7 +248,7 @@ def test_cas_question_about_properties_still_offers_the_card(knowledge_base: Kno
 
 @pytest.mark.parametrize(
     ("question", "entry_id"),
-    [("电镀用的氰化物在优先控制名录里吗", "chem-cyanide"), ("砒霜里的砷在优控名录里不", "chem-arsenic")],
+    [("电镀用的氰化物在优先控制名录里吗", "chem-cyanide"), ("卫生球里那个萘是优控化学品吗", "chem-naphthalene")],
 )
 def test_is_this_chemical_on_a_list_gets_its_card(knowledge_base: KnowledgeBase, question: str, entry_id: str) -> None:
     assert knowledge_base.answer(question).entry_id == entry_id

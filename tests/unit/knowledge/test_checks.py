@@ -101,3 +101,16 @@ def test_chemical_rows(data_copy: Path) -> None:
 def test_chemical_row_with_wrong_field_count(data_copy: Path) -> None:
     line = append(data_copy / "chemicals.csv", "bad,1,2,4-三氯苯,,,PC001,,priority1\n")  # unquoted commas
     assert any(m.startswith(f"chemicals.csv:{line}: wrong number of fields") for m in messages(data_copy))
+
+
+def test_asked_questions_with_unknown_ids_duplicates_or_no_tab_are_reported(data_copy: Path) -> None:
+    asked = data_copy / "asked.tsv"
+    start = append(asked, "no-such-entry\t这个条目不存在吗\n")
+    append(asked, "reg-types\t这个条目不存在吗\n")
+    msgs = messages(data_copy)
+    assert f"asked.tsv:{start}: unknown id 'no-such-entry' (no entry, chemical or plan clause has it)" in msgs
+    assert f"asked.tsv:{start + 1}: the same question as line {start}" in msgs
+    append(asked, "只有问题没有制表符\n")
+    assert messages(data_copy) == [
+        f"asked.tsv:{start + 2}: expected `ids<TAB>question` (one tab; ids may be empty)"
+    ]
