@@ -75,7 +75,8 @@ class KnowledgeBase:
         self.clause_by_citation = {c.citation: c for c in data.clauses}
         words = self._dictionary_words()
         self.analyzer = Analyzer(data.stopwords, words, data.synonyms, data.intents)
-        passages = self._passages() + list(extra_passages)
+        self._curated = self._passages()
+        passages = self._curated + list(extra_passages)
         self.index = Index(self.analyzer, passages, Weights(**self.settings.weights))
         self.passage_by_id = {p.id: i for i, p in enumerate(self.index.passages)}
         # misspellings are corrected towards domain words and longer words of the knowledge base; short
@@ -131,7 +132,8 @@ class KnowledgeBase:
     def _train_classifier(self) -> NaiveBayes:
         """Naive Bayes over every passage's phrasings, the questions people asked (data/asked.tsv) and the
         out-of-scope examples (a class of their own)."""
-        self._fixed_examples = [(self._features(ph), p.id) for p in self.index.passages for ph in p.phrasings]
+        # the curated passages only: extra passages (a bulk corpus) are for the index
+        self._fixed_examples = [(self._features(ph), p.id) for p in self._curated for ph in p.phrasings]
         self._fixed_examples += [(self._features(q), OUT_OF_SCOPE) for q in self.data.out_of_scope]
         self._asked_examples = [
             (a.question, self._features(a.question), a.ids[0] if a.ids else OUT_OF_SCOPE) for a in self.data.asked
