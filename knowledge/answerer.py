@@ -97,6 +97,7 @@ class KnowledgeBase:
         self._health_words = tuple(data.health_words)
         self._abroad = tuple(w.lower() for w in data.abroad)
         self._no_data_words = tuple(data.no_data_words)
+        self._other_topics = tuple(data.other_topics)
         self.answer("PFOS还能用吗")  # warm every code path once
 
     # ---- construction ---------------------------------------------------------------------------
@@ -312,14 +313,17 @@ class KnowledgeBase:
 
     def _beyond_scope(self, text: str) -> tuple[str, str] | None:
         """(note, reply lead) when the question is about something the knowledge base must not answer even
-        though it shares words with it: taking medicine (抗生素吃几天能好), another country's rules, or data it
-        does not hold (a boiling point, an exposure limit, a fee). Only the question itself counts, not the story
-        before it ("感冒了去买药，药店没要处方就卖了，找谁反映" is about the pharmacy, not about medicine)."""
+        though it shares words with it: taking medicine (抗生素吃几天能好), another country's rules, data it
+        does not hold (a boiling point, an exposure limit, a fee), or the bureau's other work (大气污染防治).
+        Only the question itself counts, not the story before it ("感冒了去买药，药店没要处方就卖了，找谁反映"
+        is about the pharmacy, not about medicine)."""
         text = _question_tail(text) or text
         if any(w in text for w in self._health_words):
             return "health", texts.KB_HEALTH
         if any(w in text for w in self._no_data_words):
             return "no-data", texts.KB_NO_DATA
+        if any(w in text for w in self._other_topics):
+            return "other-topic", texts.KB_OTHER_TOPIC
         if any(w in text for w in self._abroad) and not any(w in text for w in ("进口", "出口")):
             return "abroad", texts.KB_ABROAD
         return None

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument(
         "--show-sealed",
         action="store_true",
-        help="also list failures of the sealed batches (holdout_v7, holdout_v8; this unseals them)",
+        help="also list failures of the sealed batch (holdout_v8; this unseals it)",
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -113,7 +113,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         V4_TUNING,
         V5,
         V6_TUNING,
-        V7_SEALED,
+        V7,
         V8_SEALED,
         calibrate,
         evaluate,
@@ -140,7 +140,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               ("holdout_v2 tuning half", (V2_TUNING,)), ("holdout_v2 opened half", (V2_SEALED,)),
               ("holdout_v3 (opened)", (V3,)),
               ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (opened)", (V5,)),
-              ("holdout_v6 (tuning)", (V6_TUNING,)), ("holdout_v7 (sealed)", (V7_SEALED,)),
+              ("holdout_v6 (tuning)", (V6_TUNING,)), ("holdout_v7 (opened)", (V7,)),
               ("holdout_v8 (sealed)", (V8_SEALED,)))
     for name, splits in groups:
         if any(c.split in splits for c in cases):

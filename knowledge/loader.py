@@ -110,6 +110,7 @@ class KnowledgeData:
     health_words: list[str] = field(default_factory=list)
     abroad: list[str] = field(default_factory=list)
     no_data_words: list[str] = field(default_factory=list)
+    other_topics: list[str] = field(default_factory=list)
     out_of_scope: list[str] = field(default_factory=list)
     asked: list[AskedQuestion] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
@@ -138,6 +139,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         health_words=read_word_list(d / "health_words.txt"),
         abroad=read_word_list(d / "abroad.txt"),
         no_data_words=read_word_list(d / "no_data_words.txt"),
+        other_topics=read_word_list(d / "other_topics.txt"),
         out_of_scope=read_word_list(d / "out_of_scope.txt"),
         asked=load_asked(d),
         synonyms=read_synonyms(d / "synonyms.txt"),

@@ -31,6 +31,12 @@ _EMOJI_RANGES = (
 )
 
 
+# OpenCC turns a few characters into rare Extension-B forms nobody types (噁 → 𫫇 in 二噁英): fold them to the
+# common simplified character, so the question matches the knowledge base's wording (二恶英).
+_RARE_FOLD = {"\U0002BAC7": "恶"}
+_RARE_FORMS = re.compile("|".join(_RARE_FOLD))
+
+
 def _is_dropped(ch: str) -> bool:
     cat = unicodedata.category(ch)
     return cat in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\n\t"
@@ -52,6 +58,8 @@ def normalize(text: str, max_len: int = MAX_QUESTION_CHARS, simplify: bool = Tru
     text = unicodedata.normalize("NFKC", text)
     text = _QUOTES.sub("", _DASHES.sub("-", text))
     text = (to_simplified(text) if simplify else text).lower()
+    if _RARE_FORMS.search(text):
+        text = _RARE_FORMS.sub(lambda m: _RARE_FOLD[m.group(0)], text)
     return _SPACES.sub(" ", text).strip()[:max_len]
 
 

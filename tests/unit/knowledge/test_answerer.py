@@ -257,3 +257,14 @@ def test_is_this_chemical_on_a_list_gets_its_card(knowledge_base: KnowledgeBase,
 def test_reporting_a_banned_chemical_is_not_answered_with_the_chemical_card(knowledge_base: KnowledgeBase) -> None:
     a = knowledge_base.answer("看到有人偷偷卖滴滴涕这种禁用农药，这种能举报吗")
     assert a.entry_id != "chem-ddt"
+
+
+def test_the_bureaus_other_work_is_pointed_elsewhere(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("运城市大气污染防治行动计划都有哪些内容")
+    assert not a.matched and "大气、水、土壤污染防治" in a.text
+    check_format(a)
+
+
+def test_a_weight_in_jin_is_understood(knowledge_base: KnowledgeBase) -> None:
+    a = knowledge_base.answer("一年进口一千斤新化学物质咋办手续")
+    assert a.entry_id == "reg-filing" and "500公斤" in a.text

@@ -43,6 +43,8 @@ def test_chinese_numerals(text: str, value: float) -> None:
         ("3到5吨", 5),
         ("一万吨", 10000),
         ("5 tons", 5),
+        ("一千斤", 0.5),
+        ("3000市斤", 1.5),
     ],
 )
 def test_volumes(text: str, tonnes: float) -> None:

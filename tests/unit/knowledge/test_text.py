@@ -104,3 +104,7 @@ def test_spoken_digits_become_digits_only_in_long_runs() -> None:
     assert spoken_digits("幺二三六九是干嘛的") == "12369是干嘛的"
     assert spoken_digits("打一二三四五") == "打12345"
     assert spoken_digits("一二三类物质") == "一二三类物质"  # short runs are words, not numbers
+
+
+def test_rare_forms_from_traditional_folding_become_the_common_character() -> None:
+    assert normalize("二噁英在哪个名录里") == "二恶英在哪个名录里"
