@@ -217,7 +217,8 @@ class KnowledgeBase:
         text = self.chemical_table.fix_name_typo(self.analyzer.fix_homophones(text))
         analysis = self.analyzer.analyze(text)
         named = self.chemical_table.find_names(text, analysis.tokens)
-        if len(named) == 1 and not self._residual(analysis, named[0]):
+        if len(named) == 1 and "i:why" not in analysis.features and not self._residual(analysis, named[0]):
+            # (a why-question about a chemical — 抗生素怎么也成新污染物了 — may belong to an entry, not the card)
             chem = named[0]
             hits = self._search(analysis, named, text)
             beyond = self._beyond_scope(text)
