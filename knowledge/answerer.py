@@ -237,7 +237,7 @@ class KnowledgeBase:
         hits = self._search(analysis, named, text)
         if not hits:
             return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0)
-        top = hits[0]
+        hits[0] = top = self._discount_uncovered(hits[0], tail or text)
         beyond = self._beyond_scope(text)
         if beyond:  # said whatever the score: the reply tells where such questions belong
             decision = Decision(UNSURE, top.passage.id, top.score, hits, beyond[0])
@@ -297,6 +297,16 @@ class KnowledgeBase:
         penalty = c["ood_weight"] * post.out_of_scope
         mixed = [_with_score(h, max(h.score + c["weight"] * post.of(h.passage.id) - penalty, 0.0)) for h in hits]
         return sorted(mixed, key=lambda h: h.score, reverse=True)
+
+    def _discount_uncovered(self, top: Hit, question: str) -> Hit:
+        """Lower the best candidate's score by the share of the question's words (two characters or more) that
+        its passage never uses, anywhere: 登记证能转让吗 shares 登记证 with an entry but asks about 转让."""
+        # (Latin abbreviations are left out: a mistyped one — PFSO — is matched through its correction)
+        words = [t for t in self.analyzer.analyze(question).tokens if len(t) >= 2 and not is_latin_token(t)]
+        if not words or not self.settings.uncovered_penalty:
+            return top
+        missing = sum(1 for t in words if not self.index.passage_has(top.doc, "w:" + t))
+        return _with_score(top, top.score * (1 - self.settings.uncovered_penalty * missing / len(words)))
 
     def _asks_status(self, text: str) -> bool:
         """Whether the question asks if a chemical is controlled / may still be used (not, say, how to report it)."""

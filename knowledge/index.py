@@ -215,6 +215,15 @@ class Index:
     def has_feature(self, feature: str) -> bool:
         return feature in self._fids
 
+    def passage_has(self, doc: int, feature: str) -> bool:
+        """Whether passage `doc` (its phrasings, keywords or body) has the feature."""
+        i = self._fids.get(feature)
+        if i is None:
+            return False
+        ids = self._postings[i]
+        j = bisect_left(ids, doc)
+        return j < len(ids) and ids[j] == doc
+
     def _weigh(
         self, query: Analysis, extra: Iterable[tuple[str, float]]
     ) -> tuple[list[tuple[int, float]], float]:

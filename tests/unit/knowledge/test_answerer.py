@@ -268,3 +268,13 @@ def test_the_bureaus_other_work_is_pointed_elsewhere(knowledge_base: KnowledgeBa
 def test_a_weight_in_jin_is_understood(knowledge_base: KnowledgeBase) -> None:
     a = knowledge_base.answer("一年进口一千斤新化学物质咋办手续")
     assert a.entry_id == "reg-filing" and "500公斤" in a.text
+
+
+def test_a_question_about_something_the_entry_never_mentions_scores_lower(knowledge_base: KnowledgeBase) -> None:
+    import dataclasses
+
+    data = knowledge_base.data
+    without = KnowledgeBase(dataclasses.replace(data, settings=dataclasses.replace(data.settings, uncovered_penalty=0)))
+    question = "12369举报热线晚上几点下班"  # shares 12369 and 举报热线 with an entry, asks about opening hours
+    assert knowledge_base.decide(question).score < without.decide(question).score
+    assert knowledge_base.decide("12369举报热线").score == without.decide("12369举报热线").score

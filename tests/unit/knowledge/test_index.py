@@ -50,3 +50,13 @@ def test_default_weights_score_by_the_best_phrasing(analyzer) -> None:  # type: 
     padded = [Passage("a", "answer", ("新化学物质登记怎么办理", "排污许可证有效期"))]
     q = "新化学物质登记怎么办理"
     assert _score(analyzer, alone, q, PLAIN)["a"] == pytest.approx(_score(analyzer, padded, q, PLAIN)["a"])
+
+
+def test_passage_has_tells_which_passages_use_a_feature() -> None:
+    from knowledge.index import Index, Passage
+    from knowledge.tokenize import Analyzer
+
+    index = Index(Analyzer([], []), [Passage("a", "answer", ("举报电话",)), Passage("b", "answer", ("登记证",))])
+    assert index.passage_has(0, "w:举报")
+    assert not index.passage_has(1, "w:举报")
+    assert not index.passage_has(0, "w:从没见过")
