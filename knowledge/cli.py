@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     ev.add_argument(
         "--show-sealed",
         action="store_true",
-        help="also list failures of the sealed batch (holdout_v9; this unseals it)",
+        help="also list failures of the sealed batch (holdout_v10; this unseals it)",
     )
     ev.set_defaults(func=cmd_eval)
 
@@ -115,7 +115,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         V6_TUNING,
         V7,
         V8,
-        V9_SEALED,
+        V9,
+        V10_SEALED,
         calibrate,
         evaluate,
         load_cases,
@@ -142,7 +143,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
               ("holdout_v3 (opened)", (V3,)),
               ("holdout_v4 (tuning)", (V4_TUNING,)), ("holdout_v5 (opened)", (V5,)),
               ("holdout_v6 (tuning)", (V6_TUNING,)), ("holdout_v7 (opened)", (V7,)),
-              ("holdout_v8 (opened)", (V8,)), ("holdout_v9 (sealed)", (V9_SEALED,)))
+              ("holdout_v8 (opened)", (V8,)), ("holdout_v9 (opened)", (V9,)),
+              ("holdout_v10 (sealed)", (V10_SEALED,)))
     for name, splits in groups:
         if any(c.split in splits for c in cases):
             (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)

@@ -10,8 +10,8 @@ failures were later looked at, so they count as tuning data) or "heldout" (never
 Later batches were each written by someone who saw only the entries (ids, questions, answers), FACTS.md
 and the plan, never the answerer or earlier questions. holdout_v2.tsv was split once by a fixed seed into
 "v2tune" and "v2sealed"; holdout_v3.tsv ("v3sealed") and holdout_v5.tsv ("v5sealed") were sealed batches
-holdout_v7.tsv ("v7sealed") and holdout_v8.tsv ("v8sealed") were sealed batches opened after judging rounds
-of changes, so like "v4tune" and "v6tune" they are tuning data now. holdout_v9.tsv ("v9sealed") is sealed:
+holdout_v7.tsv … holdout_v9.tsv ("v7sealed" … "v9sealed") were sealed batches opened after judging rounds of
+changes, so like "v4tune" and "v6tune" they are tuning data now. holdout_v10.tsv ("v10sealed") is sealed:
 `kb eval` prints its figure, never its failures, and nothing is tuned or calibrated on it.
 """
 
@@ -28,7 +28,7 @@ from knowledge.normalize import normalize
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 INDOMAIN_FILE = "indomain.tsv"
 OOD_FILE = "out_of_domain.tsv"
-HOLDOUT_FILES = tuple(f"holdout_v{n}.tsv" for n in range(2, 10))
+HOLDOUT_FILES = tuple(f"holdout_v{n}.tsv" for n in range(2, 11))
 OLD_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "heldout")
 V2_TUNING, V2_SEALED = "v2tune", "v2sealed"
 V3 = "v3sealed"  # the name it had while sealed
@@ -37,9 +37,10 @@ V5 = "v5sealed"  # the name it had while sealed
 V6_TUNING = "v6tune"
 V7 = "v7sealed"  # the name it had while sealed
 V8 = "v8sealed"  # the name it had while sealed
-V9_SEALED = "v9sealed"
-SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED, V3, V4_TUNING, V5, V6_TUNING, V7, V8, V9_SEALED)
-SEALED_SPLITS = (V9_SEALED,)
+V9 = "v9sealed"  # the name it had while sealed
+V10_SEALED = "v10sealed"
+SPLITS = (*OLD_SPLITS, V2_TUNING, V2_SEALED, V3, V4_TUNING, V5, V6_TUNING, V7, V8, V9, V10_SEALED)
+SEALED_SPLITS = (V10_SEALED,)
 TARGET = 0.95
 
 
