@@ -94,10 +94,13 @@ class KnowledgeBase:
         self._status_words = tuple(w.lstrip("+") for w in words if not w.startswith("!") and w.lstrip("+"))
         self._status_cancel = tuple(w[1:] for w in words if w.startswith("!") and w[1:])
         self._list_words = tuple(w[1:] for w in words if w.startswith("+") and w[1:])
-        self._health_words = tuple(data.health_words)
+        # questions sharing words with the knowledge base that it must not answer: (note, words, reply lead)
+        self._beyond_rules = (
+            ("health", tuple(data.health_words), texts.KB_HEALTH),
+            ("no-data", tuple(data.no_data_words), texts.KB_NO_DATA),
+            ("other-topic", tuple(data.other_topics), texts.KB_OTHER_TOPIC),
+        )
         self._abroad = tuple(w.lower() for w in data.abroad)
-        self._no_data_words = tuple(data.no_data_words)
-        self._other_topics = tuple(data.other_topics)
         self.answer("PFOS还能用吗")  # warm every code path once
 
     # ---- construction ---------------------------------------------------------------------------
@@ -231,13 +234,16 @@ class KnowledgeBase:
                 entry_id = registration.ENTRY_FOR_KIND[reg.kind]
                 return Decision(REGISTRATION, entry_id, 1.0, []), self._registration(reg)
 
+        question_words = analysis.tokens
         tail = _question_tail(text)
         if tail:  # the story before the question counts less than the question itself
-            analysis = _focus(analysis, self.analyzer.analyze(tail), self.settings.context_weight)
+            question = self.analyzer.analyze(tail)
+            analysis = _focus(analysis, question, self.settings.context_weight)
+            question_words = question.tokens
         hits = self._search(analysis, named, text)
         if not hits:
             return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0)
-        hits[0] = top = self._discount_uncovered(hits[0], tail or text)
+        hits[0] = top = self._discount_uncovered(hits[0], question_words)
         beyond = self._beyond_scope(text)
         if beyond:  # said whatever the score: the reply tells where such questions belong
             decision = Decision(UNSURE, top.passage.id, top.score, hits, beyond[0])
@@ -298,11 +304,11 @@ class KnowledgeBase:
         mixed = [_with_score(h, max(h.score + c["weight"] * post.of(h.passage.id) - penalty, 0.0)) for h in hits]
         return sorted(mixed, key=lambda h: h.score, reverse=True)
 
-    def _discount_uncovered(self, top: Hit, question: str) -> Hit:
+    def _discount_uncovered(self, top: Hit, question_words: Sequence[str]) -> Hit:
         """Lower the best candidate's score by the share of the question's words (two characters or more) that
         its passage never uses, anywhere: 登记证能转让吗 shares 登记证 with an entry but asks about 转让."""
         # (Latin abbreviations are left out: a mistyped one — PFSO — is matched through its correction)
-        words = [t for t in self.analyzer.analyze(question).tokens if len(t) >= 2 and not is_latin_token(t)]
+        words = [t for t in question_words if len(t) >= 2 and not is_latin_token(t)]
         if not words or not self.settings.uncovered_penalty:
             return top
         missing = sum(1 for t in words if not self.index.passage_has(top.doc, "w:" + t))
@@ -329,12 +335,9 @@ class KnowledgeBase:
         Only the question itself counts, not the story before it ("感冒了去买药，药店没要处方就卖了，找谁反映"
         is about the pharmacy, not about medicine)."""
         text = _question_tail(text) or text
-        if any(w in text for w in self._health_words):
-            return "health", texts.KB_HEALTH
-        if any(w in text for w in self._no_data_words):
-            return "no-data", texts.KB_NO_DATA
-        if any(w in text for w in self._other_topics):
-            return "other-topic", texts.KB_OTHER_TOPIC
+        for note, words, lead in self._beyond_rules:
+            if any(w in text for w in words):
+                return note, lead
         if any(w in text for w in self._abroad) and not any(w in text for w in ("进口", "出口")):
             return "abroad", texts.KB_ABROAD
         return None

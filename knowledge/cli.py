@@ -119,6 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         V10_SEALED,
         calibrate,
         evaluate,
+        explain_all,
         load_cases,
         unknown_ids,
     )
@@ -129,7 +130,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     broken = unknown_ids(kb, cases)
     for b in broken:
         print(f"eval set: {b}", file=sys.stderr)
-    report = evaluate(kb, cases)
+    explained = explain_all(kb, cases)  # cross-validated once, for the figures and the calibration
+    report = evaluate(kb, cases, explained)
     print(f"knowledge base: {kb.entry_count} entries, {kb.passage_count} passages; {len(cases)} eval questions")
     for label, in_domain in (("in-domain top-1 accuracy", True), ("out-of-domain refusal", False)):
         rate, ok, n = report.rate(in_domain)
@@ -149,7 +151,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if any(c.split in splits for c in cases):
             (ri, oi, ni), (ro, oo, no) = report.rate(True, splits=splits), report.rate(False, splits=splits)
             print(f"{name}: in-domain top-1 {_pct(ri)} ({oi}/{ni}), out-of-domain refusal {_pct(ro)} ({oo}/{no})")
-    threshold, low_good, high_bad = calibrate(kb, cases)
+    threshold, low_good, high_bad = calibrate(kb, cases, explained=explained)
     print(
         f"threshold in use {kb.settings.threshold:.3f}; calibrated on the tuning splits: {threshold:.3f} "
         f"(lowest right answer {low_good:.3f}, highest out-of-domain score {high_bad:.3f})"

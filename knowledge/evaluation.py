@@ -145,9 +145,13 @@ def explain_all(kb: KnowledgeBase, cases: Sequence[Case]) -> list[tuple[Decision
     return [o if o is not None else kb.explain(c.question) for o, c in zip(out, cases, strict=True)]
 
 
-def evaluate(kb: KnowledgeBase, cases: Sequence[Case]) -> Report:
+Explained = Sequence[tuple[Decision, Answer]]
+
+
+def evaluate(kb: KnowledgeBase, cases: Sequence[Case], explained: Explained | None = None) -> Report:
+    """Top-1 / refusal outcomes; `explained` = explain_all(kb, cases) when the caller already has it."""
     report = Report()
-    for case, (decision, answer) in zip(cases, explain_all(kb, cases), strict=True):
+    for case, (decision, answer) in zip(cases, explained or explain_all(kb, cases), strict=True):
         ok = (answer.matched and answer.entry_id in case.expected) if case.expected else not answer.matched
         report.outcomes.append(
             Outcome(case, ok, answer.entry_id, answer.kind, decision.score, decision.passage_id)
@@ -165,7 +169,10 @@ TUNING_SPLITS = tuple(s for s in SPLITS if s not in SEALED_SPLITS)
 
 
 def calibrate(
-    kb: KnowledgeBase, cases: Sequence[Case], splits: Sequence[str] = TUNING_SPLITS
+    kb: KnowledgeBase,
+    cases: Sequence[Case],
+    splits: Sequence[str] = TUNING_SPLITS,
+    explained: Explained | None = None,
 ) -> tuple[float, float, float]:
     """The threshold that best separates, on the tuning splits, right retrieval answers from out-of-domain ones.
 
@@ -175,7 +182,11 @@ def calibrate(
     good: list[float] = []
     bad: list[float] = []
     tuning = [c for c in cases if c.split in splits]
-    for case, (d, _answer) in zip(tuning, explain_all(kb, tuning), strict=True):
+    if explained is None:
+        results = explain_all(kb, tuning)
+    else:
+        results = [e for c, e in zip(cases, explained, strict=True) if c.split in splits]
+    for case, (d, _answer) in zip(tuning, results, strict=True):
         if d.kind in ("registration", "smalltalk", "empty") or not d.hits or d.note in (*RULE_NOTES, "name", "cas"):
             continue  # decided by rules, not by the score
         if case.expected and d.passage_id in case.expected:
