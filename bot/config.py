@@ -122,6 +122,15 @@ class ReportsConfig:
     photo_max_attempts: int = 8
     photo_retry_seconds: int = 30
     media_poll_seconds: float = 5.0
+    # Case clocks (bot.cases.clock): calendar days to decide on acceptance, then to resolve once accepted.
+    accept_days: int = 15
+    complete_days: int = 60
+    max_extension_days: int = 30
+    clock_basis: str = (
+        "《信访工作条例》：收到之日起15日内告知是否受理；受理之日起60日内办结，"
+        "情况复杂的经批准可适当延长，延长不超过30日"
+    )
+    category_clocks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -633,3 +633,37 @@ TASK_COLUMNS = (
     ("reminders_sent", "已发提醒"),
     ("reminders_acknowledged", "已确认收到"),
 )
+
+# ---- statistics (console 统计 page and the monthly report) --------------------------------------------
+
+STATS_UNROUTED = "待分派"
+STATS_NO_DATA = "所选范围内没有数据"
+STATS_BAD_MONTH = "月份格式应为 YYYY-MM（如 2026-11）：{value}"
+STATS_PERIOD_TOO_LONG = "统计时段不能超过 {years} 年"
+STATS_SECTIONS: dict[str, str] = {
+    "summary": "汇总",
+    "month": "按月案件数",
+    "county": "按县（市、区）",
+    "category": "按类别",
+    "status": "按状态",
+    "tasks": "方案任务（按部门）",
+}
+STATS_SUMMARY_LABELS: dict[str, str] = {
+    "period": "统计时段",
+    "scope": "范围",
+    "total": "案件总数",
+    "median_accept_days": "受理决定用时中位数（天）",
+    "median_resolve_days": "办结用时中位数（天，自受理起）",
+    "accept_on_time": "按时作出受理决定",
+    "accept_ended": "受理时限已届满或已决定",
+    "accept_share": "按时受理率",
+    "complete_on_time": "按时办结",
+    "complete_ended": "办结时限已届满或已办结",
+    "complete_share": "按时办结率",
+    "overdue_now": "当前超期案件",
+    "computed_at": "统计时间",
+}
+STATS_TASK_COLUMNS: tuple[str, ...] = ("部门", "已完成", "进行中", "已逾期")
+STATS_COUNT_COLUMNS: tuple[str, ...] = ("项目", "案件数")
+STATS_SCOPE_ALL = "全市"
+STATS_CSV_COLUMNS: tuple[str, ...] = ("部分", "项目", "数值", "数值2", "数值3")

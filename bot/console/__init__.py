@@ -12,6 +12,8 @@ from bot.config import ConfigError
 
 
 def _check(config) -> None:  # type: ignore[no-untyped-def]
+    from bot.cases.clock import ClockConfigError, clock_rules
+
     cfg = config.console
     for name in (
         "session_max_age_seconds",
@@ -24,12 +26,16 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
     ):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"[console] {name}: must be at least 1")
+    try:
+        clock_rules(config)
+    except ClockConfigError as exc:
+        raise ConfigError(str(exc)) from None
     if not 0 <= cfg.open311_coordinate_decimals <= 6:
         raise ConfigError("[console] open311_coordinate_decimals: must be between 0 and 6")
 
 
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
-    from bot.console import audit, auth, exports, reports, tasks
+    from bot.console import audit, auth, exports, reports, stats, tasks
     from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 
     console_app = web.Application(middlewares=[console_middleware])
@@ -53,6 +59,8 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/tasks/export.{fmt}", exports.export_tasks)
     router.add_get("/tasks/{task_id}", tasks.task_page)
     router.add_post("/tasks/{task_id}/done", tasks.task_done)
+    router.add_get("/stats", stats.stats_page)
+    router.add_get("/stats/export.{fmt}", stats.stats_export)
     router.add_get("/audit", audit.audit_page)
     router.add_get("/static/{name}", static_file)
     return console_app
