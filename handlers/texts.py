@@ -667,3 +667,17 @@ STATS_TASK_COLUMNS: tuple[str, ...] = ("部门", "已完成", "进行中", "已�
 STATS_COUNT_COLUMNS: tuple[str, ...] = ("项目", "案件数")
 STATS_SCOPE_ALL = "全市"
 STATS_CSV_COLUMNS: tuple[str, ...] = ("部分", "项目", "数值", "数值2", "数值3")
+
+# ---- case clocks (acceptance and completion deadlines) ------------------------------------------------
+
+CLOCK_STAGES: dict[str, str] = {"accept": "受理决定", "complete": "办结", "stopped": "已停止计时"}
+CLOCK_EXTEND_NOT_OPEN = "只有已受理、尚未办结的案件可以延长办理期限。"
+CLOCK_EXTEND_BAD_DAYS = "延长天数须为 1 到 365 之间的整数。"
+CLOCK_EXTEND_NO_REASON = "请填写延长办理期限的理由。"
+CLOCK_EXTEND_REASON_TOO_LONG = "理由请不超过 {limit} 个字。"
+CLOCK_EXTEND_TOO_LONG = "延长合计不能超过 {limit} 日（已延长 {already} 日）。"
+CLOCK_EXTEND_EVENT = "延长办理期限 {days} 日：{reason}"
+CLOCK_EXTENDED = "已将案件 {case_no} 的办理期限延长 {days} 日。"
+CLOCK_OVERDUE_BY = "已超期 {days} 天"
+CLOCK_LEFT = "剩 {days} 天"
+CLOCK_LEFT_HOURS = "剩不到 1 天"

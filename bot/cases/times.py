@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.clock import DECISION_STATUSES, CaseTimes
+from storage.models.cases import ReportExtension
 from storage.models.reports import Report, ReportEvent
 
 
@@ -68,7 +69,7 @@ async def load_timed_cases(
         .order_by(Report.id)
     )
     rows = (await session.execute(stmt)).all()
-    extensions = await _extension_days(session) if extension_days else {}
+    extensions = await extension_days_by_report(session, [row.id for row in rows]) if extension_days else {}
     return [
         TimedCase(
             id=row.id,
@@ -91,5 +92,15 @@ async def load_timed_cases(
     ]
 
 
-async def _extension_days(session: AsyncSession) -> dict[int, int]:
-    return {}
+async def extension_days_by_report(session: AsyncSession, report_ids: list[int]) -> dict[int, int]:
+    """Total extension days per report (only reports that have any)."""
+    totals: dict[int, int] = {}
+    for start in range(0, len(report_ids), 1000):
+        chunk = report_ids[start : start + 1000]
+        stmt = (
+            select(ReportExtension.report_id, func.sum(ReportExtension.days))
+            .where(ReportExtension.report_id.in_(chunk))
+            .group_by(ReportExtension.report_id)
+        )
+        totals.update({report_id: int(days or 0) for report_id, days in (await session.execute(stmt)).all()})
+    return totals

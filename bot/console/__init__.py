@@ -35,7 +35,7 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
-    from bot.console import audit, auth, exports, reports, stats, tasks
+    from bot.console import audit, auth, clocks, exports, reports, stats, tasks
     from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 
     console_app = web.Application(middlewares=[console_middleware])
@@ -54,6 +54,8 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/reports/{case_no}", reports.report_page)
     router.add_post("/reports/{case_no}/action", reports.report_action)
     router.add_post("/reports/{case_no}/reveal", reports.reveal_identity)
+    router.add_post("/reports/{case_no}/extend", clocks.extend_deadline)
+    router.add_get("/deadlines", clocks.deadlines_page)
     router.add_get("/photos/{token}", reports.photo)
     router.add_get("/tasks", tasks.task_list)
     router.add_get("/tasks/export.{fmt}", exports.export_tasks)

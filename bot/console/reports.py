@@ -185,7 +185,10 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
     reveals = []
     if staff.is_admin and report.real_name:
         reveals = await audit_entries(db, case_no=report.case_no, action="reveal_identity", limit=20)
+    from bot.console.clocks import clock_context
+
     return {
+        **await clock_context(request, db, staff, report),
         "report": report,
         "category": category_name(report.category),
         "map_url": map_link(request, report),

@@ -1,6 +1,7 @@
 """All tables. Each area keeps its tables in its own module; importing this package registers them all."""
 
 from storage.models.base import Base, utcnow
+from storage.models.cases import ReportExtension  # noqa: F401
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount  # noqa: F401
 from storage.models.core import (
     AccessToken,
