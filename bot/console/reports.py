@@ -40,6 +40,7 @@ from bot.console.queries import (
     valid_case_no,
     visible_report,
 )
+from bot.console.replies import apply_reply_templates
 from bot.geo import ROUTING_TARGETS
 from handlers import texts
 from storage import reports as domain
@@ -187,8 +188,10 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         reveals = await audit_entries(db, case_no=report.case_no, action="reveal_identity", limit=20)
     from bot.console.clocks import clock_context
 
-    return {
+    context: dict[str, Any] = {
         **await clock_context(request, db, staff, report),
+        "reply_templates": {},
+        "chosen_reply": "",
         "report": report,
         "category": category_name(report.category),
         "map_url": map_link(request, report),
@@ -206,6 +209,8 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "open_action": "",
         "error": "",
     }
+    apply_reply_templates(request, report, context)
+    return context
 
 
 async def report_page(request: web.Request) -> web.Response:
