@@ -131,6 +131,8 @@ class ReportsConfig:
         "情况复杂的经批准可适当延长，延长不超过30日"
     )
     category_clocks: dict[str, Any] = field(default_factory=dict)
+    # The coordinator's weekly digest of overdue cases: ISO weekday (1 = Monday), 0 = off.
+    overdue_digest_weekday: int = 1
     # Standard public replies per category and outcome ("" = the file shipped in bot/cases).
     reply_templates_file: str = ""
 

@@ -418,6 +418,7 @@ REMINDER_KIND = {
     "overdue": "已逾期{n}个工作日",
     "escalate": "督办：{count}个单位逾期",
     "catchup": "逾期任务汇总",
+    "casedigest": "超期案件周报",
 }
 REMINDER_SUMMARY = "逾期{overdue}项，临近{upcoming}项"
 REMINDER_DETAIL_HEADER = "{unit}：{name}您好，以下任务请关注（运城市新污染物治理工作方案）："
@@ -682,3 +683,6 @@ CLOCK_OVERDUE_BY = "已超期 {days} 天"
 CLOCK_LEFT = "剩 {days} 天"
 CLOCK_LEFT_HOURS = "剩不到 1 天"
 REPLY_TEMPLATE_UNKNOWN = "没有适用于本案类别的这个答复模板，请从列表中选择。"
+CASE_REMINDER_DEADLINE = "时限"
+CASE_REMINDER_TITLE = "{category}举报案件"
+REMINDER_DETAIL_CASES = "· {unit}：超期案件 {count} 件，最早的时限是{due}"

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.reminders import case_items, case_rows, is_case_delivery
 from bot.channels.base import ChannelError
 from bot.config import Config
 from bot.notifications import notify_department, route_for
@@ -285,6 +286,8 @@ async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
     for day in fresh_days:
         if workdays.is_working_day(day):
             rows += rungs_for_day(snap, ladder, day, now)
+    async with database.session() as session:
+        rows += await case_rows(session, config, snap, ladder, fresh_days, now)
     catch_up = {contact for _, contact in stale_rows} | {contact for _, contact in stale_messages}
     if report.missed_days:
         catch_up |= missed_contacts(snap, ladder, report.missed_days[0], report.missed_days[-1])
@@ -531,6 +534,8 @@ async def _item_for(
             for v in overdue
         ]
         return [Item(kind=CATCHUP), *lines]
+    if is_case_delivery(row.task_id):
+        return await case_items(session, config, row, now)
     task = tasks.get(row.task_id)
     if task is None or not task.active:
         return None

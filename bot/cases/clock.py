@@ -59,6 +59,9 @@ def rules_from_config(reports: Any, categories: set[str] | frozenset[str]) -> Cl
     max_extension = reports.max_extension_days
     if isinstance(max_extension, bool) or not isinstance(max_extension, int) or not 0 <= max_extension <= 365:
         raise ClockConfigError("[reports] max_extension_days: must be a whole number of days between 0 and 365")
+    weekday = reports.overdue_digest_weekday
+    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 7:
+        raise ClockConfigError("[reports] overdue_digest_weekday: must be 0 (off) or 1 (Monday) to 7 (Sunday)")
     overrides = reports.category_clocks
     if not isinstance(overrides, dict):
         raise ClockConfigError("[reports.category_clocks] must be a table of categories")
