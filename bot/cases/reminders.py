@@ -69,27 +69,11 @@ def digest_day(day: date, weekday: int) -> bool:
     return first == day
 
 
-def _row(task_id: str, period: str, contact: int, dept: int, kind: str, day: date, due: date | None,
-         send_after: datetime, now: datetime, detail: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    return {
-        "task_id": task_id,
-        "period": period,
-        "contact_id": contact,
-        "department_id": dept,
-        "kind": kind,
-        "on_date": day,
-        "due_date": due,
-        "send_after": send_after,
-        "status": "planned",
-        "detail": detail,
-        "created_at": now,
-    }
-
-
 async def case_rows(
     session: AsyncSession, config: Any, snap: Any, ladder: Any, days: list[date], now: datetime
 ) -> list[dict[str, Any]]:
     """The case deliveries the ladder asks for on the working days ``days`` (the planner inserts them)."""
+    from scheduler.reminders import _row
     days = [d for d in days if workdays.is_working_day(d)]
     if not days:
         return []
