@@ -21,7 +21,8 @@ from datetime import timedelta
 
 from bot import menu
 from bot.context import Context
-from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
+from bot.questions.log import rate_last, record_pick, record_question
+from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, text_is
 from handlers import texts
 
 pick_router = Router("knowledge-pick")
@@ -68,12 +69,23 @@ def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
         ctx.conversation.clear()
 
 
+@pick_router.on(text_is(*texts.KB_RATE_WORDS), state=NO_STATE)
+@pick_router.on(text_is(*texts.KB_RATE_WORDS), state=OFFERED_STATE)
+async def rate(ctx: Context) -> HandlerResult:
+    """有用 / 没用 right after an answer: recorded with that question in the log."""
+    useful = ctx.incoming.text.strip().strip("。.!！?？").strip() in texts.KB_RATE_USEFUL
+    if await rate_last(ctx.session, ctx.openid, useful, now=ctx.now):
+        return texts.KB_RATED_USEFUL if useful else texts.KB_RATED_USELESS
+    return texts.KB_RATE_NOTHING
+
+
 @pick_router.on(_is_pick, state=OFFERED_STATE)
 async def pick(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
         return texts.KB_UNAVAILABLE
     n = picked_number(ctx.incoming.text) or 1
+    await record_pick(ctx.session, ctx.openid, now=ctx.now)
     answer = kb.answer_entry(_offered(ctx)[n - 1])
     _remember(ctx, answer.suggestions)
     return answer.text
@@ -103,5 +115,6 @@ async def question(ctx: Context) -> HandlerResult:
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
     answer = kb.answer(ctx.incoming.text)
+    await record_question(ctx.session, ctx.openid, ctx.incoming.text, answer, now=ctx.now)
     _remember(ctx, answer.suggestions)
     return answer.text

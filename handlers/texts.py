@@ -686,3 +686,11 @@ REPLY_TEMPLATE_UNKNOWN = "没有适用于本案类别的这个答复模板，请
 CASE_REMINDER_DEADLINE = "时限"
 CASE_REMINDER_TITLE = "{category}举报案件"
 REMINDER_DETAIL_CASES = "· {unit}：超期案件 {count} 件，最早的时限是{due}"
+
+# ---- rating an answer (question log) --------------------------------------------------------------------
+
+KB_RATE_USEFUL = ("有用",)
+KB_RATE_WORDS = ("有用", "没用")
+KB_RATED_USEFUL = "感谢反馈！很高兴能帮到您。"
+KB_RATED_USELESS = "感谢反馈！这个问题已记录，工作人员会据此完善问答内容。您也可以换个说法再问，或拨打12369咨询。"
+KB_RATE_NOTHING = "没有找到您最近30分钟内的提问。请直接输入问题。"
