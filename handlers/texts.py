@@ -648,6 +648,7 @@ STATS_SECTIONS: dict[str, str] = {
     "category": "按类别",
     "status": "按状态",
     "tasks": "方案任务（按部门）",
+    "questions": "每周提问与未能回答",
 }
 STATS_SUMMARY_LABELS: dict[str, str] = {
     "period": "统计时段",
@@ -667,6 +668,9 @@ STATS_SUMMARY_LABELS: dict[str, str] = {
 STATS_TASK_COLUMNS: tuple[str, ...] = ("部门", "已完成", "进行中", "已逾期")
 STATS_COUNT_COLUMNS: tuple[str, ...] = ("项目", "案件数")
 STATS_SCOPE_ALL = "全市"
+STATS_QUESTION_COLUMNS: tuple[str, ...] = ("周", "提问数", "未能回答")
+STATS_QUESTION_SERIES: tuple[str, ...] = ("已回答", "未能回答")
+STATS_QUESTIONS_HINT = "政策问答的提问（全市，不分部门和县区；只按统计时段筛选）。"
 STATS_CSV_COLUMNS: tuple[str, ...] = ("部分", "项目", "数值", "数值2", "数值3")
 
 # ---- case clocks (acceptance and completion deadlines) ------------------------------------------------

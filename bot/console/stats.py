@@ -96,6 +96,13 @@ def charts(figures: Figures) -> dict[str, str]:
             [(t.department, (t.done, t.open, t.overdue)) for t in figures.tasks],
             texts.STATS_TASK_COLUMNS[1:],
         ),
+        "questions": svg.stacked_bar_chart(
+            names["questions"],
+            [(week, (asked - refused, refused)) for week, asked, refused in figures.questions],
+            texts.STATS_QUESTION_SERIES,
+            colours=("#2f6f9f", "#c0392b"),
+            label_width=90,
+        ),
     }
 
 
@@ -117,6 +124,7 @@ async def stats_page(request: web.Request) -> web.Response:
             "summary": stats_report.summary_rows(figures, scope_label(staff)),
             "section_titles": texts.STATS_SECTIONS,
             "no_data": texts.STATS_NO_DATA,
+            "questions_hint": texts.STATS_QUESTIONS_HINT,
         },
     )
 

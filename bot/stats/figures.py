@@ -105,6 +105,7 @@ class Figures:
     complete: OnTime = OnTime(0, 0)
     overdue_now: int = 0
     tasks: list[TaskCounts] = field(default_factory=list)
+    questions: list[tuple[str, int, int]] = field(default_factory=list)  # (ISO week, asked, refused)
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -218,9 +219,43 @@ async def compute(
         statuses=dict(texts.STATUS_LABELS),
         unrouted_label=texts.STATS_UNROUTED,
     )
+    figures.questions = await question_weeks(session, filters)
     if task_department is not None and filters.department not in ("", task_department):
         return figures  # a department sees only its own tasks
     department = filters.department or task_department
     views = await list_tasks(session, department=department, now=now)
     figures.tasks = task_counts(views, department)
     return figures
+
+
+def week_label(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+async def question_weeks(session: AsyncSession, filters: StatsFilters) -> list[tuple[str, int, int]]:
+    """Questions asked and refused per ISO week of the period (the question log has no department or
+    county, so only the period applies)."""
+    from sqlalchemy import select
+
+    from bot.questions.log import REFUSED_KINDS
+    from storage.models.questions import QuestionLog
+
+    stmt = select(QuestionLog.asked_at, QuestionLog.kind).where(
+        QuestionLog.asked_at >= _local_midnight(filters.date_from),
+        QuestionLog.asked_at < _local_midnight(filters.date_to + timedelta(days=1)),
+    )
+    asked: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+    for asked_at, kind in (await session.execute(stmt)).all():
+        week = week_label(local_day(asked_at))
+        asked[week] += 1
+        refused[week] += int(kind in REFUSED_KINDS)
+    weeks: list[str] = []
+    day = filters.date_from
+    while day <= filters.date_to:
+        label = week_label(day)
+        if label not in weeks:
+            weeks.append(label)
+        day += timedelta(days=1)
+    return [(week, asked[week], refused[week]) for week in weeks]

@@ -55,6 +55,7 @@ def sections(figures: Figures, scope: str) -> list[tuple[str, tuple[str, ...], l
             texts.STATS_TASK_COLUMNS,
             [(t.department, t.done, t.open, t.overdue) for t in figures.tasks],
         ),
+        (names["questions"], texts.STATS_QUESTION_COLUMNS, list(figures.questions)),
     ]
 
 

@@ -267,3 +267,29 @@ def test_monthly_report_cli_refuses_bad_input(
     code = main(["--config", str(PROJECT_ROOT / "config.example.toml"), "stats", "report", *argv])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+async def test_questions_asked_and_refused_per_week(console_service: RunningService, client_factory) -> None:
+    from storage.models.questions import QuestionLog
+    from tests.unit.stats.known import at
+
+    services = console_service.services
+    asked = [(at(11, 10), "answer"), (at(11, 11), "refusal"), (at(11, 15), "partial"), (at(11, 16), "refusal"),
+             (at(11, 17), "refusal"), (at(10, 1), "refusal")]  # fmt: skip
+    async with services.database.session() as db:
+        for when, kind in asked:
+            db.add(QuestionLog(asked_at=when, user_hash="h" * 64, text="问题", kind=kind, score=0.1))
+        await db.commit()
+    await make_staff(services, "agri", "市农业农村局")
+    client = await client_factory()
+    await client.login("agri")
+    _status, html, _ = await client.get("/console/stats" + NOVEMBER)
+    weeks = chart(html, "questions")
+    # 9-15 Nov 2026 is ISO week 46; Monday 16 Nov starts week 47. Bars: answered, refused.
+    assert weeks["2026-W46"] == "2,1" and weeks["2026-W47"] == "0,2" and weeks["2026-W45"] == "0,0"
+    _status, _body, response = await client.get("/console/stats/export.xlsx" + NOVEMBER)
+    book = load_workbook(io.BytesIO(response.body_bytes))  # type: ignore[attr-defined]
+    rows = {
+        week: (n, refused) for week, n, refused in book["每周提问与未能回答"].iter_rows(min_row=2, values_only=True)
+    }
+    assert rows["2026-W46"] == (3, 1) and rows["2026-W47"] == (2, 2)
