@@ -35,7 +35,7 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
-    from bot.console import audit, auth, clocks, exports, reports, stats, tasks
+    from bot.console import audit, auth, clocks, exports, questions, reports, stats, tasks
     from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 
     console_app = web.Application(middlewares=[console_middleware])
@@ -63,6 +63,8 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_post("/tasks/{task_id}/done", tasks.task_done)
     router.add_get("/stats", stats.stats_page)
     router.add_get("/stats/export.{fmt}", stats.stats_export)
+    router.add_get("/questions", questions.questions_page)
+    router.add_post("/questions/out-of-scope", questions.out_of_scope)
     router.add_get("/audit", audit.audit_page)
     router.add_get("/static/{name}", static_file)
     return console_app

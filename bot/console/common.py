@@ -21,6 +21,7 @@ from aiohttp import web
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
+from bot.questions.review import may_review
 from bot.services import Services
 from handlers import texts
 from storage.staff import StaffInfo, console_secret, get_staff
@@ -122,6 +123,7 @@ def build_environment() -> jinja2.Environment:
     env.globals["reminder_kind"] = texts.reminder_kind
     env.globals["delivery_status"] = lambda s: texts.DELIVERY_STATUS_LABELS.get(s, s)
     env.globals["csrf_field"] = CSRF_FIELD
+    env.globals["may_review_questions"] = may_review
     return env
 
 

@@ -35,3 +35,18 @@ class QuestionLog(Base):
     follow_up: Mapped[str] = mapped_column(String(16), default="")
     rating: Mapped[str] = mapped_column(String(16), default="")
     rated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class QuestionTriage(Base):
+    """A decision on a group of questions, keyed by its representative's normalized text.
+
+    ``decision``: out_of_scope (the knowledge base should keep refusing it). Who and when are kept.
+    """
+
+    __tablename__ = "question_triage"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    example: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -35,9 +35,19 @@ def upgrade() -> None:
     op.create_index(op.f("ix_question_log_asked_at"), "question_log", ["asked_at"], unique=False)
     op.create_index("ix_question_log_user_asked", "question_log", ["user_hash", "asked_at"], unique=False)
     op.create_index("ix_question_log_kind_asked", "question_log", ["kind", "asked_at"], unique=False)
+    op.create_table(
+        "question_triage",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("example", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_question_triage")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("question_triage")
     op.drop_index("ix_question_log_kind_asked", table_name="question_log")
     op.drop_index("ix_question_log_user_asked", table_name="question_log")
     op.drop_index(op.f("ix_question_log_asked_at"), table_name="question_log")
