@@ -12,7 +12,7 @@ import re
 from aiohttp import web
 from sqlalchemy import select
 
-from handlers import texts
+from bot import texts
 from storage.models.reminders import ReminderMessage
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{10,32}")

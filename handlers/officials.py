@@ -11,10 +11,9 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.routing import NO_STATE, HandlerResult, Router, menu_key, text_is, text_matches
-from handlers import texts
 from scheduler.reminder_render import cn_date
 from scheduler.reminders import acknowledge_last
 from storage.contacts import (

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import geo, menu
+from bot import geo, menu, texts
 from bot.context import Context
 from bot.routing import (
     NO_STATE,
@@ -27,7 +27,7 @@ from bot.routing import (
     text_is,
     text_startswith,
 )
-from handlers import common, texts
+from handlers import common
 from handlers import report_wizard as wizard
 from handlers.report_parse import clean, find_case_no
 from storage import reports as api

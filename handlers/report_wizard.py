@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot import geo
+from bot import geo, texts
 from bot.context import Context
-from handlers import texts
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,

@@ -32,11 +32,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.channels.base import ChannelError
 from bot.config import Config
 from bot.notifications import notify_department, route_for
 from bot.services import Services
-from handlers import texts
 from scheduler import calendar as workdays
 from scheduler.ladder import Ladder
 from scheduler.reminder_render import Item, render

@@ -34,9 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot import geo
+from bot import geo, texts
 from bot.outbox import enqueue
-from handlers import texts
 from storage.models import Department, Report, ReportEvent, ReportPhoto
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import texts
+from bot import texts
 from storage.reports import CATEGORIES, CATEGORY_BY_CODE
 
 

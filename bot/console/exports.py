@@ -21,10 +21,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from bot import texts
 from bot.console.catalog import category_codes, category_name
 from bot.console.common import client_ip, console_of, fail, require_staff
 from bot.console.queries import FilterError, all_matching, count_reports, parse_filters
-from handlers import texts
 from storage.models.reports import Report
 from storage.staff import record_audit
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.catalog import category_codes, category_name
 from bot.console.common import (
     client_ip,
@@ -41,7 +42,6 @@ from bot.console.queries import (
     visible_report,
 )
 from bot.geo import ROUTING_TARGETS
-from handlers import texts
 from storage import reports as domain
 from storage.models.reports import Report
 from storage.staff import StaffInfo, audit_entries, record_audit

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot import texts
 from bot.console.common import (
     client_ip,
     console_of,
@@ -25,7 +26,6 @@ from bot.console.common import (
     session_of,
 )
 from bot.console.queries import department_names
-from handlers import texts
 from storage.contacts import DepartmentError
 from storage.staff import StaffInfo, record_audit
 from storage.tasks import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from handlers import texts
+from bot import texts
 from scheduler import calendar as workdays
 from tests.conftest import PROJECT_ROOT, RunningService
 from tests.support.fake_wechat_api import AGENT_ID, APP_ID, APP_SECRET, CORP_ID, CORP_SECRET, FakeWechatApi

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.context import Context
 from bot.pipeline import MessagePipeline
 from bot.routing import Dispatcher, Router, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming
-from handlers import texts
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
