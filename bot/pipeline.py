@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.context import Context
 from bot.conversation import ConversationState
-from bot.outbox_worker import wake_waiting
+from bot.outbound.worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming

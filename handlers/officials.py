@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from bot import menu, texts
 from bot.context import Context
+from bot.reminders.planner import acknowledge_last
+from bot.reminders.render import cn_date
 from bot.routing import NO_STATE, HandlerResult, Router, menu_key, text_is, text_matches
-from scheduler.reminder_render import cn_date
-from scheduler.reminders import acknowledge_last
+from bot.tasks.status import TaskError, TaskView, list_tasks, mark_done
 from storage.contacts import (
     BindLimits,
     DepartmentError,
@@ -25,7 +26,6 @@ from storage.contacts import (
     unbind,
 )
 from storage.models.reminders import Contact
-from storage.tasks import TaskError, TaskView, list_tasks, mark_done
 
 router = Router("officials")
 

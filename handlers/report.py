@@ -13,8 +13,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import geo, menu, texts
+from bot import menu, texts
 from bot.context import Context
+from bot.reports import geo
+from bot.reports import workflow as api
 from bot.routing import (
     NO_STATE,
     HandlerResult,
@@ -30,7 +32,6 @@ from bot.routing import (
 from handlers import common
 from handlers import report_wizard as wizard
 from handlers.report_parse import clean, find_case_no
-from storage import reports as api
 from storage.models import Report, ReportPendingLocation
 
 router = Router("report")

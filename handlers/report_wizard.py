@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot import geo, texts
+from bot import texts
 from bot.context import Context
+from bot.reports import geo
+from bot.reports import workflow as api
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,
@@ -35,7 +37,6 @@ from handlers.report_parse import (
     parse_contact,
     word,
 )
-from storage import reports as api
 from storage.models import Report, ReportPendingLocation
 
 PREFIX = "report:"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.outbox_worker import OutboxWorker
+from bot.outbound.worker import OutboxWorker
 from bot.services import Services
 from scheduler.runner import ServiceScheduler
 
@@ -16,6 +16,6 @@ def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
     from scheduler import media
 
     media.register(scheduler, services)
-    from scheduler import reminders
+    from bot.reminders import planner as reminders
 
     reminders.register(scheduler, services)

@@ -33,7 +33,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from bot.channels.base import ChannelError
+from bot.outbound.channels.base import ChannelError
 from bot.services import Services
 from scheduler.media_strip import StrippedImage, UnsupportedImage, strip_metadata
 from scheduler.runner import ServiceScheduler

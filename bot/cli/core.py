@@ -78,8 +78,8 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 
 def cmd_menu_push(args: argparse.Namespace) -> int:
-    from bot.channels.base import ChannelError
     from bot.menu import build_menu
+    from bot.outbound.channels.base import ChannelError
 
     menu = build_menu()
 

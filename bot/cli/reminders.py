@@ -115,8 +115,8 @@ def _local(moment: datetime | None, timezone: str) -> str:
 
 
 def cmd_tasks_list(args: argparse.Namespace) -> int:
+    from bot.tasks.status import list_tasks
     from storage.contacts import DepartmentError
-    from storage.tasks import list_tasks
 
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
@@ -147,7 +147,7 @@ def cmd_tasks_list(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_show(args: argparse.Namespace) -> int:
-    from storage.tasks import deliveries_for_task, get_task, list_tasks
+    from bot.tasks.status import deliveries_for_task, get_task, list_tasks
 
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
@@ -190,7 +190,7 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_import(args: argparse.Namespace) -> int:
-    from storage.tasks import TaskFileError, import_tasks, read_tasks_file
+    from bot.tasks.status import TaskFileError, import_tasks, read_tasks_file
 
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
@@ -208,8 +208,8 @@ def cmd_tasks_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_done(args: argparse.Namespace) -> int:
+    from bot.tasks.status import TaskError, mark_done
     from storage.contacts import DepartmentError
-    from storage.tasks import TaskError, mark_done
 
     actor = args.by or f"命令行:{_login()}"
 
@@ -245,8 +245,8 @@ def _login() -> str:
 
 
 def cmd_tasks_seed_file(args: argparse.Namespace) -> int:
+    from bot.tasks.seed import generate_seed
     from knowledge.plan import load_plan
-    from storage.task_seed import generate_seed
 
     text = generate_seed(load_plan())
     if args.output:
@@ -345,8 +345,8 @@ def cmd_contacts_add_wecom(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_dispatch(args: argparse.Namespace) -> int:
-    from scheduler.reminders import run_pass
-    from storage.tasks import TaskFileError
+    from bot.reminders.planner import run_pass
+    from bot.tasks.status import TaskFileError
 
     config = config_from(args)
     try:
@@ -391,7 +391,7 @@ def cmd_reminders_dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_preview(args: argparse.Namespace) -> int:
-    from scheduler.reminders import preview
+    from bot.reminders.planner import preview
 
     config = config_from(args)
     if not 1 <= args.days <= 366:
@@ -418,7 +418,7 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_list(args: argparse.Namespace) -> int:
-    from scheduler.reminders import list_messages
+    from bot.reminders.planner import list_messages
 
     if not 1 <= args.limit <= 10000:
         return fail("--limit: between 1 and 10000")

@@ -1,7 +1,7 @@
 """``python -m bot reports …``: violation reports for staff without the console.
 
 list, show, set-status, transfer, set-county, note, fetch-photos. ``--json`` prints the shape of
-``storage.reports.report_to_dict``; the reporter's identity is printed only with ``show --private``.
+``bot.reports.workflow.report_to_dict``; the reporter's identity is printed only with ``show --private``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.cli.common import fail, open_services, print_json
-from bot.geo import ROUTING_TARGETS
-from storage import reports as api
+from bot.reports import workflow as api
+from bot.reports.geo import ROUTING_TARGETS
 
 
 def _date(value: str) -> date:

@@ -41,8 +41,8 @@ from bot.console.queries import (
     valid_case_no,
     visible_report,
 )
-from bot.geo import ROUTING_TARGETS
-from storage import reports as domain
+from bot.reports import workflow as domain
+from bot.reports.geo import ROUTING_TARGETS
 from storage.models.reports import Report
 from storage.staff import StaffInfo, audit_entries, record_audit
 

@@ -26,9 +26,9 @@ from bot.console.common import (
     session_of,
 )
 from bot.console.queries import department_names
+from bot.tasks.status import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
 from storage.contacts import DepartmentError
 from storage.staff import StaffInfo, record_audit
-from storage.tasks import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
 
 TASK_STATUSES = ("overdue", "open", "done")
 

@@ -33,13 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.channels.base import ChannelError
 from bot.config import Config
-from bot.notifications import notify_department, route_for
+from bot.outbound.channels.base import ChannelError
+from bot.outbound.notify import notify_department, route_for
+from bot.reminders.ladder import Ladder
+from bot.reminders.render import Item, render
 from bot.services import Services
-from scheduler import calendar as workdays
-from scheduler.ladder import Ladder
-from scheduler.reminder_render import Item, render
+from bot.tasks import workdays
+from bot.tasks.status import ensure_seed_tasks, list_tasks, occurrences
 from scheduler.runner import ServiceScheduler
 from storage.contacts import mark_unreachable
 from storage.db import Database
@@ -53,7 +54,6 @@ from storage.models.reminders import (
     TaskDepartment,
     TaskStatus,
 )
-from storage.tasks import ensure_seed_tasks, list_tasks, occurrences
 
 log = logging.getLogger(__name__)
 

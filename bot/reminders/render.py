@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import texts
 from bot.config import Config
-from bot.notifications import TEXTCARD_DESCRIPTION_MAX_BYTES, clip_bytes, one_line, template_data, template_id_for
+from bot.outbound.notify import TEXTCARD_DESCRIPTION_MAX_BYTES, clip_bytes, one_line, template_data, template_id_for
 
 KIND_ORDER = {"catchup": 0, "escalate": 1, "overdue": 2, "due": 3, "before": 4}
 

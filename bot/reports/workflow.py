@@ -34,9 +34,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot import geo, texts
-from bot.outbox import enqueue
+from bot import texts
+from bot.reports import geo
 from storage.models import Department, Report, ReportEvent, ReportPhoto
+from storage.outbox import enqueue
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -470,9 +471,9 @@ async def _notify_department(
 ) -> int:
     """One notice to a department's bound officials (the reminders area owns the contacts)."""
     try:
-        from bot.notifications import notify_department
+        from bot.outbound.notify import notify_department
     except ImportError:
-        log.warning("bot.notifications is not installed: no department notice for a new report")
+        log.warning("bot.outbound.notify is not installed: no department notice for a new report")
         return 0
     zone = local_zone(services)
     assert report.case_no is not None

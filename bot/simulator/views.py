@@ -12,8 +12,8 @@ import jinja2
 from aiohttp import BodyPartReader, web
 
 from bot import menu, texts
-from bot.app import SERVICES
-from bot.channels.sandbox import SandboxChannel
+from bot.outbound.channels.sandbox import SandboxChannel
+from bot.services import SERVICES
 from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
 from bot.simulator.feed import messages_for

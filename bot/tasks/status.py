@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler import calendar as workdays
+from bot.tasks import workdays
 from storage.contacts import DepartmentError, match_department_name
 from storage.models import Department
 from storage.models.reminders import Contact, ReminderDelivery, Task, TaskDepartment, TaskStatus

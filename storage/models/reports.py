@@ -1,7 +1,7 @@
 """Violation reports from the public: the report, its photos, its history and pending attachments.
 
 Reporter identity lives in the ``reporter_*`` columns only. They are shown to admins alone (see
-``storage.reports.reporter_masked`` for everyone else) and never written to logs.
+``bot.reports.workflow.reporter_masked`` for everyone else) and never written to logs.
 """
 
 from __future__ import annotations

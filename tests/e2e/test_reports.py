@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import OutboxWorker
+from bot.outbound.worker import OutboxWorker
+from bot.reports import workflow as api
 from scheduler.media import download_pending_photos, photo_path, run_media_job
-from storage import reports as api
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import Conversation, OutboxMessage, Report, ReportPhoto
 from tests.conftest import RunningService, start_service, stop_service

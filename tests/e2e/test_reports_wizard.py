@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import menu
+from bot.reports import workflow as api
 from bot.wechat.replies import cdata
 from scheduler.media import purge_abandoned_photos
-from storage import reports as api
 from storage.models import Report, ReportPhoto
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock

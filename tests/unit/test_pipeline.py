@@ -41,7 +41,7 @@ def build_router() -> Router:
 
     @router.on(text_is("出错"))
     async def boom(ctx: Context) -> str:
-        from bot.outbox import enqueue
+        from storage.outbox import enqueue
 
         await enqueue(
             ctx.session, channel="mp", kind="text", recipient=ctx.openid, payload={"content": "x"}, now=ctx.now

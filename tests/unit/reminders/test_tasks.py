@@ -9,12 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from knowledge.plan import load_plan
-from scheduler import calendar as workdays
-from storage.db import Database
-from storage.models import Department
-from storage.task_seed import generate_seed
-from storage.tasks import (
+from bot.tasks import workdays
+from bot.tasks.seed import generate_seed
+from bot.tasks.status import (
     TaskError,
     TaskFileError,
     deliveries_for_task,
@@ -24,6 +21,9 @@ from storage.tasks import (
     parse_tasks_text,
     read_tasks_file,
 )
+from knowledge.plan import load_plan
+from storage.db import Database
+from storage.models import Department
 from tests.unit.reminders.helpers import at, load_tasks, task_toml
 
 SEED = PROJECT_ROOT / "knowledge" / "data" / "tasks.toml"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.reports import workflow as api
 from bot.services import Services
-from storage import reports as api
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import OutboxMessage, Report, ReportEvent, ReportPhoto
 from tests.support.clock import FakeClock

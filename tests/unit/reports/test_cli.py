@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.reports import workflow as api
 from bot.services import Services
-from storage import reports as api
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import PROJECT_ROOT, make_config
