@@ -171,7 +171,7 @@ async def done(ctx: Context) -> HandlerResult:
             timezone=ctx.services.config.reminders.timezone,
         )
     except (TaskError, DepartmentError) as exc:
-        return texts.DONE_FAILED.format(reason=exc)
+        return texts.DONE_FAILED.format(reason=texts.reason(exc))
     if result.already:
         return texts.DONE_ALREADY.format(id=result.task_id, period=_period_label(result.period))
     local = ctx.now.astimezone(ZoneInfo(ctx.services.config.reminders.timezone))

@@ -15,6 +15,7 @@ from typing import Any
 from bot.cli.common import fail, open_services, print_json
 from bot.reports import workflow as api
 from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.photos import run_media_job
 
 
 def _date(value: str) -> date:
@@ -203,7 +204,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _run_change(args: argparse.Namespace, change: Any) -> int:
     """Run one change in a transaction; a refused change prints its reason and exits 1."""
-
     async def run() -> dict[str, Any]:
         async with open_services(args) as services, services.database.session() as session:
             report = await change(session, services, services.now())
@@ -270,8 +270,6 @@ def cmd_note(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_photos(args: argparse.Namespace) -> int:
-    from scheduler.media import run_media_job
-
     async def run() -> dict[str, int]:
         async with open_services(args) as services:
             total: dict[str, int] = {}

@@ -51,7 +51,7 @@ async def load_tasks(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, n
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     return [view for view in views if not status or view.status == status]
 
 
@@ -128,7 +128,7 @@ async def task_done(request: web.Request) -> web.Response:
         try:
             result = await mark_done(db, task_id, department, actor=staff.username, now=now, via="console")
         except (TaskError, DepartmentError) as exc:
-            raise fail(400, str(exc)) from None
+            raise fail(400, texts.reason(exc)) from None
         await record_audit(
             db,
             actor=staff.username,
@@ -152,7 +152,7 @@ async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], 
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     rows: list[list[Any]] = []
     for view in views:
         for unit in view.departments:

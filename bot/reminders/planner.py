@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -33,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.config import Config
+from bot.config import PROJECT_ROOT, Config
 from bot.outbound.channels.base import ChannelError
 from bot.outbound.notify import notify_department, route_for
 from bot.reminders.ladder import Ladder
@@ -41,7 +42,6 @@ from bot.reminders.render import Item, render
 from bot.services import Services
 from bot.tasks import workdays
 from bot.tasks.status import ensure_seed_tasks, list_tasks, occurrences
-from scheduler.runner import ServiceScheduler
 from storage.contacts import mark_unreachable
 from storage.db import Database
 from storage.models import Department
@@ -319,9 +319,6 @@ async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
 
 
 def _seed_path(config: Config):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    from bot.config import PROJECT_ROOT
 
     path = Path(config.reminders.seed_file)
     return path if path.is_absolute() else PROJECT_ROOT / path
@@ -784,19 +781,6 @@ async def run_pass(services: Services, now: datetime | None = None) -> PassRepor
     sent = await send_due(services, now)
     window = Ladder.from_config(services.config.reminders).may_send(now)
     return PassReport(planned, messages, sent, window)
-
-
-def register(scheduler: ServiceScheduler, services: Services) -> None:
-    """The reminder jobs: a pass every ``dispatch_interval_seconds`` and one at ``send_hour`` (the daily
-    digest goes out on time). APScheduler is only the clock; a pass reads and claims rows in the database."""
-    cfg = services.config.reminders
-
-    async def tick() -> None:
-        await run_pass(services)
-
-    scheduler.every("reminders", cfg.dispatch_interval_seconds, tick)
-    hour, minute = (int(part) for part in cfg.send_hour.split(":"))
-    scheduler.daily("reminders-daily-digest", hour, minute, tick)
 
 
 # ---- acknowledgements -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import texts
+from bot.outbound.notify import notify_department
 from bot.reports import geo
 from storage.models import Department, Report, ReportEvent, ReportPhoto
 from storage.outbox import enqueue
@@ -470,11 +471,6 @@ async def _notify_department(
     session: AsyncSession, services: Services, report: Report, department: str, *, title: str, key: str, now: datetime
 ) -> int:
     """One notice to a department's bound officials (the reminders area owns the contacts)."""
-    try:
-        from bot.outbound.notify import notify_department
-    except ImportError:
-        log.warning("bot.outbound.notify is not installed: no department notice for a new report")
-        return 0
     zone = local_zone(services)
     assert report.case_no is not None
     fields = {

@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.tasks import workdays
 from storage.contacts import DepartmentError, match_department_name
 from storage.models import Department
-from storage.models.reminders import Contact, ReminderDelivery, Task, TaskDepartment, TaskStatus
+from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task, TaskDepartment, TaskStatus
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 TASK_ID = re.compile(r"[A-Z][A-Z0-9-]{0,31}")
@@ -131,7 +132,7 @@ def _units(value: Any, key: str, where: str, names: list[str], problems: list[st
         try:
             out.append(match_department_name(raw, names))
         except DepartmentError as exc:
-            problems.append(f"{where}: {key}: {exc}")
+            problems.append(f"{where}: {key}: {texts.reason(exc)}")
     return tuple(out)
 
 
@@ -163,7 +164,7 @@ def validate_entry(
         try:
             lead = match_department_name(lead_raw, names)
         except DepartmentError as exc:
-            problems.append(f"{where}: lead_unit: {exc}")
+            problems.append(f"{where}: lead_unit: {texts.reason(exc)}")
     co = _units(entry.get("co_units", []), "co_units", where, names, problems)
     local_value = entry.get("local_units", ALL_LOCAL)
     if local_value == ALL_LOCAL:
@@ -661,8 +662,6 @@ class DeliveryView:
 
 async def deliveries_for_task(session: AsyncSession, task_id: str, *, limit: int = 1000) -> list[DeliveryView]:
     """Reminders planned for a task, newest first, with whether they were sent and acknowledged."""
-    from storage.models.reminders import ReminderMessage
-
     query = (
         select(ReminderDelivery, Department.name, Contact.name, ReminderMessage.key)
         .join(Department, Department.id == ReminderDelivery.department_id)

@@ -72,7 +72,7 @@ class Report(Base):
 
 
 class ReportPhoto(Base):
-    """A photo sent by a reporter, downloaded in the background by ``scheduler.media``.
+    """A photo sent by a reporter, downloaded in the background by ``bot.reports.photos``.
 
     The row exists from the moment the photo arrives (``report_id`` is None while the report is a draft,
     ``draft_id`` is None while it waits for the user to start a report). ``status``: pending (queued or

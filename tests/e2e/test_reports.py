@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.outbound.worker import OutboxWorker
 from bot.reports import workflow as api
-from scheduler.media import download_pending_photos, photo_path, run_media_job
+from bot.reports.photos import download_pending_photos, photo_path, run_media_job
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import Conversation, OutboxMessage, Report, ReportPhoto
 from tests.conftest import RunningService, start_service, stop_service

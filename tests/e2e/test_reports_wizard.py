@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot import menu
 from bot.reports import workflow as api
+from bot.reports.photos import purge_abandoned_photos
 from bot.wechat.replies import cdata
-from scheduler.media import purge_abandoned_photos
 from storage.models import Report, ReportPhoto
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock

@@ -114,13 +114,13 @@ async def test_conversations_are_per_user(pipeline) -> None:  # type: ignore[no-
 
 
 async def test_maintenance_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
-    from scheduler.maintenance import prune
+    from storage.maintenance import prune
 
     pipe, clock = pipeline
     await pipe.handle(incoming("开始", "40"))
     clock.advance(days=8)
     await pipe.handle(incoming("你好", "41", openid="other"))
-    assert await prune(pipe.services) == (1, 1)
+    assert await prune(pipe.services.database, pipe.services.now()) == (1, 1)
     assert await count(pipe, ProcessedMessage) == 1
     assert await count(pipe, Conversation) == 0
 

@@ -41,7 +41,7 @@ async def make_staff(
 
 def store_photo_file(media_dir: Path, data: bytes) -> str:
     """Put a photo where the media job stores it (by content hash) and return the hash."""
-    from scheduler.media import photo_path
+    from bot.reports.photos import photo_path
 
     digest = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, digest, "jpg")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.outbound.channels.base import ChannelError, Media, SendResult
 from bot.reports import workflow as api
+from bot.reports.photos import download_pending_photos, photo_path, purge_abandoned_photos
 from bot.services import Services
-from scheduler.media import download_pending_photos, photo_path, purge_abandoned_photos
 from storage.models import Conversation, ReportPhoto
 from tests.support.clock import FakeClock
 from tests.unit.reports import imagefactory as imgs
