@@ -444,6 +444,7 @@ KB_IDENTITY = (
 
 # ---- facts found by storage (storage/facts.py), in words; ``reason(error)`` picks the sentence -----------
 FACTS = {
+    "report_not_found": REPORT_ERR_NOT_FOUND,
     "no_departments": "没有任何部门：请先运行 python -m bot db upgrade",
     "department_ambiguous": "部门“{wanted}”不唯一，可能是：{choices}",
     "department_unknown": "未知部门“{wanted}”。可选：{choices}",

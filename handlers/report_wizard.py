@@ -16,8 +16,7 @@ from sqlalchemy import delete, select
 
 from bot import texts
 from bot.context import Context
-from bot.reports import geo
-from bot.reports import workflow as api
+from bot.reports import catalog, filing, geo
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,
@@ -37,6 +36,7 @@ from handlers.report_parse import (
     parse_contact,
     word,
 )
+from storage import report_queries
 from storage.models import Report, ReportPendingLocation
 
 PREFIX = "report:"
@@ -84,7 +84,7 @@ def next_step(data: dict[str, Any]) -> str:
 
 
 async def photo_count(ctx: Context) -> int:
-    return await api.count_draft_photos(ctx.session, ctx.openid, draft(ctx).get("draft_id"))
+    return await report_queries.count_draft_photos(ctx.session, ctx.openid, draft(ctx).get("draft_id"))
 
 
 def _numbered(items: list[str] | tuple[str, ...]) -> str:
@@ -104,7 +104,7 @@ async def prompt(ctx: Context, step: str) -> str:
     cfg = ctx.services.config.reports
     data = draft(ctx)
     if step == "category":
-        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in api.CATEGORIES]))
+        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.CATEGORIES]))
     if step == "description":
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
     if step == "location":
@@ -138,7 +138,7 @@ async def summary(ctx: Context) -> str:
         who = texts.REPORT_CONTACT_ANONYMOUS
     obj = data.get("object") or ""
     return texts.REPORT_SUMMARY.format(
-        category=api.category_label(data.get("category", "")),
+        category=catalog.category_label(data.get("category", "")),
         description=data.get("description", ""),
         object_line=texts.REPORT_SUMMARY_OBJECT.format(object=obj) if obj else "",
         location=location_text(data),
@@ -169,7 +169,7 @@ async def refusal(ctx: Context) -> str | None:
     cfg = ctx.services.config.reports
     if ctx.openid in cfg.blocked_openids:
         return texts.REPORT_BLOCKED
-    filed = await api.count_reports_today(ctx.session, ctx.openid, ctx.now, api.local_zone(ctx.services))
+    filed = await report_queries.count_reports_today(ctx.session, ctx.openid, ctx.now, catalog.local_zone(ctx.services))
     if filed >= cfg.max_per_day:
         return texts.REPORT_LIMIT_REACHED.format(n=filed)
     return None
@@ -189,7 +189,7 @@ async def start(ctx: Context, description: str = "") -> str:
     draft_id = uuid.uuid4().hex
     ctx.conversation.set(state_of("category"), ttl=_ttl(ctx), draft_id=draft_id)
     since = ctx.now - timedelta(minutes=cfg.pending_attachment_minutes)
-    adopted = await api.adopt_pending_photos(
+    adopted = await report_queries.adopt_pending_photos(
         ctx.session, openid=ctx.openid, draft_id=draft_id, since=since, limit=cfg.max_photos
     )
     items = [texts.REPORT_ATTACHED_PHOTOS.format(n=adopted)] if adopted else []
@@ -278,7 +278,7 @@ async def attach_photo(ctx: Context) -> str:
         return await reprompt(ctx, texts.REPORT_PHOTO_LIMIT.format(max=cfg.max_photos) + "\n")
     if not ctx.incoming.media_id:
         return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
-    count = await api.add_draft_photo(
+    count = await report_queries.add_draft_photo(
         ctx.session, openid=ctx.openid, draft_id=draft(ctx)["draft_id"], media_id=ctx.incoming.media_id, now=ctx.now
     )
     if current_step(ctx) == "photos":
@@ -301,7 +301,7 @@ async def on_category(ctx: Context) -> str:
         # A sentence that names the problem: it is the category and, if none yet, the description too.
         if checked.ok and not data.get("description"):
             data["description"] = checked.value
-        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=api.category_label(code)) + "\n")
+        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=catalog.category_label(code)) + "\n")
     if checked.ok and not data.get("description"):
         # A description typed before the category: keep it, still ask for the category.
         data["description"] = checked.value
@@ -379,7 +379,7 @@ async def on_photos_text(ctx: Context) -> str:
     answer = word(ctx.text)
     data = draft(ctx)
     if answer in CLEAR_WORDS:
-        await api.discard_draft_photos(ctx.session, openid=ctx.openid, draft_id=data["draft_id"])
+        await report_queries.discard_draft_photos(ctx.session, openid=ctx.openid, draft_id=data["draft_id"])
         return await reprompt(ctx, texts.REPORT_PHOTOS_CLEARED + "\n")
     if answer in DONE_WORDS or answer in SKIP_WORDS:
         data["photos_done"] = True
@@ -473,11 +473,11 @@ async def on_edit(ctx: Context) -> str:
 # ---- confirmation --------------------------------------------------------------------------------
 
 
-def to_report_draft(data: dict[str, Any]) -> api.ReportDraft:
+def to_report_draft(data: dict[str, Any]) -> filing.ReportDraft:
     contact = data.get("contact") or {}
     real = contact.get("mode") == "real"
     state = data.get("county_state")
-    return api.ReportDraft(
+    return filing.ReportDraft(
         draft_id=data["draft_id"],
         category=data["category"],
         description=data["description"],
@@ -506,7 +506,7 @@ async def submit(ctx: Context) -> str:
         refused = await refusal(ctx)
         if refused:
             return refused
-    report = existing or await api.create_report(
+    report = existing or await filing.create_report(
         ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now
     )
     ctx.conversation.clear()

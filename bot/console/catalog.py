@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.reports.workflow import CATEGORIES, CATEGORY_BY_CODE
+from bot.reports.catalog import CATEGORIES, CATEGORY_BY_CODE
 
 
 def category_codes() -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import menu
-from bot.reports import workflow as api
+from bot.reports import present
 from bot.reports.photos import purge_abandoned_photos
 from bot.wechat.replies import cdata
 from storage.models import Report, ReportPhoto
@@ -137,7 +137,7 @@ async def test_real_name_reporter(svc: RunningService) -> None:
     (report,) = await reports(svc)
     assert (report.real_name, report.reporter_name, report.reporter_phone) == (True, "张三", "13812345678")
     assert report.county == "临猗县" and report.county_method == "address"
-    assert "13812345678" not in str(api.report_to_dict(report))
+    assert "13812345678" not in str(present.report_to_dict(report))
 
 
 async def test_smell_asks_for_the_source(svc: RunningService) -> None:

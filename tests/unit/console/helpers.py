@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.reports.workflow import ReportDraft, create_report
+from bot.reports.filing import ReportDraft, create_report
 from bot.services import Services
 from storage.models import WechatUser
 from storage.models.reports import ReportPhoto
