@@ -39,7 +39,9 @@ from sqlalchemy import delete, insert, select  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
 from bot.outbound.channels.base import Media, SendResult  # noqa: E402
-from bot.reminders.planner import batch, plan, run_pass, send_due  # noqa: E402
+from bot.reminders.digest import batch  # noqa: E402
+from bot.reminders.dispatch import run_pass, send_due  # noqa: E402
+from bot.reminders.planner import plan  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.tasks import workdays  # noqa: E402
 from storage.db import Database  # noqa: E402

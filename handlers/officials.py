@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import menu, texts
 from bot.context import Context
-from bot.reminders.planner import acknowledge_last
+from bot.reminders.acknowledgement import acknowledge_last
 from bot.reminders.render import cn_date
 from bot.routing import NO_STATE, HandlerResult, Router, menu_key, text_is, text_matches
 from bot.tasks.status import TaskError, TaskView, list_tasks, mark_done

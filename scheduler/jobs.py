@@ -4,7 +4,7 @@ tables and acts on them, so a restart or a second process changes nothing."""
 from __future__ import annotations
 
 from bot.outbound.worker import OutboxWorker
-from bot.reminders.planner import run_pass
+from bot.reminders.dispatch import run_pass
 from bot.reports.photos import run_media_job
 from bot.services import Services
 from scheduler.runner import ServiceScheduler

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.cli.common import config_from, fail, open_services, print_json
-from bot.reminders.planner import list_messages, preview, run_pass
+from bot.reminders.dispatch import run_pass
+from bot.reminders.views import list_messages, preview
 from bot.tasks.seed import generate_seed
 from bot.tasks.status import (
     TaskError,

@@ -1,7 +1,8 @@
-"""Planning and dispatching reminders: every step reads and writes our tables, so passes are idempotent
+"""Planning reminders. Every step of a reminder pass reads and writes our tables, so passes are idempotent
 and two processes (or a restart) never send a reminder twice.
 
-A pass (``run_pass``) does three things, all computed from the ``now`` it is given:
+A pass (``bot.reminders.dispatch.run_pass``) does three things, all computed from the ``now`` it is given
+(step 1 is this module, step 2 ``bot.reminders.digest``, step 3 ``bot.reminders.dispatch``):
 
 1. ``plan``: write one ``ReminderDelivery`` per (task, period, contact, kind, day) the ladder asks for
    today (insert-or-ignore on that unique key). Days the service missed are not replayed: reminders
@@ -20,29 +21,22 @@ A pass (``run_pass``) does three things, all computed from the ``now`` it is giv
 from __future__ import annotations
 
 import logging
-import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.config import PROJECT_ROOT, Config
-from bot.outbound.channels.base import ChannelError
-from bot.outbound.notify import notify_department, route_for
 from bot.reminders.ladder import Ladder
-from bot.reminders.render import Item, render
-from bot.services import Services
 from bot.tasks import workdays
-from bot.tasks.status import ensure_seed_tasks, list_tasks, occurrences
-from storage.contacts import mark_unreachable
+from bot.tasks.status import ensure_seed_tasks, occurrences
 from storage.db import Database
 from storage.models import Department
 from storage.models.reminders import (
@@ -61,8 +55,6 @@ PLANNER = "planner"
 CATCHUP = "catchup"
 MAX_CATCHUP_SPAN_DAYS = 366
 INSERT_CHUNK = 1000
-BATCH_CONTACTS = 200
-MAX_BACKOFF = timedelta(hours=1)
 DELIVERY_COLUMNS = (
     ReminderDelivery.id,
     ReminderDelivery.task_id,
@@ -376,544 +368,23 @@ async def _advance_state(session: AsyncSession, today: date, now: datetime) -> N
 # ---- batching deliveries into digests -----------------------------------------------------------
 
 
-async def batch(database: Database, config: Config, now: datetime) -> int:
-    """Fold each contact's due deliveries into one message; returns how many messages were created."""
-    ladder = Ladder.from_config(config.reminders)
-    if not ladder.may_send(now):
-        return 0
-    oldest_fresh = ladder.today(now) - timedelta(days=ladder.grace_days)
-    due = and_(
-        ReminderDelivery.status == "planned",
-        ReminderDelivery.send_after <= now,
-        or_(ReminderDelivery.on_date >= oldest_fresh, ReminderDelivery.kind == CATCHUP),
-    )
-    created = 0
-    while True:
-        async with database.session() as session:
-            contact_ids = list(
-                (
-                    await session.scalars(
-                        select(ReminderDelivery.contact_id).where(due).distinct().limit(BATCH_CONTACTS)
-                    )
-                ).all()
-            )
-            if not contact_ids:
-                return created
-            query = select(Contact).where(Contact.id.in_(contact_ids)).order_by(Contact.id)
-            if not database.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            contacts = list((await session.scalars(query)).all())
-            if not contacts:
-                return created  # another dispatcher holds them all
-            rows = list(
-                (
-                    await session.execute(
-                        select(*DELIVERY_COLUMNS)
-                        .where(due, ReminderDelivery.contact_id.in_([c.id for c in contacts]))
-                        .order_by(ReminderDelivery.id)
-                    )
-                ).all()
-            )
-            created += await _batch_contacts(session, config, contacts, rows, now)
-            await session.commit()
-
-
-async def _batch_contacts(
-    session: AsyncSession, config: Config, contacts: list[Contact], rows: list[Any], now: datetime
-) -> int:
-    by_contact: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_contact[row.contact_id].append(row)
-    task_ids = {r.task_id for r in rows if r.task_id}
-    tasks = {t.id: t for t in (await session.scalars(select(Task).where(Task.id.in_(task_ids)))).all()}
-    assigned: dict[str, list[int]] = defaultdict(list)
-    for task_id, dept_id in (
-        await session.execute(
-            select(TaskDepartment.task_id, TaskDepartment.department_id).where(TaskDepartment.task_id.in_(task_ids))
-        )
-    ).all():
-        assigned[task_id].append(dept_id)
-    done = {
-        (t, d, p)
-        for t, d, p in (
-            await session.execute(
-                select(TaskStatus.task_id, TaskStatus.department_id, TaskStatus.period).where(
-                    TaskStatus.task_id.in_(task_ids), TaskStatus.status == "done"
-                )
-            )
-        ).all()
-    }
-    dept_names = dict((await session.execute(select(Department.id, Department.name))).all())
-    created = 0
-    cancelled: list[int] = []
-    for contact in contacts:
-        mine = by_contact.get(contact.id, [])
-        route = route_for(config, contact)
-        if contact.status != "active" or route is None:
-            cancelled += [row.id for row in mine]
-            continue
-        items: list[Item] = []
-        live: list[Any] = []
-        for row in mine:
-            item = await _item_for(session, config, row, tasks, assigned, done, dept_names, now)
-            if item is None:
-                cancelled.append(row.id)
-                continue
-            items.extend(item)
-            live.append(row)
-        if not live or not items:
-            cancelled += [row.id for row in live]
-            continue
-        channel, recipient = route
-        token = secrets.token_urlsafe(16)[:22]
-        url = f"{config.server.public_base_url.rstrip('/')}/reminders/m/{token}"
-        unit = dept_names.get(contact.department_id, "")
-        payload = render(config, channel, unit=unit, name=contact.name, items=items, url=url)
-        key = f"rm{contact.id}-{live[0].on_date:%Y%m%d}-{live[0].id}"
-        message = ReminderMessage(
-            key=key,
-            view_token=token,
-            contact_id=contact.id,
-            channel=channel,
-            recipient=recipient,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add(message)
-        await session.flush()
-        await _set_rows(session, [row.id for row in live], status="batched", message_id=message.id)
-        created += 1
-    await _set_rows(session, cancelled, status="cancelled")
-    return created
-
-
-async def _set_rows(session: AsyncSession, ids: list[int], **values: Any) -> None:
-    for start in range(0, len(ids), INSERT_CHUNK):
-        chunk = ids[start : start + INSERT_CHUNK]
-        await session.execute(update(ReminderDelivery).where(ReminderDelivery.id.in_(chunk)).values(**values))
-
-
-async def _item_for(
-    session: AsyncSession,
-    config: Config,
-    row: Any,
-    tasks: dict[str, Task],
-    assigned: dict[str, list[int]],
-    done: set[tuple[str, int, str]],
-    dept_names: dict[int, str],
-    now: datetime,
-) -> list[Item] | None:
-    """The digest lines for one delivery, or None when it no longer applies (done, task retired)."""
-    if row.kind == CATCHUP:
-        views = await list_tasks(
-            session,
-            department=dept_names.get(row.department_id, ""),
-            now=now,
-            timezone=config.reminders.timezone,
-            open_only=True,
-        )
-        overdue = [v for v in views if v.status == "overdue"] or [v for v in views if v.working_days_left <= 1]
-        lines = [
-            Item(
-                kind="overdue" if v.status == "overdue" else "due",
-                task_id=v.id,
-                citation=v.citation,
-                title=v.title,
-                due=v.due_date,
-                n=v.overdue_working_days,
-            )
-            for v in overdue
-        ]
-        return [Item(kind=CATCHUP), *lines]
-    task = tasks.get(row.task_id)
-    if task is None or not task.active:
-        return None
-    n = int((row.detail or {}).get("n", 0))
-    base = {"task_id": task.id, "citation": task.citation, "title": task.title, "due": row.due_date, "n": n}
-    if row.kind == "escalate":
-        open_units = [dept_names.get(d, "") for d in assigned.get(task.id, []) if (task.id, d, row.period) not in done]
-        return [Item(kind="escalate", open_units=open_units, **base)] if open_units else None
-    if (task.id, row.department_id, row.period) in done or row.department_id not in assigned.get(task.id, []):
-        return None
-    return [Item(kind=row.kind, **base)]
-
-
 # ---- sending ------------------------------------------------------------------------------------
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    unreachable: list[int] = field(default_factory=list)
-
-
-def _due_messages(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(
-        and_(ReminderMessage.status == "pending", ReminderMessage.next_attempt_at <= now),
-        and_(ReminderMessage.status == "sending", ReminderMessage.claimed_until < now),
-    )
-
-
-@dataclass
-class Claim:
-    token: str
-    messages: list[ReminderMessage]
-    contact_status: dict[int, str]
-
-
-async def claim(database: Database, config: Config, now: datetime, limit: int) -> Claim:
-    """Take up to ``limit`` due messages for this dispatcher, with their contacts' current status."""
-    token = secrets.token_hex(8)
-    lease = now + timedelta(seconds=config.reminders.claim_seconds)
-    async with database.session() as session:
-        query = select(ReminderMessage.id).where(_due_messages(now)).order_by(ReminderMessage.id).limit(limit)
-        if not database.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        ids = list((await session.scalars(query)).all())
-        if not ids:
-            return Claim(token, [], {})
-        await session.execute(
-            update(ReminderMessage)
-            .where(ReminderMessage.id.in_(ids), _due_messages(now))
-            .values(
-                status="sending",
-                claimed_until=lease,
-                claim_token=token,
-                attempts=ReminderMessage.attempts + 1,
-            )
-        )
-        await session.commit()
-        claimed = list(
-            (
-                await session.scalars(
-                    select(ReminderMessage).where(ReminderMessage.claim_token == token).order_by(ReminderMessage.id)
-                )
-            ).all()
-        )
-        statuses = dict(
-            (
-                await session.execute(
-                    select(Contact.id, Contact.status).where(Contact.id.in_({m.contact_id for m in claimed}))
-                )
-            ).all()
-        )
-        return Claim(token, claimed, statuses)
-
-
-async def send_due(services: Services, now: datetime) -> SendReport:
-    """Send every due message (inside the sending window); returns what happened."""
-    config = services.config
-    ladder = Ladder.from_config(config.reminders)
-    report = SendReport()
-    if not ladder.may_send(now):
-        return report
-    while True:
-        claimed = await claim(services.database, config, now, config.reminders.batch_size)
-        for message in claimed.messages:
-            status = claimed.contact_status.get(message.contact_id, "removed")
-            await _send_one(services, message, status, claimed.token, now, report)
-        if len(claimed.messages) < config.reminders.batch_size:
-            return report
-
-
-async def _send_one(
-    services: Services, message: ReminderMessage, contact_status: str, token: str, now: datetime, report: SendReport
-) -> None:
-    database = services.database
-    if contact_status != "active":
-        async with database.session() as session:
-            await _settle(session, message, token, "dead", now, error="contact is not active")
-            await session.commit()
-        report.dead += 1
-        return
-    try:
-        await _deliver(services, message)
-    except ChannelError as exc:
-        await _failed(services, message, token, exc, now, report)
-        return
-    except LookupError as exc:  # the channel is not configured (e.g. WeCom without credentials)
-        await _failed(services, message, token, ChannelError(str(exc)), now, report)
-        return
-    async with database.session() as session:
-        if await _settle(session, message, token, "sent", now):
-            report.sent += 1
-        await session.commit()
-
-
-async def _deliver(services: Services, message: ReminderMessage) -> None:
-    payload = message.payload
-    channel = services.channel(message.channel)
-    if message.channel == "wecom":
-        data = {"title": payload["title"], "description": payload["description"]}
-        await channel.send_template(message.recipient, "", data, url=payload.get("url"), client_msg_id=message.key)
-        return
-    if not payload.get("template_id"):
-        raise ChannelError("[reminders] template_id is not configured", errcode=None, permanent=False)
-    await channel.send_template(
-        message.recipient, payload["template_id"], payload["data"], url=payload.get("url"), client_msg_id=message.key
-    )
-
-
-async def _settle(
-    session: AsyncSession,
-    message: ReminderMessage,
-    token: str,
-    status: str,
-    now: datetime,
-    *,
-    error: str = "",
-    next_attempt_at: datetime | None = None,
-) -> bool:
-    """Record the outcome of our claim; False when the claim was lost (another dispatcher took over)."""
-    values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error[:1000]}
-    if status == "sent":
-        values["sent_at"] = now
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
-    result = await session.execute(
-        update(ReminderMessage)
-        .where(
-            ReminderMessage.id == message.id, ReminderMessage.claim_token == token, ReminderMessage.status == "sending"
-        )
-        .values(**values)
-    )
-    if not result.rowcount:
-        return False
-    if status in ("sent", "dead"):
-        delivery_values: dict[str, Any] = {"status": status}
-        if status == "sent":
-            delivery_values["sent_at"] = now
-        await session.execute(
-            update(ReminderDelivery).where(ReminderDelivery.message_id == message.id).values(**delivery_values)
-        )
-    return True
-
-
-def backoff(config: Config, attempts: int) -> timedelta:
-    delay = timedelta(seconds=config.reminders.retry_base_seconds * 2 ** max(0, attempts - 1))
-    return min(delay, MAX_BACKOFF)
-
-
-async def _failed(
-    services: Services,
-    message: ReminderMessage,
-    token: str,
-    exc: ChannelError,
-    now: datetime,
-    report: SendReport,
-) -> None:
-    config = services.config
-    error = f"{exc.errcode if exc.errcode is not None else ''} {exc}".strip()
-    async with services.database.session() as session:
-        if exc.permanent:
-            if await _settle(session, message, token, "dead", now, error=error):
-                report.dead += 1
-                if await mark_unreachable(session, message.contact_id, error, now=now):
-                    report.unreachable.append(message.contact_id)
-                    contact = await session.get(Contact, message.contact_id)
-                    if contact is not None:
-                        await _tell_coordinator(session, services, contact, exc, now)
-        elif message.attempts >= config.reminders.max_attempts:
-            if await _settle(session, message, token, "dead", now, error=f"gave up after {message.attempts}: {error}"):
-                report.dead += 1
-        elif await _settle(
-            session,
-            message,
-            token,
-            "pending",
-            now,
-            error=error,
-            next_attempt_at=now + backoff(config, message.attempts),
-        ):
-            report.retried += 1
-        await session.commit()
-    log.warning("reminder %s to contact %s failed: %s", message.key, message.contact_id, error)
-
-
-async def _tell_coordinator(
-    session: AsyncSession, services: Services, contact: Contact, exc: ChannelError, now: datetime
-) -> None:
-    config = services.config
-    dept = await session.get(Department, contact.department_id)
-    reason = texts.UNREACHABLE_REASON_UNFOLLOWED if exc.errcode == 43004 else texts.UNREACHABLE_REASON_INVALID
-    values = {
-        "department": dept.name if dept else "",
-        "name": contact.name or f"#{contact.id}",
-        "reason": reason,
-        "date": Ladder.from_config(config.reminders).local(now).strftime("%Y年%m月%d日"),
-    }
-    fields = {label: template.format(**values) for label, template in texts.UNREACHABLE_FIELDS.items()}
-    await notify_department(
-        session,
-        services,
-        department=config.reminders.coordinator_department,
-        title=texts.UNREACHABLE_TITLE,
-        fields=fields,
-        detail=texts.UNREACHABLE_DETAIL.format(**values),
-        url=config.server.public_base_url,
-        dedup_key=f"reminders:unreachable:{contact.id}:{now:%Y%m%d}",
-        now=now,
-        purpose="reminders",
-    )
 
 
 # ---- one pass ----------------------------------------------------------------------------------
 
 
-@dataclass
-class PassReport:
-    plan: PlanReport
-    messages: int
-    send: SendReport
-    window_open: bool
-
-
-async def run_pass(services: Services, now: datetime | None = None) -> PassReport:
-    """Plan, batch and send as of ``now`` (default: the services' clock)."""
-    now = now or services.now()
-    planned = await plan(services.database, services.config, now)
-    messages = await batch(services.database, services.config, now)
-    sent = await send_due(services, now)
-    window = Ladder.from_config(services.config.reminders).may_send(now)
-    return PassReport(planned, messages, sent, window)
-
-
 # ---- acknowledgements -------------------------------------------------------------------------
-
-
-async def acknowledge_last(session: AsyncSession, contact: Contact, now: datetime) -> tuple[str, int]:
-    """收到: mark the contact's most recent sent message (and its deliveries) acknowledged.
-
-    Returns (outcome, deliveries): outcome is ``ok``, ``already`` or ``none``.
-    """
-    message = await session.scalar(
-        select(ReminderMessage)
-        .where(ReminderMessage.contact_id == contact.id, ReminderMessage.status == "sent")
-        .order_by(ReminderMessage.sent_at.desc(), ReminderMessage.id.desc())
-        .limit(1)
-    )
-    if message is None:
-        return "none", 0
-    if message.acknowledged_at is not None:
-        return "already", 0
-    message.acknowledged_at = now
-    result = await session.execute(
-        update(ReminderDelivery)
-        .where(ReminderDelivery.message_id == message.id, ReminderDelivery.acknowledged_at.is_(None))
-        .values(acknowledged_at=now)
-    )
-    return "ok", int(result.rowcount or 0)
 
 
 # ---- what an operator sees ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PreviewLine:
-    day: date
-    department: str
-    contact_id: int
-    contact_name: str
-    task_id: str
-    kind: str
-    due_date: date | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-async def preview(database: Database, config: Config, now: datetime, days: int) -> list[PreviewLine]:
-    """The reminders the ladder would plan on the next ``days`` calendar days (today included), as things
-    stand now; nothing is written."""
-    ladder = Ladder.from_config(config.reminders)
-    today = ladder.today(now)
-    async with database.session() as session:
-        snap = await load_snapshot(session, config)
-        names = dict((await session.execute(select(Contact.id, Contact.name))).all())
-    lines: list[PreviewLine] = []
-    for i in range(days):
-        day = today + timedelta(days=i)
-        if not workdays.is_working_day(day):
-            continue
-        for row in rungs_for_day(snap, ladder, day, now):
-            lines.append(
-                PreviewLine(
-                    day=day,
-                    department=snap.dept_names.get(row["department_id"], ""),
-                    contact_id=row["contact_id"],
-                    contact_name=names.get(row["contact_id"], ""),
-                    task_id=row["task_id"],
-                    kind=row["kind"],
-                    due_date=row["due_date"],
-                )
-            )
-    return lines
 
 
-@dataclass(frozen=True)
-class MessageView:
-    id: int
-    key: str
-    contact_id: int
-    department: str
-    contact_name: str
-    channel: str
-    status: str
-    attempts: int
-    deliveries: int
-    created_at: datetime
-    sent_at: datetime | None
-    acknowledged_at: datetime | None
-    last_error: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-async def list_messages(session: AsyncSession, *, status: str | None = None, limit: int = 100) -> list[MessageView]:
-    counts = (
-        select(ReminderDelivery.message_id, func.count().label("n"))
-        .where(ReminderDelivery.message_id.is_not(None))
-        .group_by(ReminderDelivery.message_id)
-        .subquery()
-    )
-    query = (
-        select(ReminderMessage, Contact.name, Department.name, counts.c.n)
-        .join(Contact, Contact.id == ReminderMessage.contact_id)
-        .join(Department, Department.id == Contact.department_id)
-        .outerjoin(counts, counts.c.message_id == ReminderMessage.id)
-        .order_by(ReminderMessage.id.desc())
-        .limit(limit)
-    )
-    if status:
-        query = query.where(ReminderMessage.status == status)
-    return [
-        MessageView(
-            id=m.id,
-            key=m.key,
-            contact_id=m.contact_id,
-            department=dept,
-            contact_name=name,
-            channel=m.channel,
-            status=m.status,
-            attempts=m.attempts,
-            deliveries=int(n or 0),
-            created_at=m.created_at,
-            sent_at=m.sent_at,
-            acknowledged_at=m.acknowledged_at,
-            last_error=m.last_error,
-        )
-        for m, name, dept, n in (await session.execute(query)).all()
-    ]
 
 
-def summarize(items: Iterable[PreviewLine]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for item in items:
-        out[item.kind.split("-")[0]] += 1
-    return dict(out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.outbound.channels.base import ChannelError
-from bot.reminders.planner import run_pass
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
 from bot.tasks import workdays
 from bot.tasks.status import mark_done

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.outbound.channels.base import Channel, SendResult
 from bot.outbound.channels.factory import build_api_channels, close_channels
 from bot.outbound.channels.http import RetryPolicy
-from bot.reminders.planner import run_pass
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
