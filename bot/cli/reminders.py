@@ -15,17 +15,9 @@ from bot import texts
 from bot.cli.common import config_from, fail, open_services, print_json
 from bot.reminders.dispatch import run_pass
 from bot.reminders.views import list_messages, preview
+from bot.tasks.planfile import TaskFileError, import_tasks, read_tasks_file
 from bot.tasks.seed import generate_seed
-from bot.tasks.status import (
-    TaskError,
-    TaskFileError,
-    deliveries_for_task,
-    get_task,
-    import_tasks,
-    list_tasks,
-    mark_done,
-    read_tasks_file,
-)
+from bot.tasks.status import TaskError, deliveries_for_task, get_task, list_tasks, mark_done
 from knowledge.plan import load_plan
 from storage.contacts import (
     ContactError,

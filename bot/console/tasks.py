@@ -26,7 +26,8 @@ from bot.console.common import (
     session_of,
 )
 from bot.console.queries import department_names
-from bot.tasks.status import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
+from bot.tasks.planfile import TASK_ID
+from bot.tasks.status import TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
 from storage.contacts import DepartmentError
 from storage.staff import StaffInfo, record_audit
 

@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import PROJECT_ROOT, Config
 from bot.reminders.ladder import Ladder
 from bot.tasks import workdays
-from bot.tasks.status import ensure_seed_tasks, occurrences
+from bot.tasks.planfile import ensure_seed_tasks
+from bot.tasks.schedule import occurrences
 from storage.db import Database
 from storage.models import Department
 from storage.models.reminders import (

@@ -187,7 +187,7 @@ deadline_text = "每年年底前"
 
 
 async def seed_tasks(services: Services) -> None:
-    from bot.tasks.status import _department_names, import_tasks, parse_tasks_text
+    from bot.tasks.planfile import _department_names, import_tasks, parse_tasks_text
 
     async with services.database.session() as session:
         names, local_names = await _department_names(session)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.tasks.status import import_tasks, parse_tasks_text
+from bot.tasks.planfile import import_tasks, parse_tasks_text
 from storage.contacts import resolve_department
 from storage.db import Database
 from storage.models import Department
