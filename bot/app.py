@@ -21,7 +21,7 @@ from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
-from bot.services import READY, SERVICES, Services
+from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
@@ -31,8 +31,6 @@ from scheduler.runner import ServiceScheduler
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
-
-SCHEDULER = web.AppKey("scheduler", ServiceScheduler)
 
 
 def build_crypto(config: Config) -> MessageCrypto | None:

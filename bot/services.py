@@ -1,6 +1,6 @@
 """What handlers and jobs may use, built once per process and passed in (tests and benchmarks swap parts).
 
-Also the app keys under which the web app carries them (``SERVICES``, ``READY``).
+Also the app keys under which the web app carries them (``SERVICES``, ``READY``, ``SCHEDULER``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from storage.db import Database
 if TYPE_CHECKING:  # annotations only: at run time the kit depends on neither the channels nor the knowledge base
     from bot.outbound.channels.base import Channel
     from knowledge.answerer import KnowledgeBase
+    from scheduler.runner import ServiceScheduler
 
 
 def system_clock() -> datetime:
@@ -49,3 +50,4 @@ class Services:
 
 SERVICES = web.AppKey("services", Services)
 READY = web.AppKey("ready", asyncio.Event)
+SCHEDULER: web.AppKey[ServiceScheduler] = web.AppKey("scheduler")

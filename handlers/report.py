@@ -28,7 +28,7 @@ from bot.routing import (
     text_is,
     text_startswith,
 )
-from handlers import common
+from handlers import common, report_answers
 from handlers import report_wizard as wizard
 from handlers.report_parse import clean, find_case_no
 from storage import report_queries
@@ -196,7 +196,7 @@ async def wizard_other_menu(ctx: Context) -> HandlerResult:
 @router.on(has_text(), state="report:*")
 async def wizard_text(ctx: Context) -> HandlerResult:
     step = wizard.current_step(ctx)
-    handler = wizard.TEXT_STEPS.get(step)
+    handler = report_answers.TEXT_STEPS.get(step)
     if handler is None:  # an unknown sub-state (e.g. from an older version): resume at the first gap
         return await wizard.advance(ctx)
     return await handler(ctx)
