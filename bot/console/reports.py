@@ -242,7 +242,7 @@ def _check_required(action: str, form: dict[str, str], report: Report) -> dict[s
     if action == "note" and not values["note"]:
         raise _InvalidInput(texts.NEED_NOTE)
     if action == "duplicate":
-        target = catalog.normalize_case_no(values["duplicate_of"])
+        target = report_queries.normalize_case_no(values["duplicate_of"])
         if not target:
             raise _InvalidInput(texts.NEED_DUPLICATE_OF)
         if target == report.case_no:

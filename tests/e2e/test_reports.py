@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.outbound.worker import OutboxWorker
-from bot.reports import catalog, present
+from bot.reports import present
 from bot.reports import workflow as api
 from bot.reports.photos import download_pending_photos, photo_path, run_media_job
 from storage import report_queries as queries
@@ -69,7 +69,7 @@ async def file_report(
     assert "第5步" in (await wx.send_text(openid, "完成")).content
     assert "请核对" in (await wx.send_text(openid, "匿名")).content
     reply = await wx.send_text(openid, "确认")
-    case_no = catalog.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     return case_no
 
 
@@ -113,7 +113,7 @@ async def test_full_report_over_the_callback(api_service: RunningService, fake_w
     again = await wx.send_text("reporter-1", "确认")
     assert "已经提交过" in again.content
     assert await count(service, Report) == 1
-    case_no = catalog.normalize_case_no(confirm.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(confirm.content.split("案件编号：")[1].split()[0])
 
     report = await fetch(service, case_no)
     assert (report.department, report.county, report.category) == ("市生态环境局", "盐湖区", "discharge")
@@ -185,7 +185,7 @@ async def test_photo_and_location_first_then_report(api_service: RunningService,
     assert "第5步" in (await wx.send_text("u-early", "完成")).content
     assert "照片：1张" in (await wx.send_text("u-early", "匿名")).content
     reply = await wx.send_text("u-early", "确认")
-    case_no = catalog.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     report = await fetch(service, case_no)
     assert report.department == "市农业农村局" and report.county == "盐湖区"
     assert report.description.startswith("河边有人倾倒") and len(report.photos) == 1
@@ -278,7 +278,7 @@ async def test_duplicate_nearby_is_linked_and_both_reporters_hear_of_progress(
     await wx.send_text("u-second", "匿名")
     reply = await wx.send_text("u-second", "确认")
     assert first in reply.content and "并入" in reply.content
-    second = catalog.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    second = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     assert second != first
     report = await fetch(service, second)
     assert report.status == "duplicate" and report.duplicate_of == first
