@@ -19,11 +19,10 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.questions.log import rate_last, record_pick, record_question
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, text_is
-from handlers import texts
 
 pick_router = Router("knowledge-pick")
 router = Router("knowledge")

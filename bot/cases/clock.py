@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.reports.catalog import CATEGORY_BY_CODE
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DECISION_STATUSES = frozenset({"accepted", "rejected", "duplicate"})
 RESOLVED_STATUSES = frozenset({"resolved", "closed"})
@@ -175,6 +177,4 @@ def case_clock(times: CaseTimes, rules: ClockRules, now: datetime) -> CaseClock:
 
 def clock_rules(config: Any) -> ClockRules:
     """The rules of this configuration (categories from the reports catalogue)."""
-    from storage.reports import CATEGORY_BY_CODE
-
     return rules_from_config(config.reports, frozenset(CATEGORY_BY_CODE))

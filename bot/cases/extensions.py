@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.cases.clock import ClockRules
-from handlers import texts
 from storage.models.cases import ReportExtension
 from storage.models.reports import Report, ReportEvent
 

@@ -18,6 +18,7 @@ handed to another department meanwhile) is dropped, as a finished task's is.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,13 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.cases.clock import ClockRules, case_clock, clock_rules
 from bot.cases.times import TimedCase, load_timed_cases
 from bot.cases.view import last_day
-from handlers import texts
-from scheduler import calendar as workdays
+from bot.reminders.render import Item
+from bot.reports.catalog import CATEGORY_BY_CODE, OPEN_STATUSES
+from bot.tasks import workdays
+from storage.models import Department
 from storage.models.reports import Report
-from storage.reports import CATEGORY_BY_CODE, OPEN_STATUSES
 
 CASE_PREFIX = "case:"
 DIGEST_TASK = "cases:weekly"
@@ -70,10 +73,17 @@ def digest_day(day: date, weekday: int) -> bool:
 
 
 async def case_rows(
-    session: AsyncSession, config: Any, snap: Any, ladder: Any, days: list[date], now: datetime
+    session: AsyncSession,
+    config: Any,
+    snap: Any,
+    ladder: Any,
+    days: list[date],
+    now: datetime,
+    *,
+    make_row: Callable[..., dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The case deliveries the ladder asks for on the working days ``days`` (the planner inserts them)."""
-    from scheduler.reminders import _row
+    """The case deliveries the ladder asks for on the working days ``days``; ``make_row`` is the planner's
+    delivery row, so the planner inserts them with its own."""
     days = [d for d in days if workdays.is_working_day(d)]
     if not days:
         return []
@@ -93,22 +103,22 @@ async def case_rows(
             detail = {"n": n, "case": item.case.case_no, "stage": item.stage}
             task_id = f"{CASE_PREFIX}{item.case.case_no}"
             for contact in snap.contacts.get(dept, ()):
-                rows.append(
-                    _row(task_id, item.stage, contact, dept, "overdue", day, item.due_day, send_after, now, detail)
+                row = make_row(
+                    task_id, item.stage, contact, dept, "overdue", day, item.due_day, send_after, now, detail
                 )
+                rows.append(row)
         weekday = config.reports.overdue_digest_weekday
         coordinator = snap.coordinator_id
         if overdue and coordinator is not None and digest_day(day, weekday):
             week = f"{day.isocalendar().year}-W{day.isocalendar().week:02d}"
             for contact in snap.contacts.get(coordinator, ()):
-                rows.append(_row(DIGEST_TASK, week, contact, coordinator, DIGEST_KIND, day, None, send_after, now, {}))
+                row = make_row(DIGEST_TASK, week, contact, coordinator, DIGEST_KIND, day, None, send_after, now, {})
+                rows.append(row)
     return rows
 
 
 async def case_items(session: AsyncSession, config: Any, row: Any, now: datetime) -> list[Any] | None:
     """The digest lines of one case delivery, or None when it no longer applies."""
-    from scheduler.reminder_render import Item
-
     rules = clock_rules(config)
     if row.task_id == DIGEST_TASK:
         overdue = await overdue_cases(session, rules, now)
@@ -148,6 +158,4 @@ async def case_items(session: AsyncSession, config: Any, row: Any, now: datetime
 
 
 async def _department_name(session: AsyncSession, department_id: int) -> str | None:
-    from storage.models import Department
-
     return await session.scalar(select(Department.name).where(Department.id == department_id))

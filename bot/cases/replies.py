@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.config import PROJECT_ROOT
+from bot.reports.catalog import CATEGORY_BY_CODE
+
 DEFAULT_FILE = Path(__file__).resolve().parent / "reply_templates.toml"
 OUTCOMES = ("resolved", "rejected")
 PLACEHOLDERS = ("case_no", "category", "department")
@@ -74,8 +77,6 @@ def parse_templates(text: str, source: str, categories: frozenset[str]) -> list[
 
 @lru_cache(maxsize=4)
 def _load(path: str, mtime: float) -> tuple[ReplyTemplate, ...]:
-    from storage.reports import CATEGORY_BY_CODE
-
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -85,8 +86,6 @@ def _load(path: str, mtime: float) -> tuple[ReplyTemplate, ...]:
 
 
 def template_file(config: object) -> Path:
-    from bot.config import PROJECT_ROOT
-
     configured = getattr(getattr(config, "reports", None), "reply_templates_file", "")
     if not configured:
         return DEFAULT_FILE

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import texts
 from bot.cases.clock import CaseClock, local_day
-from handlers import texts
 
 
 @dataclass(frozen=True)

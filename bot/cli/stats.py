@@ -12,7 +12,15 @@ import asyncio
 import re
 from pathlib import Path
 
+from sqlalchemy import true
+
+from bot import texts
+from bot.cases.clock import ClockConfigError, clock_rules
 from bot.cli.common import fail, open_services
+from bot.console.queries import department_names
+from bot.console.stats import stats_file
+from bot.reports.geo import ROUTING_TARGETS
+from bot.stats.figures import StatsFilters, compute, month_bounds
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -29,8 +37,6 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from handlers import texts
-
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         return fail(texts.STATS_BAD_MONTH.format(value=args.month), 2)
     out = Path(args.out)
@@ -43,15 +49,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _report(args: argparse.Namespace, out: Path, fmt: str) -> int:
-    from sqlalchemy import true
-
-    from bot.cases.clock import ClockConfigError, clock_rules
-    from bot.console.queries import department_names
-    from bot.geo import ROUTING_TARGETS
-    from bot.stats import report
-    from bot.stats.figures import StatsFilters, compute, month_bounds
-    from handlers import texts
-
     if args.county and args.county not in ROUTING_TARGETS:
         return fail(texts.FILTER_UNKNOWN["county"].format(value=args.county), 2)
     if args.department and args.department not in department_names():
@@ -65,7 +62,7 @@ async def _report(args: argparse.Namespace, out: Path, fmt: str) -> int:
             return fail(f"configuration error: {exc}", 2)
         async with services.database.session() as db:
             figures = await compute(db, rules, filters, visible=true(), task_department=None, now=services.now())
-    body = report.render(figures, texts.STATS_SCOPE_ALL, fmt)
+    body = stats_file(figures, texts.STATS_SCOPE_ALL, fmt)
     partial = out.with_name(out.name + ".part")
     partial.write_bytes(body)
     partial.replace(out)

@@ -11,42 +11,19 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import and_
 
-from bot.cases.clock import ClockConfigError, ClockRules, case_clock, clock_rules
-from bot.cases.extensions import ExtensionError, extend, extensions_of
+from bot import texts
+from bot.cases.clock import ClockRules, case_clock
+from bot.cases.extensions import ExtensionError, extend
 from bot.cases.times import load_timed_cases
 from bot.cases.view import view_of
 from bot.console.catalog import category_name
+from bot.console.clock_card import rules_of
 from bot.console.common import client_ip, console_of, fail, form_data, redirect, render, require_staff, session_of
 from bot.console.queries import visible_clause
-from handlers import texts
+from bot.console.reports import _case_context, _case_no, _visible_or_404, can_act
+from bot.reports.catalog import OPEN_STATUSES
 from storage.models.reports import Report
-from storage.reports import OPEN_STATUSES
 from storage.staff import StaffInfo, record_audit
-
-
-def rules_of(request: web.Request) -> ClockRules:
-    try:
-        return clock_rules(console_of(request).services.config)
-    except ClockConfigError as exc:
-        raise fail(500, str(exc)) from None
-
-
-async def clock_context(request: web.Request, db: Any, staff: StaffInfo, report: Report) -> dict[str, Any]:
-    """What the case page shows about the clocks (added to its template context)."""
-    from bot.console.reports import can_act
-
-    now = console_of(request).services.now()
-    rules = rules_of(request)
-    timed = await load_timed_cases(db, Report.id == report.id)
-    if not timed:
-        return {"clock": None, "extensions": [], "can_extend": False}
-    clock = case_clock(timed[0].times, rules, now)
-    return {
-        "clock": view_of(clock, now),
-        "extensions": await extensions_of(db, report.id),
-        "can_extend": can_act(staff, report) and report.status in ("accepted", "investigating"),
-        "max_extension_days": rules.max_extension_days,
-    }
 
 
 async def open_cases_by_time_left(db: Any, staff: StaffInfo, rules: ClockRules, now: datetime) -> list[dict[str, Any]]:
@@ -90,8 +67,6 @@ async def deadlines_page(request: web.Request) -> web.Response:
 
 
 async def extend_deadline(request: web.Request) -> web.Response:
-    from bot.console.reports import _case_context, _case_no, _visible_or_404, can_act
-
     staff = require_staff(request)
     case_no = _case_no(request)
     form = form_data(request)

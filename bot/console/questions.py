@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.common import client_ip, console_of, fail, form_data, redirect, render, require_staff, session_of
 from bot.questions.review import KEY_CHARS, groups_needing_attention, mark_out_of_scope, may_review
-from handlers import texts
 from storage.staff import StaffInfo, record_audit
 
 DEFAULT_DAYS = 30

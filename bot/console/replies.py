@@ -8,10 +8,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import texts
 from bot.cases.replies import ReplyTemplateError, load_templates, templates_for
 from bot.console.catalog import category_name
 from bot.console.common import console_of
-from handlers import texts
 from storage.models.reports import Report
 
 log = logging.getLogger(__name__)

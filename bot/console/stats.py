@@ -11,15 +11,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot import texts
 from bot.cases.clock import ClockConfigError, clock_rules, local_day
 from bot.console.common import client_ip, console_of, fail, render, require_staff
-from bot.console.exports import LOCAL_TZ, attachment, export_format
+from bot.console.exports import LOCAL_TZ, attachment, export_format, to_csv
 from bot.console.queries import FilterError, _parse_date, department_names, visible_clause
-from bot.geo import ROUTING_TARGETS
+from bot.reports.geo import ROUTING_TARGETS
 from bot.stats import report as stats_report
 from bot.stats import svg
 from bot.stats.figures import Figures, StatsFilters, compute
-from handlers import texts
 from storage.staff import StaffInfo, record_audit
 
 MAX_YEARS = 5
@@ -56,6 +56,13 @@ def parse_stats_filters(query: MultiDictProxy[str], today: date) -> StatsFilters
     if department and department not in department_names():
         raise FilterError(texts.FILTER_UNKNOWN["department"].format(value=department))
     return StatsFilters(date_from=date_from, date_to=date_to, county=county, department=department)
+
+
+def stats_file(figures: Figures, scope: str, fmt: str) -> bytes:
+    """The figures as an XLSX workbook or one CSV table (also the monthly report's file)."""
+    if fmt == "xlsx":
+        return stats_report.to_xlsx(figures, scope)
+    return to_csv(texts.STATS_CSV_COLUMNS, stats_report.csv_rows(figures, scope))
 
 
 def scope_label(staff: StaffInfo | None) -> str:
@@ -145,6 +152,6 @@ async def stats_export(request: web.Request) -> web.Response:
             detail={"format": fmt, "filters": dict(figures.filters.query_pairs())},
         )
         await db.commit()
-    body = stats_report.render(figures, scope_label(staff), fmt)
+    body = stats_file(figures, scope_label(staff), fmt)
     stamp = now.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
     return attachment(fmt, f"stats-{stamp}", body)

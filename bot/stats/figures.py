@@ -14,11 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.cases.clock import LOCAL_TZ, ClockRules, case_clock, local_day
 from bot.cases.times import TimedCase, load_timed_cases
+from bot.questions.log import REFUSED_KINDS
+from bot.reports.catalog import CATEGORIES
+from bot.reports.geo import ROUTING_TARGETS
+from bot.tasks.status import list_tasks
+from storage.models.questions import QuestionLog
 from storage.models.reports import Report
 
 SECONDS_PER_DAY = 86400.0
@@ -203,11 +209,6 @@ async def compute(
     now: datetime,
 ) -> Figures:
     """All figures for one scope: ``visible`` limits the cases, ``task_department`` the tasks."""
-    from bot.console.catalog import category_codes, category_name
-    from bot.geo import ROUTING_TARGETS
-    from handlers import texts
-    from storage.tasks import list_tasks
-
     cases = await load_timed_cases(session, cases_clause(visible, filters))
     figures = case_figures(
         cases,
@@ -215,7 +216,7 @@ async def compute(
         rules,
         now=now,
         counties=list(ROUTING_TARGETS),
-        categories={code: category_name(code) for code in category_codes()},
+        categories={category.code: category.label for category in CATEGORIES},
         statuses=dict(texts.STATUS_LABELS),
         unrouted_label=texts.STATS_UNROUTED,
     )
@@ -236,11 +237,6 @@ def week_label(day: date) -> str:
 async def question_weeks(session: AsyncSession, filters: StatsFilters) -> list[tuple[str, int, int]]:
     """Questions asked and refused per ISO week of the period (the question log has no department or
     county, so only the period applies)."""
-    from sqlalchemy import select
-
-    from bot.questions.log import REFUSED_KINDS
-    from storage.models.questions import QuestionLog
-
     stmt = select(QuestionLog.asked_at, QuestionLog.kind).where(
         QuestionLog.asked_at >= _local_midnight(filters.date_from),
         QuestionLog.asked_at < _local_midnight(filters.date_to + timedelta(days=1)),

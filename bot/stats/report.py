@@ -12,9 +12,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.console.exports import to_csv
+from bot import texts
 from bot.stats.figures import Figures, OnTime
-from handlers import texts
 
 
 def _share(value: OnTime) -> float | None:
@@ -80,17 +79,10 @@ def to_xlsx(figures: Figures, scope: str) -> bytes:
     return buffer.getvalue()
 
 
-def to_csv_bytes(figures: Figures, scope: str) -> bytes:
+def csv_rows(figures: Figures, scope: str) -> list[list[Any]]:
+    """Every section's rows in one table, the section's title first (``texts.STATS_CSV_COLUMNS``)."""
     rows: list[list[Any]] = []
     for title, _headers, section_rows in sections(figures, scope):
         for row in section_rows:
             rows.append([title, *row])
-    return to_csv(texts.STATS_CSV_COLUMNS, rows)
-
-
-def render(figures: Figures, scope: str, fmt: str) -> bytes:
-    if fmt == "xlsx":
-        return to_xlsx(figures, scope)
-    if fmt == "csv":
-        return to_csv_bytes(figures, scope)
-    raise ValueError(fmt)
+    return rows

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.reports.workflow import change_status
 from bot.services import Services
-from storage.reports import change_status
 from tests.unit.console.helpers import seed_report
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cases.reminders import digest_day
+from bot.reminders.dispatch import run_pass
+from bot.reminders.ladder import Ladder
+from bot.reports.workflow import change_status
 from bot.services import Services
-from scheduler import calendar as workdays
-from scheduler.ladder import Ladder
-from scheduler.reminders import run_pass
+from bot.tasks import workdays
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.reminders import ReminderDelivery, ReminderMessage
-from storage.reports import change_status
 from tests.conftest import make_config
 from tests.support.clock import FakeClock
 from tests.unit.console.helpers import seed_report

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.cases.replies import DEFAULT_FILE, ReplyTemplateError, parse_templates, templates_for
+from bot.reports.catalog import CATEGORY_BY_CODE
 from storage.models.reports import Report
-from storage.reports import CATEGORY_BY_CODE
 from tests.conftest import RunningService
 from tests.unit.console.helpers import make_staff, seed_report
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot import texts
 from bot.cli import main
 from bot.stats.svg import bar_chart, column_chart
-from handlers import texts
 from tests.conftest import PROJECT_ROOT, RunningService
 from tests.unit.console.helpers import make_staff, seed_tasks
 from tests.unit.stats.known import seed_known_cases
