@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import logsafe
 from bot.callback import CallbackView
 from bot.channels.base import Channel
 from bot.channels.factory import close_channels
@@ -80,6 +81,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    logsafe.install()
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
     services = deps or build_services(config)
