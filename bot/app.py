@@ -102,6 +102,9 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    from bot.privacy.web import setup_privacy_page
+
+    setup_privacy_page(app, config)
     setup_console(app)
     from bot.reminders_web import setup_reminders
 

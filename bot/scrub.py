@@ -1,7 +1,7 @@
 """Finding personal details in free text: phone numbers, ID numbers, e-mail addresses, openids.
 
-Text is NFKC-normalised first, so full-width digits (１３７…) and full-width signs (＋８６) match like
-their ASCII forms. Used for what the service publishes (Open311) and for every log line (``bot.logsafe``).
+Matching runs on the NFKC-normalised text, so full-width digits (１３７…) and signs (＋８６) match like
+their ASCII forms; what is kept of the text keeps its own characters (Chinese punctuation stays). Used for what the service publishes (Open311) and for every log line (``bot.logsafe``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,31 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def _normalized_with_origin(text: str) -> tuple[str, list[int]]:
+    """NFKC of each character, and for each normalised character the index it came from."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        normal = unicodedata.normalize("NFKC", char)
+        parts.append(normal)
+        origin.extend([index] * len(normal))
+    return "".join(parts), origin
+
+
 def scrub(text: str, patterns: tuple[re.Pattern[str], ...] = PUBLIC_PATTERNS) -> str:
-    """``text`` normalised, with every phone number, ID number and e-mail address replaced by ***."""
-    text = normalize(text)
-    for pattern in patterns:
-        text = pattern.sub(MASK, text)
-    return text
+    """``text`` with every phone number, ID number and e-mail address replaced by ***."""
+    normal, origin = _normalized_with_origin(text)
+    spans = sorted(
+        (origin[m.start()], origin[m.end() - 1] + 1) for p in patterns for m in p.finditer(normal) if m.end() > m.start()
+    )
+    pieces: list[str] = []
+    position = 0
+    for start, end in spans:
+        if end <= position:
+            continue
+        if start >= position:
+            pieces.append(text[position:start])
+            pieces.append(MASK)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -7,11 +7,12 @@ from bot.routing import Dispatcher, Router
 
 def all_routers() -> list[Router]:
     """Routers in priority order: global commands first, dialogs next, free-text questions last."""
-    from handlers import common, knowledge, officials, report
+    from handlers import common, knowledge, officials, privacy, report
 
     return [
         knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
         common.router,
+        privacy.router,
         officials.router,
         report.router,
         knowledge.router,  # any other text outside a dialog is a question

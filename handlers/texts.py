@@ -14,7 +14,9 @@ WELCOME = (
     "1. 政策问答：直接发问题，如“PFOS还能用吗”“每年进口5吨新化学物质要办什么登记”；\n"
     "2. 我要举报：发送“举报”，按提示提交线索、位置和照片，可匿名；\n"
     "3. 部门联络人：发送“绑定 绑定码”接收任务提醒。\n"
-    "随时发送“帮助”查看用法，发送“取消”退出当前操作。"
+    "随时发送“帮助”查看用法，发送“取消”退出当前操作。\n"
+    "个人信息保护：我们只收集办理举报所需的信息，按期删除，不向被举报方透露。发送“隐私”查看说明，"
+    "发送“我的数据”查看我们保存的您的信息，发送“删除我的信息”申请删除。"
 )
 
 HELP = (
@@ -109,7 +111,7 @@ REPORT_START = "开始填写举报。随时发送“取消”可退出，未提�
 REPORT_ASK_CATEGORY = "【第1步 类别】请回复序号（如“1”）或类别名称：\n{options}"
 REPORT_ASK_DESCRIPTION = (
     "【第2步 描述】请用文字说明：发生了什么、什么时候发现、涉及哪家企业或什么物品（如知道）。"
-    "至少{min}个汉字，不超过{max}字。"
+    "至少{min}个汉字，不超过{max}字。请不要写您的姓名、住址、电话等个人信息（案件受理后会公开摘要）。"
 )
 REPORT_ASK_LOCATION = (
     "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
@@ -130,7 +132,8 @@ REPORT_ASK_CONTACT = (
     "【第5步 身份】请选择：\n"
     "1. 匿名举报：回复“匿名”或“1”；\n"
     "2. 实名举报（可申请举报奖励）：直接回复“姓名 手机号”，如“张三 13812345678”。\n"
-    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方。"
+    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方；"
+    "案件办结{identity_days}天后删除。发送“隐私”查看个人信息保护说明。"
 )
 REPORT_ASK_CONTACT_DETAILS = "请回复“姓名 手机号”，如“张三 13812345678”。改为匿名请回复“匿名”。"
 REPORT_BAD_PHONE = "手机号格式不对，应为1开头的11位手机号。请重新回复“姓名 手机号”，或回复“匿名”。"
@@ -244,6 +247,7 @@ REPORT_DEPT_FIELD_CATEGORY = "类别"
 REPORT_DEPT_FIELD_COUNTY = "区县"
 REPORT_DEPT_FIELD_TIME = "提交时间"
 
+REPORTER_MASK_ERASED = "身份信息已按保存期限或本人请求删除"
 REPORTER_MASK_ANONYMOUS = "匿名举报人"
 REPORTER_MASK_REAL = "实名举报人（{name}，{phone}）"
 
@@ -492,6 +496,7 @@ ACTION_NOT_NOW = "案件当前状态为“{status}”，不能执行这个操作
 ACTION_FAILED = "操作未完成：{reason}"
 NEED_REASON = "不予受理须填写理由。"
 NEED_REPLY = "办结须填写给举报人的答复。"
+NEED_SUMMARY = "受理须填写公开摘要（受理后将公开发布，请删去个人信息）。"
 NEED_NOTE = "备注内容不能为空。"
 NEED_DUPLICATE_OF = "请填写重复的原案件编号。"
 DUPLICATE_SELF = "不能把案件标记为它自己的重复。"
@@ -580,6 +585,9 @@ AUDIT_ACTION_LABELS = {
     "export_reports": "导出案件",
     "export_tasks": "导出任务",
     "task_done": "记录任务完成",
+    "report_status": "更改状态",
+    "privacy_purge": "按保存期限清理个人信息",
+    "privacy_erasure": "执行删除个人信息请求",
 }
 
 FIELD_LABELS = {
@@ -590,6 +598,7 @@ FIELD_LABELS = {
     "duplicate_of": "原案件编号",
     "department": "部门",
     "county": "县(市、区)",
+    "public_summary": "公开摘要",
 }
 SHEET_REPORTS = "举报案件"
 SHEET_TASKS = "方案任务"
@@ -633,3 +642,39 @@ TASK_COLUMNS = (
     ("reminders_sent", "已发提醒"),
     ("reminders_acknowledged", "已确认收到"),
 )
+
+# ---- privacy (个人信息保护) ---------------------------------------------------------------------------
+MENU_PRIVACY = "隐私说明"
+PRIVACY_NOTICE = (
+    "【个人信息保护说明】\n"
+    "收集什么：您的微信标识（openid）；举报的内容、照片和位置；实名举报时的姓名和手机号。"
+    "不保存您随手发送的实时位置。\n"
+    "为什么：受理、核查和答复举报，实名举报用于核实和发放奖励。\n"
+    "谁能看到：案件的承办部门；实名信息只有系统管理员能看到，每次查看都有记录；不会告诉被举报方。"
+    "案件受理后只公开工作人员审核过的摘要和约100米精度的位置，不公开举报人。\n"
+    "保存多久：案件办结{identity_days}天后删除举报人身份（案件记录保留），{photo_days}天后删除照片，"
+    "{location_days}天后把精确位置模糊到约1公里；未完成的对话{conversation_days}天后删除。\n"
+    "您的权利：发送“我的数据”查看我们保存的您的信息，发送“删除我的信息”申请删除。"
+)
+PRIVACY_PAGE_TITLE = "个人信息保护说明"
+PRIVACY_WORDS = ("隐私", "隐私说明", "隐私政策", "个人信息保护")
+MY_DATA_WORDS = ("我的数据", "我的信息")
+ERASE_WORDS = ("删除我的信息", "删除我的数据")
+MY_DATA_NONE = "我们保存的您的信息：只有您的微信标识（openid）和最近一次发消息的时间，没有举报记录。"
+MY_DATA = (
+    "我们保存的您的信息（查阅请求已登记，编号P{request_id}）：\n"
+    "微信标识（openid）；举报{count}件：{cases}。\n"
+    "其中实名举报{real_name}件（保存姓名和手机号），照片{photos}张，带精确位置{pinned}件。\n"
+    "发送“查询 案件编号”查看某件的详情；发送“删除我的信息”申请删除。"
+)
+ERASE_RECORDED = (
+    "已登记您的删除请求（编号P{request_id}），工作人员会在15个工作日内处理："
+    "已办结案件中的姓名、手机号和微信标识将被删除，案件记录本身保留；"
+    "正在办理的案件需要联系您时仍会使用，办结后一并删除。"
+)
+ERASE_ALREADY = "您的删除请求（编号P{request_id}）已在处理中，无需重复申请。"
+PRIVACY_REQUEST_KINDS = {"access": "查阅", "erasure": "删除"}
+PRIVACY_REQUEST_STATUS = {"open": "待处理", "done": "已处理"}
+PRIVACY_ERASED = "已执行删除请求P{request_id}：{cases}件已办结案件的身份信息已删除，{open}件办理中的案件保留。"
+PRIVACY_REQUEST_DONE = "请求P{request_id}已处理过了。"
+PRIVACY_REQUEST_UNKNOWN = "没有编号为P{request_id}的请求。"

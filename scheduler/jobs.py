@@ -9,9 +9,10 @@ from scheduler.runner import ServiceScheduler
 
 def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
     """Every background job of the service, registered in one place."""
-    from scheduler import maintenance
+    from bot.privacy import retention
 
-    scheduler.daily("maintenance", 3, 30, lambda: maintenance.prune(services))
+    hour, minute = (int(part) for part in services.config.privacy.housekeeping_time.split(":"))
+    scheduler.daily("housekeeping", hour, minute, lambda: retention.purge(services))
     scheduler.every("outbox", services.config.outbox.poll_seconds, OutboxWorker(services).run_once)
     from scheduler import media
 

@@ -211,7 +211,7 @@ async def _process(services: Services, claim: _Claim, now: datetime, run: MediaR
     if still_there:
         run.stored += 1
     else:  # the draft was purged while we downloaded: do not keep an orphan file
-        await _remove_if_unreferenced(services, sha, path)
+        await remove_if_unreferenced(services, sha, path)
 
 
 async def _retry(services: Services, photo_id: int, attempts: int, error: str, now: datetime, run: MediaRun) -> None:
@@ -253,7 +253,7 @@ async def download_pending_photos(services: Services, *, now: datetime | None = 
 # ---- purge ---------------------------------------------------------------------------------------
 
 
-async def _remove_if_unreferenced(services: Services, sha: str | None, path: Path | None = None) -> None:
+async def remove_if_unreferenced(services: Services, sha: str | None, path: Path | None = None) -> None:
     if not sha:
         return
     async with services.database.session() as session:
@@ -329,7 +329,7 @@ async def purge_abandoned_photos(services: Services, *, now: datetime | None = N
                 removed.append(row.sha256)
         await session.commit()
     for sha in removed:
-        await _remove_if_unreferenced(services, sha)
+        await remove_if_unreferenced(services, sha)
     return len(removed)
 
 

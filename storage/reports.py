@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -203,6 +204,8 @@ def _mask_phone(phone: str) -> str:
 
 def reporter_masked(report: Report) -> str:
     """How non-admin staff see the reporter: anonymous, or a masked name and phone."""
+    if report.identity_erased_at is not None:
+        return texts.REPORTER_MASK_ERASED
     if not report.real_name:
         return texts.REPORTER_MASK_ANONYMOUS
     return texts.REPORTER_MASK_REAL.format(
@@ -538,18 +541,21 @@ async def _notify_reporters(
     assert report.case_no is not None
     reply = _reply_part(report, public_reply)
     content = texts.REPORT_UPDATE_NOTICE.format(case_no=report.case_no, status=status_label(report.status), reply=reply)
-    await enqueue(
-        session,
-        channel="mp",
-        kind="text",
-        recipient=report.reporter_openid,
-        payload={"content": content},
-        now=now,
-        dedup_key=f"report-status:{event.id}",
-        purpose="report_update",
-    )
+    if report.reporter_openid:  # empty once the reporter's identity was erased: nobody to tell
+        await enqueue(
+            session,
+            channel="mp",
+            kind="text",
+            recipient=report.reporter_openid,
+            payload={"content": content},
+            now=now,
+            dedup_key=f"report-status:{event.id}",
+            purpose="report_update",
+        )
     for linked in await linked_reports(session, report.case_no):
         assert linked.case_no is not None
+        if not linked.reporter_openid:
+            continue
         content = texts.REPORT_LINKED_NOTICE.format(
             case_no=linked.case_no, original=report.case_no, status=status_label(report.status), reply=reply
         )
@@ -580,9 +586,15 @@ async def change_status(
     reason: str = "",
     competent_authority: str = "",
     duplicate_of: str | None = None,
+    may_link: Callable[[Report], bool] | None = None,
+    public_summary: str | None = None,
     now: datetime,
 ) -> Report:
     """Move a report along the state machine and tell the reporter.
+
+    ``may_link`` (the console passes the actor's visibility) limits which cases a duplicate may point to:
+    a case the actor cannot see is refused with the same message as a case that does not exist.
+    ``public_summary`` (on acceptance) is what Open311 publishes; without one the case is not published.
 
     Required by target: ``rejected`` — ``reason`` and ``competent_authority``; ``duplicate`` —
     ``duplicate_of`` (another existing case); ``resolved`` — ``note`` (the handling result) and
@@ -593,6 +605,7 @@ async def change_status(
     public_reply = _check_len(public_reply, "public_reply")
     reason = _check_len(reason, "reason")
     competent_authority = _check_len(competent_authority, "competent_authority", 128)
+    summary = None if public_summary is None else _check_len(public_summary.strip(), "public_summary", MAX_NOTE_CHARS)
     if new_status not in STATUSES:
         raise ReportError(texts.REPORT_ERR_STATUS.format(status=new_status, known=", ".join(STATUSES)))
     report = await get_report_for_update(session, case_no)
@@ -609,12 +622,12 @@ async def change_status(
         raise ReportError(texts.REPORT_ERR_RESOLVED)
     if new_status == "duplicate":
         original = await get_report(session, duplicate_of or "")
-        if original is None or original.id == report.id:
+        if original is None or original.id == report.id or (may_link is not None and not may_link(original)):
             raise ReportError(texts.REPORT_ERR_DUPLICATE_OF)
-        # Link to the root case, never to another duplicate.
+        # Link to the root case, never to another duplicate (nor past a case the actor cannot see).
         while original.duplicate_of and original.status == "duplicate":
             root = await get_report(session, original.duplicate_of)
-            if root is None or root.id == report.id:
+            if root is None or root.id == report.id or (may_link is not None and not may_link(root)):
                 break
             original = root
 
@@ -630,6 +643,8 @@ async def change_status(
         report.duplicate_of = None
     if public_reply:
         report.public_reply = public_reply
+    if summary is not None and new_status == "accepted":
+        report.public_summary = summary
     event = _event(
         report,
         actor=actor,
