@@ -1,7 +1,8 @@
 """Finding personal details in free text: phone numbers, ID numbers, e-mail addresses, openids.
 
 Matching runs on the NFKC-normalised text, so full-width digits (１３７…) and signs (＋８６) match like
-their ASCII forms; what is kept of the text keeps its own characters (Chinese punctuation stays). Used for what the service publishes (Open311) and for every log line (``bot.logsafe``).
+their ASCII forms; what is kept of the text keeps its own characters (Chinese punctuation stays).
+Used for what the service publishes (Open311) and for every log line (``bot.logsafe``).
 """
 
 from __future__ import annotations
@@ -41,9 +42,8 @@ def _normalized_with_origin(text: str) -> tuple[str, list[int]]:
 def scrub(text: str, patterns: tuple[re.Pattern[str], ...] = PUBLIC_PATTERNS) -> str:
     """``text`` with every phone number, ID number and e-mail address replaced by ***."""
     normal, origin = _normalized_with_origin(text)
-    spans = sorted(
-        (origin[m.start()], origin[m.end() - 1] + 1) for p in patterns for m in p.finditer(normal) if m.end() > m.start()
-    )
+    matches = [m for pattern in patterns for m in pattern.finditer(normal) if m.end() > m.start()]
+    spans = sorted((origin[m.start()], origin[m.end() - 1] + 1) for m in matches)
     pieces: list[str] = []
     position = 0
     for start, end in spans:

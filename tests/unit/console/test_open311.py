@@ -191,7 +191,13 @@ def test_scrub() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["8613712345678", "+86 137 1234 5678", "１３７１２３４５６７８", "＋８６－１３７－１２３４－５６７８", "0086 13712345678"],
+    [
+        "8613712345678",
+        "+86 137 1234 5678",
+        "１３７１２３４５６７８",
+        "＋８６－１３７－１２３４－５６７８",
+        "0086 13712345678",
+    ],
 )
 def test_scrub_normalises_before_matching(typed: str) -> None:
     assert "5678" not in scrub(f"我是住在X小区5号楼的，电话{typed}")
