@@ -25,6 +25,7 @@ import hashlib
 import io
 import logging
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,13 +102,21 @@ def check_and_strip(content: bytes, max_bytes: int) -> tuple[StrippedImage, int,
 
 
 def _write_file(path: Path, content: bytes) -> None:
+    """Write ``path`` atomically. Several downloads of the same picture may write it at once (threads of
+    one process, or several processes): each writes its own unique temporary file, then renames it."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content)
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def backoff(base_seconds: int, attempts: int) -> timedelta:
