@@ -20,6 +20,8 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -38,6 +40,17 @@ _KEYED = re.compile(
 _XML_FIELDS = re.compile(
     r"(<(FromUserName|ToUserName|Location_X|Location_Y|Latitude|Longitude|Label)>)(.*?)(</\2>)", re.DOTALL
 )
+
+
+@contextmanager
+def scope() -> Iterator[None]:
+    """Values remembered inside are forgotten on leaving (one WeChat push; a keep-alive connection
+    serves many pushes in one task, so without a scope the set would only grow)."""
+    token = _sensitive.set(_sensitive.get())
+    try:
+        yield
+    finally:
+        _sensitive.reset(token)
 
 
 def remember(*values: object) -> None:
@@ -115,7 +128,9 @@ class MalformedRequestFilter(logging.Filter):
         if suppressed:
             record.msg += "; %d more in the last minute not logged"
             record.args = (*record.args, suppressed)
-        record.exc_info, record.exc_text, record.levelno, record.levelname = None, None, logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
 

@@ -28,7 +28,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import logsafe
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbox_worker import wake_waiting
@@ -154,9 +153,6 @@ class MessagePipeline:
 
         ``received_at`` (``time.monotonic()`` when the request arrived) starts the admission deadline.
         """
-        logsafe.remember(incoming.openid, incoming.to_user)
-        if incoming.location is not None:
-            logsafe.remember(incoming.location.latitude, incoming.location.longitude)
         timeout = self.admission_timeout
         if timeout is not None and received_at is not None:
             timeout -= time.monotonic() - received_at

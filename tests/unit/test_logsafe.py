@@ -47,6 +47,19 @@ def test_values_remembered_by_the_task_are_masked_only_there() -> None:
     assert logsafe.redact("王小明") == "王小明"  # another task never declared it
 
 
+def test_a_scope_forgets_what_was_remembered_inside() -> None:
+    async def pushes() -> list[str]:
+        seen = []
+        for name in ("甲某某", "乙某某"):  # two pushes on one keep-alive connection: one task
+            with logsafe.scope():
+                logsafe.remember(name)
+                seen.append(logsafe.redact("甲某某 乙某某"))
+        seen.append(logsafe.redact("甲某某 乙某某"))
+        return seen
+
+    assert asyncio.run(pushes()) == ["*** 乙某某", "甲某某 ***", "甲某某 乙某某"]
+
+
 def test_tracebacks_are_masked(caplog: pytest.LogCaptureFixture) -> None:
     logsafe.install()
     try:
