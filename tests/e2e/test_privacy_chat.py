@@ -76,7 +76,10 @@ async def test_privacy_notice_everywhere(service: RunningService) -> None:
     cfg = service.config.privacy
     assert f"案件办结{cfg.closed_identity_days}天后删除举报人身份" in notice
     assert (await wx.click("u-new", menu.KEY_PRIVACY)).content == notice
-    for message in ("举报", "1", "某化工厂夜间通过暗管向河道偷排废水", "盐湖区解放南路88号"):
+    await wx.send_text("u-new", "举报")
+    description_step = (await wx.send_text("u-new", "1")).content
+    assert "请不要写您的姓名、住址、电话等个人信息" in description_step
+    for message in ("某化工厂夜间通过暗管向河道偷排废水", "盐湖区解放南路88号"):
         await wx.send_text("u-new", message)
     contact_step = (await wx.send_text("u-new", "跳过")).content
     assert "实名举报" in contact_step and "发送“隐私”查看个人信息保护说明" in contact_step

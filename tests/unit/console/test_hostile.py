@@ -69,3 +69,23 @@ async def test_duplicate_target_must_be_visible(console_service: RunningService,
         audit = (await db.scalars(select(AuditEntry).where(AuditEntry.action == "report_duplicate"))).all()
     assert report is not None and report.status == "submitted" and report.duplicate_of is None
     assert audit == []
+
+
+async def test_data_requests_page_is_for_admins_and_refuses_bad_ids(
+    console_service: RunningService, client_factory
+) -> None:
+    services = console_service.services
+    await make_staff(services, "env", "市生态环境局")
+    await make_staff(services, "root", "市生态环境局", admin=True)
+    staff = await client_factory()
+    await staff.login("env")
+    assert (await staff.get("/console/privacy"))[0] == 403
+    assert (await staff.post("/console/privacy/1/erase"))[0] == 403
+    admin = await client_factory()
+    await admin.login("root")
+    status, text, _ = await admin.get("/console/privacy")
+    assert status == 200 and "没有请求" in text
+    for bad in ("999", "abc", "1" * 40, "-1"):
+        status, text, _ = await admin.post(f"/console/privacy/{bad}/erase")
+        assert status == 404 and "没有编号为P" in text
+    assert (await admin.get("/console/privacy/1/erase"))[0] == 405
