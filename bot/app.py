@@ -22,6 +22,7 @@ from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.console import setup_console
 from bot.pipeline import MessagePipeline
+from bot.privacy.web import setup_privacy_page
 from bot.services import Services
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
@@ -102,8 +103,6 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
-    from bot.privacy.web import setup_privacy_page
-
     setup_privacy_page(app, config)
     setup_console(app)
     from bot.reminders_web import setup_reminders

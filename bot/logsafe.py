@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from bot.scrub import MASK, MOBILE, OPENID, normalize
 
 MALFORMED_PER_MINUTE = 10
@@ -135,8 +137,6 @@ class MalformedRequestFilter(logging.Filter):
 
 
 def _is_malformed_http(exc: BaseException) -> bool:
-    from aiohttp.http_exceptions import HttpProcessingError
-
     return isinstance(exc, HttpProcessingError)
 
 

@@ -12,6 +12,8 @@ import asyncio
 from typing import Any
 
 from bot.cli.common import fail, open_services, os_actor, print_json
+from bot.privacy.requests import RequestError, carry_out_erasure, list_requests
+from bot.privacy.retention import purge
 
 
 def _request_id(value: str) -> int:
@@ -43,8 +45,6 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.privacy.retention import purge
-
     async def run() -> Any:
         async with open_services(args) as services:
             return await purge(services, dry_run=args.dry_run, actor=os_actor())
@@ -68,8 +68,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_requests(args: argparse.Namespace) -> int:
-    from bot.privacy.requests import list_requests
-
     async def run() -> list[dict[str, Any]]:
         async with open_services(args) as services, services.database.session() as session:
             rows = await list_requests(session, status=args.status)
@@ -98,8 +96,6 @@ def cmd_requests(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from bot.privacy.requests import RequestError, carry_out_erasure
-
     async def run() -> dict[str, Any]:
         async with open_services(args) as services, services.database.session() as session:
             done = await carry_out_erasure(session, args.request, actor=os_actor(), now=services.now())

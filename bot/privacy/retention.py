@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
+from scheduler.media import remove_if_unreferenced
 from storage.models import Conversation, OutboxMessage, ProcessedMessage
 from storage.models.privacy import RevokedSession
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
@@ -93,8 +94,6 @@ async def _delete(session: AsyncSession, model: type, dry_run: bool, *where: Any
 
 async def purge(services: Services, *, dry_run: bool = False, actor: str = SYSTEM_ACTOR) -> PurgeResult:
     """Apply every ``[privacy]`` period once; in a dry run, report what would change."""
-    from scheduler.media import remove_if_unreferenced
-
     cfg = services.config.privacy
     now = services.now()
     days = timedelta(days=1)
