@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot import menu
 from bot.context import Context
 from bot.privacy import requests
-from bot.privacy.web import notice_text
+from bot.privacy.notice import notice_text
 from bot.routing import HandlerResult, Router, any_of, menu_key, text_is
 from handlers import texts
 

@@ -7,17 +7,8 @@ from html import escape
 from aiohttp import web
 
 from bot.config import Config
+from bot.privacy.notice import notice_text
 from handlers import texts
-
-
-def notice_text(config: Config) -> str:
-    cfg = config.privacy
-    return texts.PRIVACY_NOTICE.format(
-        identity_days=cfg.closed_identity_days,
-        photo_days=cfg.closed_photo_days,
-        location_days=cfg.closed_location_days,
-        conversation_days=cfg.conversation_days,
-    )
 
 
 def render_page(config: Config) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 import handlers
 from bot.context import Context
+from bot.privacy.notice import welcome_text
 from bot.routing import HandlerResult, Router, text_is
 from bot.wechat import push
 from bot.wechat.messages import parse_xml
@@ -184,7 +185,7 @@ async def test_each_mode_answers_help(service: RunningService, mode: str) -> Non
 
 async def test_subscribe_welcomes_and_unsubscribe_is_answered_with_success(service: RunningService) -> None:
     reply = await service.wx.send_event("fan-1", "subscribe")
-    assert reply.content == texts.WELCOME
+    assert reply.content == welcome_text(service.config)  # what the account does, then the privacy notice
     service.clock.advance(seconds=5)
     bye = await service.wx.send_event("fan-1", "unsubscribe")
     assert (bye.status, bye.body) == (200, "success")

@@ -70,9 +70,9 @@ async def _close(svc: RunningService, case_no: str) -> None:
 async def test_privacy_notice_everywhere(service: RunningService) -> None:
     wx = service.wx
     welcome = (await wx.send_event("u-new", "subscribe")).content
-    assert "发送“隐私”" in welcome and "删除我的信息" in welcome
     notice = (await wx.send_text("u-new", "隐私")).content
-    assert notice.startswith("【个人信息保护说明】")
+    assert notice.startswith("【个人信息保护说明】") and welcome.endswith(notice)  # the full notice on follow
+    assert len(welcome.encode()) < 2048  # one WeChat text reply
     cfg = service.config.privacy
     assert f"案件办结{cfg.closed_identity_days}天后删除举报人身份" in notice
     assert (await wx.click("u-new", menu.KEY_PRIVACY)).content == notice

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import menu
+from bot.privacy.notice import welcome_text
 from bot.simulator import driver as sim_driver
 from handlers import texts
 from storage.models import ProcessedMessage, WechatUser
@@ -93,7 +94,7 @@ async def test_text_goes_through_the_callback(service: RunningService) -> None:
 
 async def test_location_click_subscribe_and_unsubscribe(service: RunningService) -> None:
     status, body = await api(service, "subscribe", {"openid": "sim-ev"})
-    assert (status, body["reply"]["content"]) == (200, texts.WELCOME)
+    assert (status, body["reply"]["content"]) == (200, welcome_text(service.config))
     service.clock.advance(seconds=1)
     status, body = await api(service, "click", {"openid": "sim-ev", "key": menu.KEY_HELP})
     assert (status, body["reply"]["content"]) == (200, texts.HELP)
