@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.privacy.notice import welcome_text
 from bot.routing import ANY_STATE, NO_STATE, HandlerResult, Router, event, menu_key, msg_type, text_is
-from handlers import texts
 from storage.models import WechatUser
 
 router = Router("common")

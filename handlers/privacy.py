@@ -5,12 +5,11 @@ They answer in any state: a reporter in the middle of a draft may ask; the draft
 
 from __future__ import annotations
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.privacy import requests
 from bot.privacy.notice import notice_text
 from bot.routing import HandlerResult, Router, any_of, menu_key, text_is
-from handlers import texts
 
 router = Router("privacy")
 

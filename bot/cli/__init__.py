@@ -11,15 +11,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot import logsafe
+from bot.cli import core, privacy, reminders, reports, staff
 from bot.config import ConfigError
+from knowledge import cli as kb
 
 Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import core, privacy, reminders, reports, staff
-    from knowledge import cli as kb
-
     return [core.register, kb.register, reports.register, reminders.register, staff.register, privacy.register]
 
 
@@ -44,8 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bot import logsafe
-
     logsafe.install()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import texts
 from bot.console.catalog import category_catalog, category_name
 from bot.coords import gcj02_to_wgs84
 from bot.scrub import scrub
 from bot.services import Services
-from handlers import texts
 from storage.models.reports import Report, ReportEvent
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import texts
 from bot.console.common import client_ip, console_of, fail, redirect, render, require_admin, session_of
 from bot.privacy import requests as privacy
-from handlers import texts
 from storage.models.privacy import DataRequest
 from storage.models.reports import Report
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot import texts
 from bot.config import Config
-from handlers import texts
 
 
 def notice_text(config: Config) -> str:

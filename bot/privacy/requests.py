@@ -16,10 +16,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.privacy.retention import erase_identity
+from bot.reports.catalog import OPEN_STATUSES
 from storage.models import Conversation, WechatUser
 from storage.models.privacy import DataRequest
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
-from storage.reports import OPEN_STATUSES
 from storage.staff import record_audit
 
 KINDS = ("access", "erasure")

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports.catalog import OPEN_STATUSES
+from bot.reports.photos import remove_if_unreferenced
 from bot.services import Services
-from scheduler.media import remove_if_unreferenced
 from storage.models import Conversation, OutboxMessage, ProcessedMessage
 from storage.models.privacy import RevokedSession
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
-from storage.reports import OPEN_STATUSES
 from storage.staff import record_audit
 
 COARSE_DECIMALS = 2  # about 1 km

@@ -6,9 +6,9 @@ from html import escape
 
 from aiohttp import web
 
+from bot import texts
 from bot.config import Config
 from bot.privacy.notice import notice_text
-from handlers import texts
 
 
 def render_page(config: Config) -> str:

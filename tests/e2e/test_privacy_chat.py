@@ -10,16 +10,16 @@ import aiohttp
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot import menu
+from bot import menu, texts
+from bot.reports.workflow import change_status
 from bot.wechat.push import _envelope
-from handlers import texts
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
-from storage import reports as api
 from storage.models import WechatUser
 from storage.models.console import AuditEntry
 from storage.models.privacy import DataRequest
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
+from storage.report_queries import get_report
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.unit.console.helpers import ConsoleClient, make_staff, sample_jpeg, seed_report
@@ -53,7 +53,7 @@ async def _file_real_name_report(svc: RunningService, openid: str) -> str:
 async def _close(svc: RunningService, case_no: str) -> None:
     services = svc.services
     async with services.database.session() as db:
-        await api.change_status(
+        await change_status(
             db,
             services,
             case_no,
@@ -63,7 +63,7 @@ async def _close(svc: RunningService, case_no: str) -> None:
             competent_authority="住建部门",
             now=services.now(),
         )
-        await api.change_status(db, services, case_no, "closed", actor="eco", now=services.now())
+        await change_status(db, services, case_no, "closed", actor="eco", now=services.now())
         await db.commit()
 
 
@@ -144,7 +144,7 @@ async def test_deletion_request_from_chat_reaches_the_console_and_is_carried_out
     finally:
         await client.close()
     async with svc.services.database.session() as session:
-        report = await api.get_report(session, case_no)
+        report = await get_report(session, case_no)
         assert report is not None and report.status == "closed" and report.description  # the record stays
         assert (report.reporter_openid, report.reporter_name, report.reporter_phone) == ("", "", "")
         assert await session.get(WechatUser, REPORTER) is None
@@ -162,13 +162,13 @@ async def test_housekeeping_job_applies_retention(svc: RunningService) -> None:
     svc.clock.advance(days=services.config.privacy.closed_identity_days - 1)
     await housekeeping()
     async with services.database.session() as session:
-        report = await api.get_report(session, closed)
+        report = await get_report(session, closed)
         assert report is not None and report.reporter_name == "赵六"  # not yet
     svc.clock.advance(days=services.config.privacy.closed_photo_days)
     await housekeeping()
     async with services.database.session() as session:
-        report = await api.get_report(session, closed)
-        other = await api.get_report(session, kept)
+        report = await get_report(session, closed)
+        other = await get_report(session, kept)
         photos = (await session.scalars(select(ReportPhoto))).all()
         audit = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy_purge"))).all()
     assert report is not None and report.status == "closed" and len(report.events) >= 3

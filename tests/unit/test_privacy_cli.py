@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.reports import filing, workflow
 from bot.services import Services
-from storage import reports as api
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.console import AuditEntry
@@ -48,7 +48,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str],
         numbers = []
         async with database.session() as session:
             for i in range(2):
-                draft = api.ReportDraft(
+                draft = filing.ReportDraft(
                     draft_id=f"d{i}",
                     category=("discharge", "toys")[i],
                     description="工厂偷排废水很严重",
@@ -59,13 +59,13 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str],
                     reporter_name="张三",
                     reporter_phone="13812345678",
                 )
-                report = await api.create_report(session, services, draft, openid=f"openid-{i}", now=services.now())
+                report = await filing.create_report(session, services, draft, openid=f"openid-{i}", now=services.now())
                 numbers.append(report.case_no or "")
             digest = store_photo_file(media, sample_jpeg())
             session.add(
                 ReportPhoto(report_id=1, reporter_openid="openid-0", media_id="M", status="stored", sha256=digest)
             )
-            await api.change_status(
+            await workflow.change_status(
                 session,
                 services,
                 numbers[0],
@@ -75,7 +75,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str],
                 competent_authority="住建部门",
                 now=services.now(),
             )
-            await api.change_status(session, services, numbers[0], "closed", actor="eco", now=services.now())
+            await workflow.change_status(session, services, numbers[0], "closed", actor="eco", now=services.now())
             await session.commit()
         await database.dispose()
         return numbers

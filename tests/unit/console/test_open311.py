@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 
 from bot.coords import gcj02_to_wgs84, wgs84_to_gcj02
-from bot.geo import haversine_m
+from bot.reports.geo import haversine_m
+from bot.reports.workflow import change_status
 from bot.scrub import scrub
-from storage.reports import change_status
 from tests.conftest import RunningService
 from tests.unit.console.helpers import seed_report
 
