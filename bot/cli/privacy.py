@@ -105,7 +105,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(run())
     except RequestError as exc:
-        state = "already carried out" if str(exc).endswith("done") else "no such deletion request"
+        state = "already carried out" if exc.done else "no such deletion request"
         return fail(f"P{args.request}: {state}")
     if args.json:
         print_json(result)

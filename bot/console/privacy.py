@@ -73,7 +73,7 @@ async def erase(request: web.Request) -> web.Response:
                 db, request_id, actor=staff.username, now=console.services.now(), ip=client_ip(request)
             )
         except privacy.RequestError as exc:
-            if str(exc).endswith("done"):
+            if exc.done:
                 session_of(request).flash(texts.PRIVACY_REQUEST_DONE.format(request_id=request_id), "warning")
                 return redirect("/console/privacy")
             raise fail(404, texts.PRIVACY_REQUEST_UNKNOWN.format(request_id=request_id)) from None

@@ -26,7 +26,12 @@ KINDS = ("access", "erasure")
 
 
 class RequestError(ValueError):
-    """The request cannot be carried out (unknown, or done already); the message says why."""
+    """The request cannot be carried out: there is no such deletion request, or it was carried out already."""
+
+    def __init__(self, request_id: int, *, done: bool = False) -> None:
+        super().__init__(f"P{request_id}: {'done already' if done else 'no such deletion request'}")
+        self.request_id = request_id
+        self.done = done
 
 
 @dataclass
@@ -89,9 +94,9 @@ async def carry_out_erasure(
     """Carry out an open erasure request (the caller commits); raises ``RequestError``."""
     request = await session.get(DataRequest, request_id)
     if request is None or request.kind != "erasure":
-        raise RequestError(f"P{request_id}")
+        raise RequestError(request_id)
     if request.status != "open":
-        raise RequestError(f"P{request_id} done")
+        raise RequestError(request_id, done=True)
     openid = request.openid
     reports = list((await session.scalars(select(Report).where(Report.reporter_openid == openid))).all())
     erased = [r for r in reports if r.status not in OPEN_STATUSES]
