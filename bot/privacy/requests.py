@@ -4,7 +4,7 @@ An access request is answered at once in chat and recorded as done. An erasure r
 open; staff carry it out from the console (or ``python -m bot privacy erase``): every closed case of the
 reporter loses their identity (the case is kept), and their dialog state, pending location, photos not
 attached to a report and follower record are deleted. Open cases keep the identity while they are
-handled (staff may need to reach the reporter); retention erases it after closing.
+handled (staff may need to reach the reporter); the daily housekeeping erases it once they close.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ A closed case (not submitted, accepted or investigating) keeps its record, histo
 after the configured days it loses the reporter's identity (openid, name, phone), then its photos
 (rows and files), and its exact position is rounded to about 1 km. Dialog state, records of handled
 pushes, delivered outbox messages, stale pending locations and ended console sessions are deleted.
+A case still open when its reporter asked for deletion loses the identity at the first run after it closes.
 ``purge(..., dry_run=True)`` counts what would change and changes nothing.
 """
 
@@ -20,7 +21,7 @@ from bot.reports.catalog import OPEN_STATUSES
 from bot.reports.photos import remove_if_unreferenced
 from bot.services import Services
 from storage.models import Conversation, OutboxMessage, ProcessedMessage
-from storage.models.privacy import RevokedSession
+from storage.models.privacy import DataRequest, RevokedSession
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
 from storage.staff import record_audit
 
@@ -72,6 +73,31 @@ def _closed_before(cutoff: datetime) -> tuple[Any, ...]:
     return (Report.case_no.is_not(None), Report.status.not_in(list(OPEN_STATUSES)), Report.updated_at < cutoff)
 
 
+async def _erase_requested(session: AsyncSession, now: datetime, result: PurgeResult, dry_run: bool) -> None:
+    """Cases that were open when their reporter asked for deletion lose the identity once they close."""
+    waiting = (
+        await session.scalars(
+            select(DataRequest).where(
+                DataRequest.kind == "erasure", DataRequest.status == "done", DataRequest.openid != ""
+            )
+        )
+    ).all()
+    for request in waiting:
+        open_cases = list((request.result or {}).get("open_cases") or [])
+        reports = (await session.scalars(select(Report).where(Report.case_no.in_(open_cases)))).all()
+        still_open = [r.case_no for r in reports if r.status in OPEN_STATUSES]
+        for report in reports:
+            closed = report.status not in OPEN_STATUSES
+            if closed and report.identity_erased_at is None and report.case_no not in result.identities:
+                result.identities.append(report.case_no or "")
+                if not dry_run:
+                    erase_identity(report, list(report.photos), now)
+        if not dry_run and len(still_open) < len(open_cases):
+            request.result = {**request.result, "open_cases": still_open}
+            if not still_open:
+                request.openid = ""
+
+
 def erase_identity(report: Report, photos: list[ReportPhoto], now: datetime) -> None:
     """Mask who filed ``report``: openid, name and phone go; the case and its history stay."""
     report.reporter_openid = ""
@@ -111,6 +137,8 @@ async def purge(services: Services, *, dry_run: bool = False, actor: str = SYSTE
             result.identities.append(report.case_no or "")
             if not dry_run:
                 erase_identity(report, list(report.photos), now)
+
+        await _erase_requested(session, now, result, dry_run)
 
         photo_cases = (
             await session.scalars(

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bot import menu, texts
+from bot.privacy.requests import carry_out_erasure
+from bot.privacy.retention import purge
 from bot.reports.workflow import change_status
 from bot.wechat.push import _envelope
 from scheduler.jobs import register_jobs
@@ -191,3 +193,28 @@ async def test_audit_log_is_append_only(svc: RunningService) -> None:
     async with services.database.session() as session:
         (entry,) = (await session.scalars(select(AuditEntry))).all()
     assert entry.actor == "a"
+
+
+async def test_a_case_open_at_the_deletion_request_loses_the_identity_once_closed(svc: RunningService) -> None:
+    services = svc.services
+    case_no = await _file_real_name_report(svc, REPORTER)
+    await svc.wx.send_text(REPORTER, "删除我的信息")
+    async with services.database.session() as session:
+        request = await session.scalar(select(DataRequest))
+        assert request is not None
+        done = await carry_out_erasure(session, request.id, actor="admin", now=services.now())
+        await session.commit()
+    assert done.result["open_cases"] == [case_no] and done.openid == REPORTER
+    async with services.database.session() as session:
+        report = await get_report(session, case_no)
+    assert report is not None and report.reporter_name == "李四"  # still being handled: kept
+    await _close(svc, case_no)
+    svc.clock.advance(days=1)
+    plan = await purge(services, dry_run=True)
+    assert plan.identities == [case_no]
+    await purge(services)
+    async with services.database.session() as session:
+        report = await get_report(session, case_no)
+        request = await session.get(DataRequest, done.id)
+    assert report is not None and (report.reporter_name, report.reporter_openid) == ("", "")
+    assert request is not None and request.openid == "" and request.result["open_cases"] == []
