@@ -26,6 +26,7 @@ class Entry:
     keywords: tuple[str, ...] = ()
     clause: str | None = None  # the plan clause this entry answers (its text is indexed with the entry)
     scope: str = "general"  # "local" = about Yuncheng specifically
+    hedged: bool = False  # its main point is not confirmed (it says so): shown as a partial answer, never overridden
     file: str = ""
     line: int = 0
 
@@ -78,6 +79,7 @@ def load_entry_file(path: Path, display: str | None = None) -> list[Entry]:
                 keywords=_str_tuple(table.get("keywords")),
                 clause=(str(table["clause"]).strip() or None) if table.get("clause") else None,
                 scope=str(table.get("scope", "general")).strip(),
+                hedged=bool(table.get("hedged", False)),
                 file=name,
                 line=line,
             )
