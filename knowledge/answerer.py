@@ -285,7 +285,7 @@ class KnowledgeBase:
             question_words = question.tokens
         hits = self._search(analysis, named, text)
         if not hits:
-            return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0)
+            return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0, text=text)
         hits[0] = top = self._discount_uncovered(hits[0], question_words)
         beyond = self._beyond_scope(text)
         if beyond:  # said whatever the score: the reply tells where such questions belong
@@ -651,7 +651,8 @@ class KnowledgeBase:
                 reply, kept = compose(texts.KB_REPORT_SUGGEST, (), (), footer=texts.KB_HUMAN_ROUTE)
                 return Answer(reply, False, REFUSAL, [], round(score, 3), None, [])
             if not suggestions:
-                return Answer(texts.KB_OFF_TOPIC, False, REFUSAL, [], round(score, 3), None, [])
+                reply, _ = compose(texts.KB_OFF_TOPIC, (), (), footer=texts.KB_HUMAN_ROUTE)
+                return Answer(reply, False, REFUSAL, [], round(score, 3), None, [])
         if not suggestions:
             suggestions = [s for pid in DEFAULT_SUGGESTIONS if (s := self._suggestion(pid))]
         reply, kept = compose(lead or texts.KB_UNSURE, suggestions, (), header=texts.KB_UNSURE_SUGGEST_HEADER,
@@ -740,6 +741,11 @@ class KnowledgeBase:
 
 
 _LATIN = re.compile(r"[a-z]")
+_ENGLISH_WORDS = frozenset({
+    "a", "an", "the", "is", "are", "was", "do", "does", "can", "could", "i", "you", "we", "this", "that",
+    "what", "how", "who", "where", "when", "why", "which", "for", "to", "of", "in", "on", "please", "hello",
+    "hi", "help", "report", "pollution", "account", "english", "speak", "about",
+})
 _ACTION_ENTRY = re.compile(r"怎么办|找谁|举报|投诉|反映")
 _PRIORITY_CODE = re.compile(r"pc\s*0\d{2}")
 
@@ -747,7 +753,9 @@ _PRIORITY_CODE = re.compile(r"pc\s*0\d{2}")
 def _is_english(text: str) -> bool:
     """A message written in English (letters, no Chinese): it gets a one-line English hint."""
     letters = len(_LATIN.findall(text))
-    return letters >= 8 and not any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    if letters < 8 or any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return False
+    return any(w in _ENGLISH_WORDS for w in re.findall(r"[a-z]+", text))
 
 
 def _focus(whole: Analysis, tail: Analysis, context_weight: float) -> Analysis:

@@ -89,6 +89,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "answer": a.text,
                 "sources": list(a.sources),
                 "score": round(float(a.score), 3),
+                # answer | partial | refusal | registration | chemical | smalltalk | emergency | report
+                "kind": a.kind,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
