@@ -311,6 +311,7 @@ KB_CHEMICAL_CAS_MATCH = "CAS号 {cas} 对应的物质是："
 KB_CHEMICAL_KEY_LIST = "《重点管控新污染物清单（2023年版）》第{item}类"
 KB_CHEMICAL_PRIORITY = "《优先控制化学品名录》{codes}"
 KB_CHEMICAL_LISTS = "所在名录：{lists}"
+KB_CHEMICAL_NOT_KEY_LIST = "未列入《重点管控新污染物清单（2023年版）》"
 KB_CHEMICAL_MEASURES = "管控措施：{measures}"
 KB_CHEMICAL_MEASURES_KEY_GENERIC = (
     "已列入重点管控清单，适用禁止、限制、限排等管控措施；"

@@ -283,7 +283,7 @@ class KnowledgeBase:
             question = self.analyzer.analyze(tail)
             analysis = _focus(analysis, question, self.settings.context_weight)
             question_words = question.tokens
-        hits = self._search(analysis, named, text)
+        hits = [h for h in self._search(analysis, named, text) if self._needs_met(h.passage.id, text)]
         if not hits:
             return Decision(UNSURE, None, 0.0, []), self._unsure([], 0.0, text=text)
         hits[0] = top = self._discount_uncovered(hits[0], question_words)
@@ -303,6 +303,10 @@ class KnowledgeBase:
             pid = named[0].passage_id  # the entry is about another substance: the asked one's card instead
         answer = self._passage_answer(pid, top.score, hits, question=asked)
         return Decision(answer.kind, pid, top.score, hits), answer
+
+    def _needs_met(self, pid: str, text: str) -> bool:
+        entry = self.entries.get(pid)
+        return entry is None or not entry.needs or any(w in text for w in entry.needs)
 
     def _residual(self, analysis: Analysis, chem: Chemical) -> list[str]:
         """Content words of the question that say something besides "tell me about this chemical".
@@ -467,12 +471,14 @@ class KnowledgeBase:
                 break
         return out
 
-    def _chemical_body(self, c: Chemical) -> str:
+    def _chemical_body(self, c: Chemical, looked_up: str = "") -> str:
+        """The chemical's card; `looked_up` = the CAS number the user sent, shown first among the numbers."""
         lines = [texts.KB_CHEMICAL_TITLE.format(name=c.name)]
         if c.aliases:
             lines.append(texts.KB_CHEMICAL_ALIASES.format(aliases="、".join(c.aliases[:6])))
         if c.cas:
-            cas = "、".join(c.cas[:6]) + (texts.KB_CHEMICAL_CAS_MORE.format(n=len(c.cas)) if len(c.cas) > 6 else "")
+            numbers = [looked_up, *(n for n in c.cas if n != looked_up)] if looked_up in c.cas else list(c.cas)
+            cas = "、".join(numbers[:6]) + (texts.KB_CHEMICAL_CAS_MORE.format(n=len(c.cas)) if len(c.cas) > 6 else "")
             lines.append(texts.KB_CHEMICAL_CAS.format(cas=cas))
         lists = []
         if c.key_list:
@@ -480,6 +486,8 @@ class KnowledgeBase:
             lists.append(item + (texts.KB_KEY_LIST_ELIMINATED if c.key_list == 14 else ""))
         if c.priority:
             lists.append(texts.KB_CHEMICAL_PRIORITY.format(codes="、".join(c.priority)))
+            if not c.key_list:  # asked "is it on the key list?", the card says it is not
+                lists.append(texts.KB_CHEMICAL_NOT_KEY_LIST)
         if lists:
             lines.append(texts.KB_CHEMICAL_LISTS.format(lists="；".join(lists)))
         measures = c.measures or (
@@ -489,14 +497,14 @@ class KnowledgeBase:
         return "\n".join(lines)
 
     def _chemical_answer(
-        self, c: Chemical, score: float, hits: Sequence[Hit], lead: str = "", question: str = ""
+        self, c: Chemical, score: float, hits: Sequence[Hit], lead: str = "", question: str = "", cas: str = ""
     ) -> Answer:
         cites = [self.data.sources.cite(s) for s in c.sources]
         related = ["kl-categories" if c.key_list else "pl-what", "kl-measures" if c.key_list else "pl-measures"]
         if c.id == "pfos":
             related.insert(0, "kl-pfos-foam")
         suggestions = self._suggestions(c.passage_id, related, hits)
-        card = self._chemical_body(c)
+        card = self._chemical_body(c, cas)
         partial = self._partial_lead(question, card)
         body = (lead + "\n" if lead else "") + partial + ("\n" if partial else "") + card
         if partial:
@@ -524,7 +532,7 @@ class KnowledgeBase:
         for h in cas_hits:
             if h.chemical is not None:
                 lead = texts.KB_CHEMICAL_CAS_MATCH.format(cas=h.cas)
-                answer = self._chemical_answer(h.chemical, 1.0, [], lead=lead)
+                answer = self._chemical_answer(h.chemical, 1.0, [], lead=lead, cas=h.cas)
                 return Decision(CHEMICAL, h.chemical.passage_id, 1.0, [], "cas"), answer
         h = cas_hits[0]
         message = (texts.KB_CAS_UNKNOWN if h.checksum_ok else texts.KB_CAS_BAD_CHECKSUM).format(cas=h.cas)
