@@ -281,7 +281,10 @@ class KnowledgeBase:
         question_words = analysis.tokens
         if tail:  # the story before the question counts less than the question itself
             question = self.analyzer.analyze(tail)
-            analysis = _focus(analysis, question, self.settings.context_weight)
+            weight = self.settings.context_weight
+            if intent.has_ask_marker(text):  # "……我就想问……": the story counts even less
+                weight *= self.settings.marked_context_share
+            analysis = _focus(analysis, question, weight)
             question_words = question.tokens
         hits = [h for h in self._search(analysis, named, text) if self._needs_met(h.passage.id, text)]
         if not hits:

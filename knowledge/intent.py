@@ -186,6 +186,11 @@ def _clauses(text: str) -> list[str]:
     return out
 
 
+def has_ask_marker(text: str) -> bool:
+    """The message says where its question starts ("……我就想问……", "请问……")."""
+    return bool(_ASK_MARKER.search(text))
+
+
 def ask_span(text: str) -> str:
     """The part of the message that says what is asked: the question tail, with the clause before it when the
     tail is a bare request ("……都有哪些企业，能列一下吗"); the whole text when it is short."""

@@ -69,6 +69,7 @@ class Settings:
     chemical_name_bonus: float = 0.15
     chemical_list_bonus: float = 0.0
     context_weight: float = 0.3
+    marked_context_share: float = 1.0
     uncovered_penalty: float = 0.0
     classifier: dict[str, float] = field(
         default_factory=lambda: {"weight": 0.2, "ood_weight": 0.2, "temperature": 5.0, "alpha": 0.1}
@@ -90,6 +91,7 @@ class Settings:
             chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
             chemical_list_bonus=float(answer.get("chemical_list_bonus", base.chemical_list_bonus)),
             context_weight=float(answer.get("context_weight", base.context_weight)),
+            marked_context_share=float(answer.get("marked_context_share", base.marked_context_share)),
             uncovered_penalty=float(answer.get("uncovered_penalty", base.uncovered_penalty)),
             classifier={k: float(clf.get(k, v)) for k, v in base.classifier.items()},
             max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
