@@ -152,9 +152,19 @@ _HARM = re.compile(
 _ALARM = re.compile(r"中毒了|晕倒|昏倒|昏迷|叫不醒|不省人事|抽搐|呼吸困难|喘不上气")
 
 
+_SWALLOWED = re.compile(r"喝了|喝下|误喝|误服|误食|吞了|吞下|吃了|吃下|舔了|当水喝|当饮料喝")
+_HAZARD = re.compile(
+    r"农药|除草剂|杀虫剂|敌敌畏|百草枯|灭鼠|老鼠药|消毒液|消毒水|84|洁厕|清洁剂|洗涤剂|漂白|化学品|化工|溶剂|"
+    r"汽油|柴油|油漆|稀释剂|天那水|甲醛|氯甲烷|强酸|硫酸|盐酸|烧碱|火碱"
+)
+
+
 def is_emergency(text: str) -> bool:
-    """Someone has been exposed to a chemical and is hurt (or it is urgent): 120 / a doctor first."""
-    return bool(_ALARM.search(text)) or bool(_EXPOSURE.search(text) and _HARM.search(text))
+    """Someone has been exposed to a chemical and is hurt (or it is urgent), or has swallowed something
+    dangerous: 120 / a doctor first."""
+    if _ALARM.search(text) or (_EXPOSURE.search(text) and _HARM.search(text)):
+        return True
+    return bool(_SWALLOWED.search(text) and _HAZARD.search(text))
 
 
 # ---- the question inside a long message ----------------------------------------------------------------------------

@@ -33,6 +33,8 @@ _HALF_AFTER = re.compile(rf"(?<![{_NUMBER}])([{_NUMBER}]+)(吨|公斤|千克|斤
 _QUANTITY = re.compile(rf"(?<![{_NUMBER}\d])([{_NUMBER}]*[{_NUMBER.replace('点', '')}])(?=\s*(?:{_UNITS}))")
 # what must not be read as a number even before a unit word: a numeral that is part of a word
 _NOT_NUMBER_BEFORE = re.compile(r"[统唯万之第其逐专初单]$")
+# 令第十二号 → 令第12号 (the number of an order or a notice is written in digits in the sources)
+_ORDER_NUMBER = re.compile(r"第([一二三四五六七八九十百]+)号")
 _ROUGH = re.compile(r"^[一二两三四五六七八九]{2}")  # 两三 / 三四: a range, not a figure
 
 
@@ -73,6 +75,7 @@ def normalize_numerals(text: str) -> str:
     """Years, dates and quantities written in Chinese numerals become digits; everything else is kept."""
     if not any(c in _NUMBER for c in text):
         return text
+    text = _ORDER_NUMBER.sub(lambda m: f"第{_convert(m.group(1)) or m.group(1)}号", text)
     text = _YEAR4.sub(_year, text)
     text = _YEAR2.sub(_year, text)
     text = _HALF_AFTER.sub(_half, text)

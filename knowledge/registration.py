@@ -47,7 +47,7 @@ _PER_YEAR = {"季度": 4, "月": 12, "周": 52, "星期": 52, "天": 365, "日":
 _EXEMPT_WORDS = ("医药", "药品", "农药", "兽药", "化妆品", "食品添加剂", "食品", "饲料添加剂", "饲料", "肥料")
 # a tonnage of waste or emissions is not about registering a substance
 _NOT_REGISTRATION = re.compile(
-    r"危废|危险废物|固废|废物|废水|废气|废液|废渣|污泥|垃圾|排放|排污|排了|外排|偷排|泄漏|处置|焚烧"
+    r"危险废物|废(?!止|除)|污泥|垃圾|产生|排放|排污|排了|外排|偷排|泄漏|处置|焚烧"
 )
 # only buying / using a substance someone else registered
 _USE_ONLY = re.compile(r"使用|用量|用到|采购|购买|买来|买的|加工|下游|配料|用来|拿来用|每年用|一年用|年用")
