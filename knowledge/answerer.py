@@ -430,7 +430,10 @@ class KnowledgeBase:
         if not question or intent.is_yes_no(question):
             return ""  # a yes/no question asks whether, not a detail ("玩具里的有害物质有没有限量")
         detail = intent.asked_detail(question, self._details)
-        if detail is None or detail.found_near(body, self.analyzer.analyze(question).tokens):
+        if detail is None:
+            return ""
+        words = list(self.analyzer.analyze(question).tokens) if detail.near else []  # (a second pass only then)
+        if detail.found_near(body, words):
             return ""
         return texts.KB_PARTIAL.format(what=texts.KB_PARTIAL_WHAT, label=detail.label)
 
