@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handlers import texts
+from bot import texts
 from knowledge.answerer import Answer, KnowledgeBase
 from knowledge.evaluation import explain_all
 from knowledge.normalize import normalize

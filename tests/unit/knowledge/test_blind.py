@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import texts
+from bot import texts
 from knowledge.answerer import Answer, KnowledgeBase
 from knowledge.blind import (
     ANSWER,

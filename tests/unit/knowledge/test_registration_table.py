@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import texts
+from bot import texts
 from knowledge.answerer import KnowledgeBase
 
 TABLE = [
