@@ -313,6 +313,7 @@ KB_CHEMICAL_CAS_MATCH = "CAS号 {cas} 对应的物质是："
 KB_CHEMICAL_KEY_LIST = "《重点管控新污染物清单（2023年版）》第{item}类"
 KB_CHEMICAL_PRIORITY = "《优先控制化学品名录》{codes}"
 KB_CHEMICAL_LISTS = "所在名录：{lists}"
+KB_CHEMICAL_NOT_KEY_LIST = "未列入《重点管控新污染物清单（2023年版）》"
 KB_CHEMICAL_MEASURES = "管控措施：{measures}"
 KB_CHEMICAL_MEASURES_KEY_GENERIC = (
     "已列入重点管控清单，适用禁止、限制、限排等管控措施；"
@@ -355,12 +356,57 @@ KB_REG_EDGE = "（刚好1吨属于简易登记，刚好10吨属于常规登记�
 KB_REG_EXEMPT = "注意：{word}等产品由专门法规管理，不适用本办法；但用于其他工业用途的仍要登记。"
 KB_REG_POLYMER = "聚合物中新单体或反应体重量占比不超过2%、或属于低关注聚合物的，可以办理备案。"
 KB_REG_INVENTORY = "提示：只有未列入《中国现有化学物质名录》的物质才是新化学物质，已在名录中的不用办理。"
+KB_REG_PLANNED = "（您说了几个数字，这里按计划的年量{amount}计算。）"
+KB_REG_OTHER = "另一种年量{amount}的：属于“{kind_name}”。"
+KB_REG_CLAIM = "不对：新化学物质年量不满1吨也不是什么都不用办，要在生产或进口前办理备案。"
+KB_REG_EXEMPT_LEAD = (
+    "先说明：{word}等产品由专门法规管理，不适用《新化学物质环境管理登记办法》；"
+    "只有用于其他工业用途的才按下面办理。"
+)
+KB_REG_EXISTING = (
+    "{name}（CAS号 {cas}）已列入《中国现有化学物质名录》，是现有化学物质，不是新化学物质，"
+    "生产或进口它不需要办理新化学物质登记或备案。"
+)
+KB_REG_EXISTING_LISTED = "它同时在新污染物管控名录里，另有管控要求，见下面的资料卡。"
 
 KB_PLAN_CLAUSE = "方案{citation}“{title}”：{body}"
 KB_PLAN_UNITS = "责任单位：{units}"
 KB_CHEMICAL_SUGGEST = "{name}有哪些管控要求？"
 KB_PLAN_SUGGEST = "方案{citation}：{title}"
 KB_KEY_LIST_ELIMINATED = "（已淘汰类）"
+KB_CODE_UNKNOWN = (
+    "《优先控制化学品名录》编号{code}对应的物质，本知识库没有核实的资料，请查阅名录原文或咨询运城市生态环境局。"
+)
+KB_PARTIAL = "{what}没有写明{label}。能确认的是："
+KB_PARTIAL_WHAT = "方案和相关规定"
+KB_PARTIAL_ROUTE = "具体情况请咨询运城市生态环境局，或拨打12345政务服务便民热线转接；环境违法举报请拨打12369。"
+KB_HEDGED_ROUTE = "如需确认，请咨询运城市生态环境局，或拨打12345政务服务便民热线转接。"
+KB_REPORT_LEAD = (
+    "这种情况可以举报：拨打12369环保举报热线，或在本公众号发送“举报”，按提示提交描述、位置和照片，"
+    "提交后发送“查询 编号”可以看处理进度。"
+)
+KB_REPORT_SUGGEST = (
+    "如果您想举报这个情况：拨打12369环保举报热线，或在本公众号发送“举报”按提示提交（可附位置和照片）。"
+)
+KB_REPORT_ROUTE = "举报电话：12369环保举报热线；也可以在本公众号发送“举报”直接提交。"
+KB_EMERGENCY = (
+    "如有人中毒、受伤或身体不适：请立即拨打120急救电话，或马上去医院就诊，"
+    "并带上物品的包装或说清物质名称，方便医生判断。健康咨询可拨打12320卫生健康热线。"
+)
+KB_EMERGENCY_CARD = "（下面是这种物质的管控资料，供参考，不能代替就医。）"
+KB_UNIT_DUTIES = "按方案分工，{unit}参与以下工作（与其他单位按职责分工负责）："
+KB_UNIT_DUTY_ITEM = "{n}. 方案{citation}“{title}”{body}"
+KB_OFF_TOPIC = (
+    "这个问题不在我能解答的范围内。我是运城市新污染物治理公众号的助手，可以：\n"
+    "1. 解答新污染物政策问题（如“PFOS还能用吗”“新化学物质登记分哪几种”）；\n"
+    "2. 受理举报：发送“举报”，按提示提交环境违法线索；\n"
+    "3. 查询举报进度：发送“查询 编号”。"
+)
+KB_ENGLISH = (
+    "This account answers questions (in Chinese) on Yuncheng's new-pollutant rules, takes reports of "
+    "environmental violations (send 举报) and looks up a report's progress (send 查询 + number); "
+    "for urgent environmental complaints call 12369."
+)
 
 
 # ---- officials/reminders (binding, 我的任务, 收到, 完成, 解绑; reminder messages) ----------------------
