@@ -1,7 +1,7 @@
 """Case clocks: extensions of a report's completion deadline.
 
 Revision ID: 0005_loops_case_clocks
-Revises: 0002_reports, 0003_reminders, 0004b_console_secret
+Revises: 0005_privacy
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_loops_case_clocks"
-# Also joins the three branches (core/reports, reminders, console) into one head.
-down_revision: str | Sequence[str] | None = ("0002_reports", "0003_reminders", "0004b_console_secret")
+down_revision: str | Sequence[str] | None = "0005_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
