@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -13,11 +14,15 @@ from openpyxl import load_workbook
 
 from bot import texts
 from bot.cli import main
+from bot.config import load_config
+from bot.outbound.channels.factory import build_services
 from bot.stats.svg import bar_chart, column_chart
+from storage.migrate import ensure_schema
 from tests.conftest import PROJECT_ROOT, RunningService
 from tests.unit.console.helpers import make_staff, seed_tasks
 from tests.unit.stats.known import seed_known_cases
 
+EXAMPLE = PROJECT_ROOT / "config.example.toml"
 BAR = re.compile(r'<g class="bar" data-label="([^"]*)" data-value="([^"]*)">')
 NOVEMBER = "?date_from=2026-11-01&date_to=2026-11-30"
 
@@ -178,76 +183,51 @@ def test_svg_charts_escape_labels_and_scale() -> None:
     assert empty.startswith("<svg") and empty.endswith("</svg>")
 
 
-def _cli_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock) -> str:  # type: ignore[no-untyped-def]
-    import bot.app
+def _cli_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's services use the test clock (the figures depend on the moment they are computed)."""
+    import bot.cli.common
 
-    url = f"sqlite:///{tmp_path}/stats.db"
-    monkeypatch.setenv("YCBOT_STORAGE_URL", url)
+    monkeypatch.setenv("YCBOT_STORAGE_URL", f"sqlite:///{tmp_path}/stats.db")
     monkeypatch.setenv("YCBOT_STORAGE_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("YCBOT_CHANNEL_KIND", "sandbox")
     monkeypatch.setenv("YCBOT_REMINDERS_SEED_FILE", "")
-    original = bot.app.build_services
-    monkeypatch.setattr(bot.app, "build_services", lambda config: dataclasses.replace(original(config), clock=clock))
-    return url
+    original = bot.cli.common.build_services
+    monkeypatch.setattr(
+        bot.cli.common, "build_services", lambda config: dataclasses.replace(original(config), clock=clock)
+    )
+
+
+async def _report(out: Path) -> int:
+    argv = ["--config", str(EXAMPLE), "stats", "report", "--month", "2026-11", "--out", str(out)]
+    return await asyncio.to_thread(main, argv)
 
 
 async def test_monthly_report_cli_reads_back_to_the_same_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import asyncio
-
-    from bot.app import build_services
-    from storage.migrate import ensure_schema
-
     _cli_services(tmp_path, monkeypatch, clock)
-    from bot.config import load_config
-
-    services = build_services(load_config(PROJECT_ROOT / "config.example.toml"))
+    services = build_services(load_config(EXAMPLE))
+    services = dataclasses.replace(services, clock=clock)
     await ensure_schema(services.database)
     await seed_known_cases(services)
     await services.database.dispose()
 
     out = tmp_path / "report.xlsx"
-    code = await asyncio.to_thread(
-        main,
-        [
-            "--config",
-            str(PROJECT_ROOT / "config.example.toml"),
-            "stats",
-            "report",
-            "--month",
-            "2026-11",
-            "--out",
-            str(out),
-        ],
-    )
-    assert code == 0, capsys.readouterr().err
+    assert await _report(out) == 0, capsys.readouterr().err
     book = load_workbook(out)
     summary_rows = dict(book["汇总"].iter_rows(min_row=2, values_only=True))
     assert summary_rows["案件总数"] == 4
     assert summary_rows["受理决定用时中位数（天）"] == 1.0
     assert summary_rows["办结用时中位数（天，自受理起）"] == 7.0
     assert summary_rows["按时受理率"] == 75.0 and summary_rows["当前超期案件"] == 1
+    assert summary_rows["统计时间"] == "2026-11-20 02:00 UTC"  # the test clock, not the wall clock
     months = list(book["按月案件数"].iter_rows(min_row=2, values_only=True))
     assert months == [("2026-11", 4)]
     counties = dict(book["按县（市、区）"].iter_rows(min_row=2, values_only=True))
     assert counties["夏县"] == 2 and counties["待分派"] == 1
 
     csv_out = tmp_path / "report.csv"
-    code = await asyncio.to_thread(
-        main,
-        [
-            "--config",
-            str(PROJECT_ROOT / "config.example.toml"),
-            "stats",
-            "report",
-            "--month",
-            "2026-11",
-            "--out",
-            str(csv_out),
-        ],
-    )
-    assert code == 0
+    assert await _report(csv_out) == 0
     rows = list(csv.reader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
     assert ["按月案件数", "2026-11", "4"] in [row[:3] for row in rows]
 
@@ -264,7 +244,7 @@ async def test_monthly_report_cli_reads_back_to_the_same_figures(
 def test_monthly_report_cli_refuses_bad_input(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--config", str(PROJECT_ROOT / "config.example.toml"), "stats", "report", *argv])
+    code = main(["--config", str(EXAMPLE), "stats", "report", *argv])
     assert code == 2
     assert message in capsys.readouterr().err
 
