@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from bot import menu
 from bot.context import Context
-from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
+from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free
 from handlers import texts
 
 pick_router = Router("knowledge-pick")
@@ -69,6 +69,7 @@ def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
 
 
 @pick_router.on(_is_pick, state=OFFERED_STATE)
+@session_free
 async def pick(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
@@ -85,6 +86,7 @@ async def _never(ctx: Context) -> HandlerResult:  # pragma: no cover - the filte
 
 
 @router.on(menu_key(*MENU_TOPICS))
+@session_free
 async def menu_topic(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
@@ -96,6 +98,7 @@ async def menu_topic(ctx: Context) -> HandlerResult:
 
 
 @router.on(has_text(), state=NO_STATE)
+@session_free
 async def question(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
