@@ -10,7 +10,9 @@ Two routers, because a pick must be seen before anything else but a question onl
   outside a dialog is a question; the 政策问答 menu items open their topic.
 
 The knowledge base is loaded once at start-up and ``answer`` is synchronous and takes about a
-millisecond, so it runs directly on the event loop.
+millisecond, so it runs directly on the event loop. Questions go through ``ANSWERS``, a bounded cache
+keyed by the normalised question and dropped whenever the knowledge base changes (an answer depends
+only on the question and the knowledge, never on the user's state).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot import menu
 from bot.context import Context
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free
 from handlers import texts
+from knowledge.answer_cache import AnswerCache
 
 pick_router = Router("knowledge-pick")
 router = Router("knowledge")
@@ -35,6 +38,7 @@ MENU_TOPICS = {
     menu.KEY_QA_LIST: "kl-categories",
     menu.KEY_QA_PLAN: "plan-what",
 }
+ANSWERS = AnswerCache()
 _PICK = re.compile(r"^\s*(?:第|选|选择)?\s*([1-9])\s*(?:个|条|项|号)?\s*[.。、!！]?\s*$")
 
 
@@ -105,6 +109,6 @@ async def question(ctx: Context) -> HandlerResult:
         return texts.KB_UNAVAILABLE
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
-    answer = kb.answer(ctx.incoming.text)
+    answer = ANSWERS.answer(kb, ctx.incoming.text)
     _remember(ctx, answer.suggestions)
     return answer.text
