@@ -117,9 +117,9 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            from knowledge.answerer import load_knowledge_base
+            from knowledge.snapshot import load_snapshot_or_build
 
-            services.knowledge = await asyncio.to_thread(load_knowledge_base)
+            services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
         if config.scheduler.enabled:
             from scheduler.jobs import register_jobs
 
