@@ -9,6 +9,7 @@ measured ``--rounds`` times in turn (medians reported):
 * ``python -m bot serve`` on a fresh SQLite file, pinned to CPU 0;
 * the same on a fresh PostgreSQL database (127.0.0.1:5432), pinned to CPU 0 (the PostgreSQL backends
   run wherever the kernel puts them: they share the machine with the load generator);
+* with ``--baseline-tree DIR``: the service from another checkout (before a change), on both databases;
 * two ``serve`` processes on that PostgreSQL database, unpinned, each loaded by its own wrk with half
   the connections (servers, PostgreSQL and wrk share both cores: the figure is bounded by the machine).
 
@@ -115,6 +116,7 @@ class Figures:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = 0.0  # the servers' CPU time per request (their process trees; not PostgreSQL's)
 
     @property
     def rps(self) -> float:
@@ -151,6 +153,21 @@ class Target:
     pinned: bool = True
     rate: float = 0.0  # from the warm-up: how many pushes make ``--seconds``
     runs: list[Figures] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (gunicorn's worker is a child)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += tree_cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
 
 
 def serve_config(tmp: Path, port: int, storage_url: str) -> Path:
@@ -230,13 +247,16 @@ class Bench:
                                 self.next_file()) for n in range(len(target.urls))]
         share = max(1, self.args.concurrency // len(target.urls))
         client = self.client_cpus if target.pinned else None
+        cpu_before = sum(tree_cpu_seconds(pid) for pid in target.pids)
         results = await asyncio.gather(*(run_wrk(url, path, share, seconds, client)
                                          for url, path in zip(target.urls, paths, strict=True)))
+        cpu_used = sum(tree_cpu_seconds(pid) for pid in target.pids) - cpu_before
         for result in results:
             if result["sent"] >= count:
                 raise SystemExit(f"{target.name}: the {count} prepared pushes ran out; the figure would be wrong")
-        return Figures(sum(r["requests"] for r in results), max(r["seconds"] for r in results),
-                       statistics.mean(r["p50_ms"] for r in results), max(r["p99_ms"] for r in results))
+        requests = sum(r["requests"] for r in results)
+        return Figures(requests, max(r["seconds"] for r in results), statistics.mean(r["p50_ms"] for r in results),
+                       max(r["p99_ms"] for r in results), 1000 * cpu_used / max(1, requests))
 
     async def check_two(self, target: Target, count: int) -> None:
         """No lost or doubled push with two processes: ``count`` pushes over both servers at once, every
@@ -273,14 +293,15 @@ class Bench:
                             f"sent to both processes): {len(stored)} rows, each with the reply every copy got")
 
     async def start(self, name: str, cmd: list[str], port: int, pinned: bool,
-                    http: aiohttp.ClientSession) -> None:
+                    http: aiohttp.ClientSession, cwd: Path = ROOT) -> int:
         log = self.tmp / f"{port}.log"
         cpus_ = self.server_cpus if pinned else self.server_cpus | self.client_cpus
         began = time.monotonic()
-        process = start_pinned(cmd, cpus_, log)
+        process = start_pinned(cmd, cpus_, log, cwd)
         self.processes.append(process)
         await wait_healthy(http, f"http://127.0.0.1:{port}", process, log, START_DEADLINE_S)
         print(f"  {name}: healthy {time.monotonic() - began:.1f} s after start", flush=True)
+        return process.pid
 
     async def run(self) -> list[Target]:
         args = self.args
@@ -295,23 +316,32 @@ class Bench:
                 port = free_port()
                 gunicorn = [python, "-m", "gunicorn", "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}",
                             "--chdir", str(ROOT), "--log-level", "warning", "bench.werobot_echo:app"]
-                await self.start("WeRoBot echo", gunicorn, port, True, http)
-                targets.append(Target("WeRoBot echo (gunicorn sync)", [f"http://127.0.0.1:{port}"]))
+                pid = await self.start("WeRoBot echo", gunicorn, port, True, http)
+                targets.append(Target("WeRoBot echo (gunicorn sync)", [f"http://127.0.0.1:{port}"], pids=[pid]))
                 stores = [("SQLite", f"sqlite:///{self.tmp}/bench.db")]
                 if not args.skip_postgres:
                     self.pg_url = await create_pg_database(pg_name)
                     stores.append(("PostgreSQL", self.pg_url))
+                if args.baseline_tree:  # the same service from another checkout (python -m bot runs from cwd)
+                    tree = args.baseline_tree
+                    for store, url in stores:
+                        url = url.replace("bench.db", "baseline.db")
+                        port = free_port()
+                        pid = await self.start(f"baseline serve, {store}", serve_cmd(self.tmp, port, url), port,
+                                               True, http, cwd=tree)
+                        targets.append(Target(f"baseline {tree.name}, {store}", [f"http://127.0.0.1:{port}"],
+                                              pids=[pid]))
                 for store, url in stores:
                     port = free_port()
-                    await self.start(f"serve, {store}", serve_cmd(self.tmp, port, url), port, True, http)
-                    targets.append(Target(f"full path, {store}", [f"http://127.0.0.1:{port}"]))
+                    pid = await self.start(f"serve, {store}", serve_cmd(self.tmp, port, url), port, True, http)
+                    targets.append(Target(f"full path, {store}", [f"http://127.0.0.1:{port}"], pids=[pid]))
                 if self.pg_url:
-                    ports = [free_port(), free_port()]
+                    ports, pids = [free_port(), free_port()], []
                     for n, port in enumerate(ports):
-                        await self.start(f"serve #{n + 1} of 2, PostgreSQL", serve_cmd(self.tmp, port, self.pg_url),
-                                         port, False, http)
+                        pids.append(await self.start(f"serve #{n + 1} of 2, PostgreSQL",
+                                                     serve_cmd(self.tmp, port, self.pg_url), port, False, http))
                     targets.append(Target("2 processes, PostgreSQL", [f"http://127.0.0.1:{p}" for p in ports],
-                                          pinned=False))
+                                          pinned=False, pids=pids))
 
             for t_index, target in enumerate(targets):  # warm-up: code paths, caches, connections; the rate
                 warm = await self.measure(target, args.warmup_seconds, f"w{t_index}-")
@@ -322,7 +352,8 @@ class Bench:
                     target.runs.append(result)
                     target.rate = result.rps
                     print(f"  round {round_ + 1} {target.name:<30}{result.rps:>8.0f} req/s  "
-                          f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms", flush=True)
+                          f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
+                          f"{result.cpu_ms:5.2f} CPU ms/req", flush=True)
             if len(targets[-1].urls) == 2:
                 await self.check_two(targets[-1], args.check)
         finally:
@@ -335,13 +366,18 @@ class Bench:
 
 def report(targets: list[Target], checked: list[str], concurrency: int) -> None:
     echo = statistics.median(r.rps for r in targets[0].runs)
-    print(f"\nmedians over {len(targets[0].runs)} rounds, {concurrency} connections")
-    print(f"{'target':<32}{'req/s':>9}{'× echo':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    echo_cpu = statistics.median(r.cpu_ms for r in targets[0].runs)
+    print(f"\nmedians over {len(targets[0].runs)} rounds, {concurrency} connections; "
+          f"1-minute load average now {os.getloadavg()[0]:.1f}")
+    print(f"{'target':<32}{'req/s':>9}{'× echo':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'echo/CPU':>10}")
     for t in targets:
         rps = statistics.median(r.rps for r in t.runs)
         p50 = statistics.median(r.p50_ms for r in t.runs)
         p99 = statistics.median(r.p99_ms for r in t.runs)
-        print(f"{t.name:<32}{rps:>9.0f}{rps / echo:>9.2f}{p50:>9.2f}{p99:>9.2f}")
+        cpu = statistics.median(r.cpu_ms for r in t.runs)
+        print(f"{t.name:<32}{rps:>9.0f}{rps / echo:>9.2f}{p50:>9.2f}{p99:>9.2f}{cpu:>12.2f}{echo_cpu / cpu:>10.2f}")
+    print("(× echo: throughput against WeRoBot's echo in the same rounds; echo/CPU: the echo's CPU time per "
+          "request over the target's, which other load on the machine does not skew)")
     for line in checked:
         print(f"no lost or doubled push: {line}")
 
@@ -354,11 +390,17 @@ def main() -> None:
     parser.add_argument("--check", type=int, default=2000, help="pushes in the two-process lost/doubled check")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--baseline-tree", metavar="DIR",
+                        help="also measure the service from this checkout (e.g. the main branch's), same rounds")
     args = parser.parse_args()
     if not (1 <= args.rounds <= 20 and 1 <= args.seconds <= 60 and 1 <= args.warmup_seconds <= 60
             and 100 <= args.check <= 20000 and 2 <= args.concurrency <= 256):
         parser.error("--rounds 1..20, --seconds 1..60, --warmup-seconds 1..60, --check 100..20000, "
                      "--concurrency 2..256")
+    if args.baseline_tree:
+        args.baseline_tree = Path(args.baseline_tree).resolve()
+        if not (args.baseline_tree / "bot" / "__main__.py").is_file():
+            parser.error(f"--baseline-tree {args.baseline_tree}: no bot/__main__.py there")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     with tempfile.TemporaryDirectory(prefix="ycbot-bench-") as tmp:
