@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.routing import (
     ANY_STATE,
@@ -17,7 +17,6 @@ from bot.routing import (
     session_free,
     text_is,
 )
-from handlers import texts
 from storage.models import WechatUser
 
 router = Router("common")

@@ -21,10 +21,9 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free
-from handlers import texts
 from knowledge.answer_cache import AnswerCache
 
 pick_router = Router("knowledge-pick")
