@@ -36,7 +36,7 @@ from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
-from storage.hotpath import ConversationRow, HotPath, NoSession, Push, SessionNeeded, hotpath_for
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded, hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 
 log = logging.getLogger(__name__)
@@ -165,9 +165,14 @@ class MessagePipeline:
         except AdmissionTimeout:
             return await self._busy(incoming)
         try:
-            return await self._handle(incoming)
+            outcome = await self._handle(incoming)
         finally:
             self.admission.release()
+        if isinstance(outcome, Done):  # the driver-direct path: the turn is free, the commit may be pending
+            if outcome.settle is not None:
+                await outcome.settle()  # never answer before the push's data is committed (group commit)
+            return outcome.reply
+        return outcome
 
     async def _busy(self, incoming: Incoming) -> str:
         """No turn in time. A WeChat retry of a push already handled still gets its stored reply (a short
@@ -188,12 +193,12 @@ class MessagePipeline:
         now = self.services.now()
         return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
 
-    async def _handle(self, incoming: Incoming) -> str:
+    async def _handle(self, incoming: Incoming) -> str | Done:
         key = incoming.dedup_key
         if self.hotpath is not None:
-            reply = await self._handle_hot(incoming, key)
-            if reply is not None:
-                return reply
+            done = await self._handle_hot(incoming, key)
+            if done is not None:
+                return done
         try:
             return await self._handle_once(incoming, key)
         except IntegrityError:
@@ -242,7 +247,7 @@ class MessagePipeline:
             await session.commit()
         return reply_xml
 
-    async def _handle_hot(self, incoming: Incoming, key: str) -> str | None:
+    async def _handle_hot(self, incoming: Incoming, key: str) -> Done | None:
         """The same transaction on the driver-direct path; None when the push needs the full path."""
         now = self.services.now()
         location = incoming.location

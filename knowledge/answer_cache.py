@@ -28,6 +28,7 @@ class AnswerCache:
         self.max_entries = max_entries
         self.max_question_chars = max_question_chars
         self._answers: OrderedDict[str, Any] = OrderedDict()
+        self._keys: dict[str, str] = {}  # question exactly as typed → its key (normalising costs more than a hit)
         self._kb: object = None  # the knowledge base the cached answers came from
         self._version: object = None
         self.hits = 0
@@ -41,6 +42,7 @@ class AnswerCache:
         version = getattr(kb, "version", None)
         if self._kb is not kb or self._version != version:
             self._answers.clear()
+            self._keys.clear()
             self._kb = kb
             self._version = version
 
@@ -50,7 +52,12 @@ class AnswerCache:
         if len(question) > self.max_question_chars:
             self.misses += 1
             return kb.answer(question)
-        key = normalize(question)
+        key = self._keys.get(question)
+        if key is None:
+            key = normalize(question)
+            if len(self._keys) >= 4 * self.max_entries:
+                self._keys.clear()
+            self._keys[question] = key
         cached = self._answers.get(key)
         if cached is not None:
             self._answers.move_to_end(key)
@@ -65,3 +72,4 @@ class AnswerCache:
 
     def clear(self) -> None:
         self._answers.clear()
+        self._keys.clear()

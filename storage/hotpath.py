@@ -25,6 +25,7 @@ Values are stored exactly as SQLAlchemy stores them (``storage.models.base.UTCDa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -59,6 +60,14 @@ class Push(NamedTuple):
     now: datetime
     touched: bool  # a message or a touching event: last_message_at moves, held outbox rows wake
     location: tuple[float, float] | None
+
+
+class Done(NamedTuple):
+    """A handled push: its reply, and (SQLite group commit) ``settle``, to await once the caller has let the
+    next push in: it returns when this push's data is committed. The reply must not be sent before that."""
+
+    reply: str
+    settle: Callable[[], Awaitable[None]] | None = None  # None: committed already
 
 
 # respond(conversation row) → (reply XML, pending conversation write) — or raises SessionNeeded / anything
@@ -132,7 +141,7 @@ class _Tx:
     async def conversation(self, openid: str) -> ConversationRow | None: ...
     async def save_conversation(self, openid: str, write: tuple[str, dict[str, Any]]) -> None: ...
     async def set_reply(self, record_id: int, reply: str) -> None: ...
-    async def commit(self) -> None: ...
+    async def commit(self) -> Callable[[], Awaitable[None]] | None: ...  # settle, when the commit is to come
     async def rollback(self) -> None: ...
 
 
@@ -149,8 +158,11 @@ class HotPath:
     async def close(self) -> None:
         """Release the driver's connections."""
 
-    async def handle(self, push: Push, respond: Respond, error_reply: ErrorReply) -> str | None:
-        """The reply XML, or None when the push must go through the full path (nothing was written)."""
+    async def _respond(self, respond: Respond, row: ConversationRow | None) -> tuple[str, Any]:
+        return await respond(row)
+
+    async def handle(self, push: Push, respond: Respond, error_reply: ErrorReply) -> Done | None:
+        """The reply, or None when the push must go through the full path (nothing was written)."""
         tx = await self.begin()
         if tx is None:
             return None
@@ -158,12 +170,11 @@ class HotPath:
             record_id = await tx.claim(push.key, push.openid, "", push.now)
             if record_id is None:  # a retry: the key's transaction has committed (we waited for it)
                 stored = await tx.stored_reply(push.key)
-                await tx.commit()
-                return stored or ""
+                return Done(stored or "", await tx.commit())
             await tx.touch_user(push)
             row = await tx.conversation(push.openid)
             try:
-                reply_xml, write = await respond(row)
+                reply_xml, write = await self._respond(respond, row)
             except SessionNeeded:
                 await tx.rollback()
                 return None
@@ -174,24 +185,21 @@ class HotPath:
             if write is not None:
                 await tx.save_conversation(push.openid, write)
             await tx.set_reply(record_id, reply_xml)
-            await tx.commit()
-            return reply_xml
+            return Done(reply_xml, await tx.commit())
         except BaseException:
             await tx.rollback()
             raise
 
-    async def _store_error(self, push: Push, reply_xml: str) -> str:
+    async def _store_error(self, push: Push, reply_xml: str) -> Done:
         """The handler failed: none of its writes stay, but the push is answered, and a retry gets the same."""
         tx = await self.begin()
         if tx is None:  # the write lock is taken: say so without storing (a retry is handled afresh)
-            return reply_xml
+            return Done(reply_xml)
         try:
             if await tx.claim(push.key, push.openid, reply_xml, push.now) is None:
                 stored = await tx.stored_reply(push.key)
-                await tx.commit()
-                return stored or ""
-            await tx.commit()
-            return reply_xml
+                return Done(stored or "", await tx.commit())
+            return Done(reply_xml, await tx.commit())
         except BaseException:
             await tx.rollback()
             raise
@@ -219,7 +227,10 @@ def _sqlite_read_time(value: str | None) -> datetime | None:
 
 
 class _SqliteTx(_Tx):
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    """One push: a savepoint inside the group transaction (see ``SqliteHotPath``)."""
+
+    def __init__(self, path: SqliteHotPath, conn: sqlite3.Connection) -> None:
+        self.path = path
         self.conn = conn
         self.open = True
 
@@ -261,17 +272,23 @@ class _SqliteTx(_Tx):
     async def set_reply(self, record_id: int, reply: str) -> None:
         self.conn.execute(_SQLITE["set_reply"], (reply, record_id))
 
-    async def commit(self) -> None:
-        if self.open:
-            self.open = False
-            self.conn.execute("COMMIT")
+    async def commit(self) -> Callable[[], Awaitable[None]] | None:
+        if not self.open:
+            return None
+        self.open = False
+        self.conn.execute("RELEASE push")
+        self.path.schedule_commit()
+        return self.path.settle
 
     async def rollback(self) -> None:
         if self.open:
             self.open = False
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("ROLLBACK TO push")
+            self.conn.execute("RELEASE push")
+            self.path.schedule_commit()  # the group still ends soon, even when nothing else joins it
 
 
+MAX_GROUP = 64  # pushes sharing one SQLite commit at most
 _SQLITE = {name: _sql(text, "qmark") for name, text in _SQL.items()}
 _SQLITE_CONVERSATION = {name: _sql(text, "qmark") for name, text in _CONVERSATION_SQL.items()}
 _USER_VARIANTS = ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
@@ -279,11 +296,25 @@ _SQLITE_USERS = {c: _users_upsert(c, ["?"] * 6) for c in _USER_VARIANTS}
 
 
 class SqliteHotPath(HotPath):
-    """sqlite3 on the event loop's thread. The caller admits one push at a time (``bot.pipeline``)."""
+    """sqlite3 on the event loop's thread, with group commit.
+
+    A push's statements run synchronously (no other push can interleave), each push inside its own
+    savepoint of a group transaction: a failing push rolls back to its savepoint and leaves the others
+    alone. The group commits once no push that was ready to run with it is left (``call_soon``, pushed back
+    as pushes join), and only then is any of its pushes answered: the commit, SQLite's costly step, is
+    shared, and no reply leaves before its data is committed. Should the commit fail, every push of the
+    group gets the error (answered politely, nothing stored: a retry is handled afresh).
+
+    A handler that really waits for something (suspends) while the write lock is held would let other
+    pushes interleave: such a push is rolled back and handed to the full path.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.conn: sqlite3.Connection | None = None
+        self._group_open = False
+        self._waiters: list[asyncio.Future[None]] = []
+        self._flush_handle: asyncio.Handle | None = None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=64)
@@ -296,16 +327,74 @@ class SqliteHotPath(HotPath):
     async def _begin(self) -> _Tx | None:
         if self.conn is None:
             self.conn = self._connect()
+        if not self._group_open:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return None  # another connection is writing: the full path waits for it
+                raise
+            self._group_open = True
+        self.conn.execute("SAVEPOINT push")
+        return _SqliteTx(self, self.conn)
+
+    async def _respond(self, respond: Respond, row: ConversationRow | None) -> tuple[str, Any]:
+        """Run the handler without letting it suspend (see the class docstring)."""
+        coro = respond(row)
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return None  # another connection is writing: the full path waits for it
-            raise
-        return _SqliteTx(self.conn)
+            coro.send(None)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        coro.close()
+        raise SessionNeeded("the handler waited for something")
+
+    async def settle(self) -> None:
+        """Return once the current group is committed; joining pushes the commit back behind the pushes
+        that are ready to run now (up to ``MAX_GROUP`` pushes), so that they share it."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) >= MAX_GROUP:
+            self._flush()
+        else:
+            self.schedule_commit(later=True)
+        await waiter
+
+    def schedule_commit(self, *, later: bool = False) -> None:
+        """Commit the group once the event loop has run what is ready now (``later``: push it back)."""
+        if self._flush_handle is not None:
+            if not later:
+                return
+            self._flush_handle.cancel()
+        self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        waiters, self._waiters = self._waiters, []
+        if not self._group_open or self.conn is None:
+            error: BaseException | None = RuntimeError("the group transaction is gone")
+        else:
+            self._group_open = False
+            try:
+                self.conn.execute("COMMIT")
+                error = None
+            except sqlite3.Error as exc:
+                log.error("group commit failed (%s); %d pushes not applied", type(exc).__name__, len(waiters))
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                error = exc
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
 
     async def close(self) -> None:
         if self.conn is not None:
+            if self._group_open:
+                self._flush()
             self.conn.close()
             self.conn = None
 
@@ -354,8 +443,9 @@ class _PgTx(_Tx):
         finally:
             await self.pool.release(self.conn)
 
-    async def commit(self) -> None:
+    async def commit(self) -> Callable[[], Awaitable[None]] | None:
         await self._end(True)
+        return None
 
     async def rollback(self) -> None:
         await self._end(False)
