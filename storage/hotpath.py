@@ -141,6 +141,20 @@ class _Tx:
     async def conversation(self, openid: str) -> ConversationRow | None: ...
     async def save_conversation(self, openid: str, write: tuple[str, dict[str, Any]]) -> None: ...
     async def set_reply(self, record_id: int, reply: str) -> None: ...
+
+    async def claim_and_touch(self, push: Push) -> int | None:
+        """Claim the key; when claimed, record the follower (a driver may do both in one statement)."""
+        record_id = await self.claim(push.key, push.openid, "", push.now)
+        if record_id is not None:
+            await self.touch_user(push)
+        return record_id
+
+    async def finish(self, record_id: int, openid: str, write: tuple[str, dict[str, Any]] | None, reply: str) -> None:
+        """Save the conversation (when it changed) and the reply (a driver may do both in one statement)."""
+        if write is not None:
+            await self.save_conversation(openid, write)
+        await self.set_reply(record_id, reply)
+
     async def commit(self) -> Callable[[], Awaitable[None]] | None: ...  # settle, when the commit is to come
     async def rollback(self) -> None: ...
 
@@ -167,11 +181,10 @@ class HotPath:
         if tx is None:
             return None
         try:
-            record_id = await tx.claim(push.key, push.openid, "", push.now)
+            record_id = await tx.claim_and_touch(push)
             if record_id is None:  # a retry: the key's transaction has committed (we waited for it)
                 stored = await tx.stored_reply(push.key)
                 return Done(stored or "", await tx.commit())
-            await tx.touch_user(push)
             row = await tx.conversation(push.openid)
             try:
                 reply_xml, write = await self._respond(respond, row)
@@ -182,9 +195,7 @@ class HotPath:
                 log.exception("handler failed on the hot path (dedup %s)", _redact(push.key))
                 await tx.rollback()
                 return await self._store_error(push, error_reply())
-            if write is not None:
-                await tx.save_conversation(push.openid, write)
-            await tx.set_reply(record_id, reply_xml)
+            await tx.finish(record_id, push.openid, write, reply_xml)
             return Done(reply_xml, await tx.commit())
         except BaseException:
             await tx.rollback()
@@ -434,6 +445,22 @@ class _PgTx(_Tx):
     async def set_reply(self, record_id: int, reply: str) -> None:
         await self.conn.execute(_PG["set_reply"], reply, record_id)
 
+    async def claim_and_touch(self, push: Push) -> int | None:
+        """One round trip: the claim, and only when it claimed, the follower upsert and the wake-up."""
+        params: list[Any] = [push.key, push.openid, push.now]
+        if push.location:
+            params.extend(push.location)
+        return await self.conn.fetchval(_PG_CLAIM_TOUCH[_user_columns(push), push.touched], *params)
+
+    async def finish(self, record_id: int, openid: str, write: tuple[str, dict[str, Any]] | None, reply: str) -> None:
+        """One round trip: the conversation write (when there is one) and the stored reply."""
+        if write is None:
+            await self.set_reply(record_id, reply)
+            return
+        kind, values = write
+        params = [json.dumps(values[n]) if n == "data" else values[n] for n in _CONVERSATION_FIELDS[kind]]
+        await self.conn.execute(_PG_FINISH[kind], reply, record_id, *params, openid)
+
     async def _end(self, commit: bool) -> None:
         if not self.open:
             return
@@ -454,6 +481,31 @@ class _PgTx(_Tx):
 _PG = {name: _sql(text, "numeric") for name, text in _SQL.items()}
 _PG_CONVERSATION = {name: _sql(text, "numeric") for name, text in _CONVERSATION_SQL.items()}
 _PG_USERS = {c: _users_upsert(c, [f"${i + 1}" for i in range(6)]) for c in _USER_VARIANTS}
+
+
+def _pg_claim_touch(columns: tuple[str, ...], touched: bool) -> str:
+    """$1 key, $2 openid, $3 now[, $4 latitude, $5 longitude]: the id when claimed, else no row."""
+    sources = {"last_message_at": "$3", "last_latitude": "$4", "last_longitude": "$5"}
+    follower = _users_upsert(columns, ["$2", "true", "$3", *(sources[c] for c in columns)])
+    follower = follower.replace(" VALUES (", " SELECT ", 1).replace(") ON CONFLICT", " FROM claim ON CONFLICT", 1)
+    wake = _sql(_SQL["wake"], "numeric").replace("$1", "$3")  # next_attempt_at = now; recipient stays $2
+    parts = [
+        "WITH claim AS (INSERT INTO processed_messages (dedup_key, openid, reply_xml, created_at) "
+        "VALUES ($1, $2, '', $3) ON CONFLICT (dedup_key) DO NOTHING RETURNING id)",
+        f", follower AS ({follower})",
+    ]
+    if touched:
+        parts.append(f", woken AS ({wake} AND EXISTS (SELECT 1 FROM claim))")
+    parts.append(" SELECT id FROM claim")
+    return "".join(parts)
+
+
+_PG_CLAIM_TOUCH = {(c, t): _pg_claim_touch(c, t) for c in _USER_VARIANTS for t in (False, True)}
+_PG_FINISH = {  # $1 reply, $2 record id, then the conversation's values and the openid
+    kind: f"WITH conversation AS ({text.format(*(f'${i + 3}' for i in range(6)))}) "
+    "UPDATE processed_messages SET reply_xml = $1 WHERE id = $2"
+    for kind, text in _CONVERSATION_SQL.items()
+}
 
 
 class PostgresHotPath(HotPath):
