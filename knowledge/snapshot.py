@@ -110,8 +110,8 @@ def load_snapshot_or_build(data_dir: Path | None = None, folder: Path | None = N
         _write(kb, path)
         return kb
     kb.answer("PFOS还能用吗")  # touch every code path once, as a fresh build does
-    gc.collect()
-    gc.freeze()  # as load_knowledge_base: keep the long-lived index out of the collector's way
+    gc.freeze()  # as load_knowledge_base: keep the long-lived index out of the collector's way (a freshly
+    # unpickled object graph has no garbage to collect first)
     return kb
 
 
