@@ -81,12 +81,11 @@ def _touch_statement(dialect: Any, changed: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
 
 
-_LOCATION = ("last_latitude", "last_longitude")
 _CLAIM = {name: _claim_statement(d) for name, d in _DIALECTS.items()}
 _TOUCH = {
     (name, changed): _touch_statement(d, changed)
     for name, d in _DIALECTS.items()
-    for changed in ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+    for changed in ((), ("last_message_at",))
 }
 
 
@@ -250,9 +249,7 @@ class MessagePipeline:
     async def _handle_hot(self, incoming: Incoming, key: str) -> Done | None:
         """The same transaction on the driver-direct path; None when the push needs the full path."""
         now = self.services.now()
-        location = incoming.location
-        push = Push(key, incoming.openid, now, _touches(incoming),
-                    None if location is None else (location.latitude, location.longitude))
+        push = Push(key, incoming.openid, now, _touches(incoming))
 
         async def respond(row: ConversationRow | None) -> tuple[str, tuple[str, dict[str, Any]] | None]:
             conversation = ConversationState.from_row(incoming.openid, now, self.default_ttl, row)
@@ -282,10 +279,9 @@ class MessagePipeline:
         touched = _touches(incoming)
         if touched:
             params["last_message_at"] = now
-        if incoming.location is not None:
-            params["last_latitude"] = incoming.location.latitude
-            params["last_longitude"] = incoming.location.longitude
-        changed = tuple(k for k in ("last_message_at", *_LOCATION) if k in params)
+        # Positions pushed by LOCATION events are not kept: a movement trace is sensitive personal
+        # information and nothing uses it. A location sent for a report is kept with that report.
+        changed = ("last_message_at",) if touched else ()
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again

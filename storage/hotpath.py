@@ -59,7 +59,6 @@ class Push(NamedTuple):
     openid: str
     now: datetime
     touched: bool  # a message or a touching event: last_message_at moves, held outbox rows wake
-    location: tuple[float, float] | None
 
 
 class Done(NamedTuple):
@@ -86,20 +85,13 @@ def _users_upsert(columns: tuple[str, ...], placeholders: list[str]) -> str:
     return head + " ON CONFLICT (openid) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns)
 
 
-_LOCATION = ("last_latitude", "last_longitude")
-
-
 def _user_columns(push: Push) -> tuple[str, ...]:
-    return (("last_message_at",) if push.touched else ()) + (_LOCATION if push.location else ())
+    """Positions pushed by LOCATION events are never kept on the follower (as on the full path)."""
+    return ("last_message_at",) if push.touched else ()
 
 
 def _user_values(push: Push, now: Any) -> list[Any]:
-    values: list[Any] = [push.openid, True, now]
-    if push.touched:
-        values.append(now)
-    if push.location:
-        values.extend(push.location)
-    return values
+    return [push.openid, True, now, now] if push.touched else [push.openid, True, now]
 
 
 _CONVERSATION_SQL = {
@@ -302,7 +294,7 @@ class _SqliteTx(_Tx):
 MAX_GROUP = 64  # pushes sharing one SQLite commit at most
 _SQLITE = {name: _sql(text, "qmark") for name, text in _SQL.items()}
 _SQLITE_CONVERSATION = {name: _sql(text, "qmark") for name, text in _CONVERSATION_SQL.items()}
-_USER_VARIANTS = ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+_USER_VARIANTS = ((), ("last_message_at",))
 _SQLITE_USERS = {c: _users_upsert(c, ["?"] * 6) for c in _USER_VARIANTS}
 
 
@@ -447,10 +439,8 @@ class _PgTx(_Tx):
 
     async def claim_and_touch(self, push: Push) -> int | None:
         """One round trip: the claim, and only when it claimed, the follower upsert and the wake-up."""
-        params: list[Any] = [push.key, push.openid, push.now]
-        if push.location:
-            params.extend(push.location)
-        return await self.conn.fetchval(_PG_CLAIM_TOUCH[_user_columns(push), push.touched], *params)
+        return await self.conn.fetchval(_PG_CLAIM_TOUCH[_user_columns(push), push.touched], push.key, push.openid,
+                                        push.now)
 
     async def finish(self, record_id: int, openid: str, write: tuple[str, dict[str, Any]] | None, reply: str) -> None:
         """One round trip: the conversation write (when there is one) and the stored reply."""
@@ -484,9 +474,8 @@ _PG_USERS = {c: _users_upsert(c, [f"${i + 1}" for i in range(6)]) for c in _USER
 
 
 def _pg_claim_touch(columns: tuple[str, ...], touched: bool) -> str:
-    """$1 key, $2 openid, $3 now[, $4 latitude, $5 longitude]: the id when claimed, else no row."""
-    sources = {"last_message_at": "$3", "last_latitude": "$4", "last_longitude": "$5"}
-    follower = _users_upsert(columns, ["$2", "true", "$3", *(sources[c] for c in columns)])
+    """$1 key, $2 openid, $3 now: the id when claimed, else no row."""
+    follower = _users_upsert(columns, ["$2", "true", "$3", *("$3" for _c in columns)])
     follower = follower.replace(" VALUES (", " SELECT ", 1).replace(") ON CONFLICT", " FROM claim ON CONFLICT", 1)
     wake = _sql(_SQL["wake"], "numeric").replace("$1", "$3")  # next_attempt_at = now; recipient stays $2
     parts = [
