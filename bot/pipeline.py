@@ -36,7 +36,8 @@ from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
-from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded, hotpath_for
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded
+from storage.hotpath.choose import hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 
 log = logging.getLogger(__name__)
