@@ -55,7 +55,7 @@ async def test_pick_edit_and_send_a_standard_reply(console_service: RunningServi
     await client.login("eco")
     path = f"/console/reports/{case_no}"
     await client.get(path)
-    for action, data in (("accept", {}), ("investigate", {"note": "已派人"})):
+    for action, data in (("accept", {"public_summary": "河边工厂疑似偷排废水"}), ("investigate", {"note": "已派人"})):
         status, _text, _ = await client.post(f"{path}/action", {"action": action, **data})
         assert status == 303
     _status, page, _ = await client.get(path)
