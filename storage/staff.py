@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.departments import COUNTIES, county_government_name
 from storage.models import Department, utcnow
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount
 
@@ -116,12 +117,24 @@ async def verify_password(password_hash: str, password: str) -> bool:
 # ---- accounts ----------------------------------------------------------------------------------------
 
 
-async def _department(session: AsyncSession, name: str) -> Department:
-    department = await session.scalar(select(Department).where(Department.name == name.strip()))
-    if department is None:
-        known = (await session.scalars(select(Department.name).order_by(Department.id))).all()
-        raise StaffError(f"没有名为“{name}”的部门。可用的部门：{'、'.join(known)}")
-    return department
+async def find_department(session: AsyncSession, name: str) -> Department:
+    """The unit an account belongs to, by its full name or a county's short name (盐湖区 → 盐湖区政府).
+
+    Unknown names raise ``StaffError`` listing every valid name, so the operator can copy one.
+    """
+    wanted = name.strip()
+    departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
+    by_name = {d.name: d for d in departments}
+    county_names = {county_government_name(county): county for _code, county in COUNTIES}
+    for candidate in (wanted, county_government_name(wanted)):
+        if candidate in by_name and (candidate == wanted or candidate in county_names):
+            return by_name[candidate]
+    city = [d.name for d in departments if d.name not in county_names]
+    counties = [d.name for d in departments if d.name in county_names]
+    raise StaffError(
+        f"没有名为“{wanted}”的部门。可用的部门：{'、'.join(city)}；"
+        f"区县政府：{'、'.join(counties)}（也可只写区县名，如“{COUNTIES[0][1]}”）"
+    )
 
 
 def _info(account: StaffAccount, department: Department) -> StaffInfo:
@@ -138,14 +151,20 @@ def _info(account: StaffAccount, department: Department) -> StaffInfo:
     )
 
 
+async def check_new_username(session: AsyncSession, username: str) -> str:
+    """The normalized name, if it is well-formed and not taken yet."""
+    name = check_username(username)
+    if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
+        raise StaffError(f"用户“{name}”已存在；要改密码请用 staff reset-password")
+    return name
+
+
 async def add_staff(
     session: AsyncSession, username: str, password: str, *, department: str, is_admin: bool, now: datetime
 ) -> StaffInfo:
-    name = check_username(username)
+    name = await check_new_username(session, username)
     check_password(password)
-    unit = await _department(session, department)
-    if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
-        raise StaffError(f"用户“{name}”已存在；要改密码请用 staff reset-password")
+    unit = await find_department(session, department)
     account = StaffAccount(
         username=name,
         password_hash=await hash_password(password),
