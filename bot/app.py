@@ -20,6 +20,7 @@ from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.console import setup_console
+from bot.favicon import add_routes as add_favicon_routes
 from bot.pipeline import MessagePipeline
 from bot.services import Services
 from bot.wechat.crypto import MessageCrypto
@@ -100,6 +101,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    add_favicon_routes(app)
     setup_console(app)
     from bot.reminders_web import setup_reminders
 

@@ -18,6 +18,7 @@ from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
 from bot.simulator.feed import messages_for
 from bot.simulator.inputs import InputError
+from bot.template_labels import template_specs
 from handlers import texts
 
 DRIVER = web.AppKey("simulator_driver", SimulatorDriver)
@@ -190,7 +191,8 @@ async def list_messages(request: web.Request) -> web.Response:
         after = inputs.after_id(request.query.get("after"))
     except InputError as exc:
         return _error(str(exc))
-    items = await messages_for(request.app[SERVICES].database, openid, after)
+    services = request.app[SERVICES]
+    items = await messages_for(services.database, openid, after, template_specs(services.config))
     last = items[-1]["id"] if items else after
     return web.json_response({"messages": items, "last_id": last})
 
