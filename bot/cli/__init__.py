@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot import logs
 from bot.config import ConfigError
 
 Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
 from aiohttp import web
 
+from bot import logs
 from bot.cli.common import config_from, fail, open_services, print_json
 
 
@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     config = config_from(args)
-    logging.getLogger().setLevel(config.server.log_level.upper())
+    logs.configure(config.server.log_level, config.reminders.timezone)
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config)

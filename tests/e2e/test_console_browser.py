@@ -26,6 +26,7 @@ from bot.outbox_worker import OutboxWorker
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.fonts import ensure_chinese_font
 from tests.unit.console.helpers import PASSWORD, make_staff, sample_jpeg, seed_report, seed_tasks
 
 pytestmark = pytest.mark.browser
@@ -72,6 +73,7 @@ def chromium_path() -> str:
     problem = _chromium_problem()
     if problem:
         pytest.skip(f"console browser test skipped: {problem}")
+    ensure_chinese_font()  # readable screenshots; the assertions do not depend on it
     return str(CHROMIUM)
 
 

@@ -20,6 +20,7 @@ import pytest
 from bot.notifications import message_payload
 from handlers import texts
 from tests.conftest import RunningService
+from tests.support.fonts import ensure_chinese_font
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,7 @@ def chromium_path() -> str:
     problem = ensure_chromium()
     if problem:
         pytest.skip(f"browser test skipped: {problem}")
+    ensure_chinese_font()  # readable screenshots; the assertions do not depend on it
     try:
         import playwright  # noqa: F401
     except ImportError:
