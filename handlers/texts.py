@@ -382,9 +382,12 @@ NOT_OFFICIAL = (
 )
 UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送给您。如需恢复，请重新索取绑定码。"
 
-MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
-MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
-MY_TASKS_MORE = "……另有{count}项未列出（按逾期、截止先后排列），可向市生态环境局查询全部任务。"
+MY_TASKS_HEADER = "{department}的未完成任务（{count}项，其中牵头{lead}项；逾期的在前）："
+MY_TASKS_LINE = "{id}｜{title}{lead}\n  {period}{deadline}｜{status}"
+MY_TASKS_LEAD = "【牵头】"
+MY_TASKS_PAGE = "（第{page}/{pages}页）"
+MY_TASKS_NEXT = "发送“更多”或“我的任务 {next}”查看下一页。"
+MY_TASKS_NO_PAGE = "没有第{page}页：本单位的未完成任务共{pages}页，请发送“我的任务 1”至“我的任务 {pages}”。"
 MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
 MY_TASKS_NONE = "{department}目前没有未完成的任务。"
 TASK_STATUS_OVERDUE = "已逾期{n}个工作日"
@@ -398,7 +401,8 @@ ACK_OK = "已确认收到（{count}条提醒）。完成后请发送“完成 �
 ACK_NONE = "目前没有需要确认的提醒。发送“我的任务”查看本单位任务。"
 ACK_ALREADY = "这条提醒此前已确认收到。"
 
-DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 T05”。发送“我的任务”查看编号。"
+DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 {example}”（{title}）。发送“我的任务”查看全部编号。"
+DONE_USAGE_NONE_OPEN = "{department}目前没有未完成的任务，无需登记。发送“我的任务”可随时查看。"
 DONE_OK = "已记录：{department}完成了任务 {id}“{title}”（{period}），登记人{actor}，{at}。"
 DONE_ALREADY = "任务 {id} 此前已登记为完成（{period}），无需重复登记。"
 DONE_FAILED = "无法登记：{reason}"
