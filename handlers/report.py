@@ -29,7 +29,7 @@ from bot.routing import (
 )
 from handlers import common, texts
 from handlers import report_wizard as wizard
-from handlers.report_parse import clean, find_case_no
+from handlers.report_parse import clean, find_case_no, looks_like_case_attempt
 from storage import reports as api
 from storage.models import Report, ReportPendingLocation
 
@@ -76,10 +76,10 @@ async def start_report(ctx: Context) -> HandlerResult:
     if _in_report(ctx):
         return await wizard.reprompt(ctx, texts.REPORT_IN_PROGRESS)
     rest = ""
-    text = clean(ctx.incoming.text)
+    text = ctx.incoming.text.strip()  # the description is kept exactly as typed
     for prefix in ENTRY_PREFIXES:
         if text.startswith(prefix):
-            rest = text[len(prefix) :].lstrip("：:，,。 ")
+            rest = text[len(prefix) :].lstrip("：:，,。 \u3000")
             break
     return await wizard.start(ctx, rest)
 
@@ -125,6 +125,26 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
         status=api.status_label(report.status),
         extra=extra,
     ).rstrip()
+
+
+def _is_malformed_query(ctx: Context) -> bool:
+    """查询 followed by something meant as a case number that is not one (or a bare "YC2026…")."""
+    text = clean(ctx.incoming.text).upper()
+    if not text or find_case_no(text) is not None:
+        return False
+    prefix = QUERY_PREFIX.match(text)
+    rest = text[prefix.end() :] if prefix else text
+    if not prefix and not api.normalize_case_no(rest).startswith("YC"):
+        return False
+    return looks_like_case_attempt(rest)
+
+
+@router.on(_is_malformed_query, _free_or_report)
+async def malformed_query(ctx: Context) -> HandlerResult:
+    typed = clean(ctx.incoming.text)
+    prefix = QUERY_PREFIX.match(typed)
+    shown = (typed[prefix.end() :] if prefix else typed).strip()[:30]
+    return await _with_prompt(ctx, texts.REPORT_QUERY_FORMAT.format(typed=shown))
 
 
 @router.on(_is_query, _free_or_report)

@@ -23,14 +23,17 @@ from handlers.report_parse import (
     CONFIRM_WORDS,
     DONE_WORDS,
     EDIT_WORDS,
+    NO_WORDS,
     REAL_NAME_WORDS,
     SKIP_WORDS,
     UNKNOWN_OBJECT_WORDS,
     UNSURE_WORDS,
+    YES_WORDS,
     category_match,
     check_description,
     choose_number,
     clean,
+    guess_category,
     looks_like_address,
     needs_source,
     parse_contact,
@@ -65,12 +68,12 @@ def _ttl(ctx: Context) -> timedelta:
 def next_step(data: dict[str, Any]) -> str:
     """The first step whose answer is still missing."""
     if not data.get("category"):
-        return "category"
+        return "category_confirm" if data.get("category_guess") else "category"
     if not data.get("description"):
         return "description"
     if data.get("lat") is None and not data.get("address"):
         return "location"
-    if needs_source(data["description"]) and "object" not in data:
+    if needs_source(data["description"], data["category"]) and "object" not in data:
         return "object"
     if data.get("county_state") == "ask":
         return "county"
@@ -105,6 +108,11 @@ async def prompt(ctx: Context, step: str) -> str:
     data = draft(ctx)
     if step == "category":
         return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in api.CATEGORIES]))
+    if step == "category_confirm":
+        return texts.REPORT_CONFIRM_CATEGORY.format(
+            category=api.category_label(data.get("category_guess", "")),
+            options=_numbered([c.label for c in api.CATEGORIES]),
+        )
     if step == "description":
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
     if step == "location":
@@ -202,12 +210,32 @@ async def start(ctx: Context, description: str = "") -> str:
     if items:
         notes += texts.REPORT_ATTACHED_ON_START.format(items=texts.REPORT_ATTACHED_JOIN.join(items))
     if description:
-        checked = check_description(
-            description, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars
-        )
-        if checked.ok:
-            draft(ctx)["description"] = checked.value
+        notes += take_description(ctx, description)
     return await advance(ctx, texts.REPORT_START.format(hours=cfg.draft_expiry_hours) + notes)
+
+
+def take_description(ctx: Context, text: str) -> str:
+    """Keep a description typed before it was asked for (exactly as typed) and guess its category from
+    its words, to be confirmed; returns what to tell the reporter."""
+    cfg = ctx.services.config.reports
+    checked = check_description(text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
+    if not checked.ok:
+        if checked.problem == "long":
+            return texts.REPORT_DESCRIPTION_LONG.format(n=len(checked.value), max=cfg.max_description_chars) + "\n"
+        return ""  # a word or two after 我要举报: the description step asks properly later
+    data = draft(ctx)
+    if data.get("description") != checked.value:
+        data.pop("object", None)
+    data["description"] = checked.value
+    guess = guess_category(checked.value)
+    if guess and not data.get("category"):
+        data["category_guess"] = guess
+    return texts.REPORT_DESCRIPTION_NOTED.format(excerpt=excerpt(checked.value)) + "\n"
+
+
+def excerpt(text: str, limit: int = 30) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 # ---- locations and photos, accepted at any step ---------------------------------------------------
@@ -245,9 +273,10 @@ def set_pin(ctx: Context, lat: float, lon: float, label: str) -> str:
 
 
 def set_address(ctx: Context, address: str) -> str:
+    """Keep the address as typed; the county is read from its normalized form."""
     data = draft(ctx)
     data.update(lat=None, lon=None, address=address, location_source="typed")
-    guess = geo.locate_address(address)
+    guess = geo.locate_address(clean(address))
     if guess.county is not None:
         _routing(
             data,
@@ -290,23 +319,39 @@ async def attach_photo(ctx: Context) -> str:
 
 
 async def on_category(ctx: Context) -> str:
-    cfg = ctx.services.config.reports
     data = draft(ctx)
     code, how = category_match(ctx.text)
-    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
-    if code is not None:
+    if code is not None and how != "keyword":
         data["category"] = code
-        if how != "keyword":
-            return await advance(ctx)
-        # A sentence that names the problem: it is the category and, if none yet, the description too.
-        if checked.ok and not data.get("description"):
-            data["description"] = checked.value
-        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=api.category_label(code)) + "\n")
-    if checked.ok and not data.get("description"):
-        # A description typed before the category: keep it, still ask for the category.
-        data["description"] = checked.value
-        return await reprompt(ctx)
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    if not data.get("description") or code is not None:
+        # A sentence describing the problem: keep it as the description (when none yet) and, if its
+        # words point to one category, ask the reporter to confirm that category.
+        noted = take_description(ctx, ctx.text) if not data.get("description") else ""
+        if code is not None:
+            data["category_guess"] = code
+        if noted or code is not None:
+            return await advance(ctx, noted)
     return await reprompt(ctx, texts.REPORT_CATEGORY_UNKNOWN + "\n")
+
+
+async def on_category_confirm(ctx: Context) -> str:
+    """The reporter answers the guessed category: yes, another category, or no."""
+    data = draft(ctx)
+    answer = word(ctx.text)
+    code, how = category_match(ctx.text)
+    if answer in CONFIRM_WORDS or answer in YES_WORDS:
+        data["category"] = data.pop("category_guess")
+        return await advance(ctx)
+    if code is not None and how != "keyword":
+        data["category"] = code
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    if answer in NO_WORDS:
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    return await reprompt(ctx, texts.REPORT_CONFIRM_CATEGORY_HINT + "\n")
 
 
 async def on_description(ctx: Context) -> str:
@@ -327,19 +372,19 @@ async def on_description(ctx: Context) -> str:
 
 async def on_location_text(ctx: Context) -> str:
     cfg = ctx.services.config.reports
-    value = clean(ctx.text)
-    if len(value) > cfg.max_address_chars:
+    typed = ctx.text.strip()
+    if len(typed) > cfg.max_address_chars:
         return await reprompt(ctx, texts.REPORT_ADDRESS_LONG.format(max=cfg.max_address_chars) + "\n")
-    if not looks_like_address(value):
+    if not looks_like_address(typed):
         return await reprompt(ctx, texts.REPORT_NOT_ADDRESS)
-    return await advance(ctx, set_address(ctx, value))
+    return await advance(ctx, set_address(ctx, typed))
 
 
 async def on_object(ctx: Context) -> str:
-    value = clean(ctx.text)
-    if len(value) > MAX_OBJECT_CHARS:
+    typed = ctx.text.strip()
+    if len(typed) > MAX_OBJECT_CHARS:
         return await reprompt(ctx, texts.REPORT_OBJECT_LONG.format(max=MAX_OBJECT_CHARS) + "\n")
-    draft(ctx)["object"] = "" if word(value) in UNKNOWN_OBJECT_WORDS else value
+    draft(ctx)["object"] = "" if word(typed) in UNKNOWN_OBJECT_WORDS else typed
     return await advance(ctx)
 
 
@@ -445,6 +490,7 @@ async def on_edit(ctx: Context) -> str:
         return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
     if step == "category":
         data.pop("category", None)
+        data.pop("category_guess", None)
     elif step == "description":
         data.pop("description", None)
         data.pop("object", None)
@@ -532,6 +578,7 @@ async def on_confirm(ctx: Context) -> str:
 
 TEXT_STEPS = {
     "category": on_category,
+    "category_confirm": on_category_confirm,
     "description": on_description,
     "location": on_location_text,
     "object": on_object,

@@ -152,7 +152,11 @@ REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复�
 REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
 
 REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
-REPORT_CATEGORY_GUESSED = "已按您的描述归为：{category}（不对的话，核对时可以回复“修改”）。"
+REPORT_DESCRIPTION_NOTED = "已记下您的描述：“{excerpt}”。"
+REPORT_CONFIRM_CATEGORY = (
+    "【第1步 类别】从描述看，属于“{category}”，对吗？\n回复“是”确认；不是的话请回复正确类别的序号：\n{options}"
+)
+REPORT_CONFIRM_CATEGORY_HINT = "请回复“是”，或回复类别序号（如“1”）。"
 REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
 REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
 REPORT_NOT_ADDRESS = "没有认出这是地址。"
@@ -209,6 +213,10 @@ REPORT_ROUTING_MANUAL = "（区县待工作人员核实）"
 REPORT_ALREADY_SUBMITTED = "这份举报已经提交过了，案件编号：{case_no}。发送“查询 {case_no}”查看进度。"
 
 REPORT_QUERY_USAGE = "请发送“查询 案件编号”，如“查询 YC20261128-0001”；发送“我的举报”查看您提交的全部举报。"
+REPORT_QUERY_FORMAT = (
+    "没有认出案件编号“{typed}”。案件编号形如 YC20261204-0007：YC、8位提交日期、短横线和序号"
+    "（序号前的0可以省略，如“查询 YC20261204-7”）。发送“我的举报”查看您提交的全部举报。"
+)
 REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
 REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
 REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
