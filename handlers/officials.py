@@ -113,11 +113,17 @@ def _deadline_text(view: TaskView) -> str:
     return texts.TASK_DEADLINE.format(date=cn_date(view.due_date)) if view.due_date else texts.TASK_DEADLINE_NONE
 
 
-def _task_line(view: TaskView, department: str) -> str:
+def _task_line(view: TaskView, department: str, zone: ZoneInfo) -> str:
     lead = texts.MY_TASKS_LEAD if view.lead_unit == department else ""
     period = _period_label(view.period) + " " if view.recurrence == "yearly" else ""
+    status = _status_text(view)
+    earlier = view.last_completion(department)
+    if earlier is not None and earlier.period != view.period and earlier.done_at is not None:
+        status += texts.MY_TASKS_DONE_BEFORE.format(
+            period=_period_label(earlier.period), date=cn_date(earlier.done_at.astimezone(zone).date())
+        )
     return texts.MY_TASKS_LINE.format(
-        id=view.id, title=view.title, lead=lead, period=period, deadline=_deadline_text(view), status=_status_text(view)
+        id=view.id, title=view.title, lead=lead, period=period, deadline=_deadline_text(view), status=status
     )
 
 
@@ -144,7 +150,8 @@ async def _my_tasks(ctx: Context, page: int = 1) -> HandlerResult:
     shown = views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     lead_count = sum(1 for v in views if v.lead_unit == department)
     lines = [texts.MY_TASKS_HEADER.format(department=department, count=len(views), lead=lead_count)]
-    lines += [_task_line(view, department) for view in shown]
+    zone = ZoneInfo(ctx.services.config.reminders.timezone)
+    lines += [_task_line(view, department, zone) for view in shown]
     if pages > 1:
         lines.append(texts.MY_TASKS_PAGE.format(page=page, pages=pages))
     if page < pages:

@@ -393,6 +393,7 @@ UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送�
 MY_TASKS_HEADER = "{department}的未完成任务（{count}项，其中牵头{lead}项；逾期的在前）："
 MY_TASKS_LINE = "{id}｜{title}{lead}\n  {period}{deadline}｜{status}"
 MY_TASKS_LEAD = "【牵头】"
+MY_TASKS_DONE_BEFORE = "（{period}已于{date}完成）"
 MY_TASKS_PAGE = "（第{page}/{pages}页）"
 MY_TASKS_NEXT = "发送“更多”或“我的任务 {next}”查看下一页。"
 MY_TASKS_NO_PAGE = "没有第{page}页：本单位的未完成任务共{pages}页，请发送“我的任务 1”至“我的任务 {pages}”。"
@@ -612,6 +613,10 @@ OPEN311_AREA = "山西省运城市{county}"
 CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
+TASK_PERIOD_ONCE = "一次性"
+TASK_DONE_VIA_LABELS = {"chat": "微信", "console": "控制台", "cli": "命令行"}
+AUDIT_TASK_DONE_DETAIL = "任务 {task}｜{department}｜{period}｜经{via}"
+AUDIT_EXPORT_DETAIL = "{format}，{rows}行"
 NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"
 TASK_MARKED_DONE = "已记录：{department} 完成了任务 {task_id}。"
 TASK_ALREADY_DONE = "任务 {task_id} 此前已记录为 {department} 完成，未重复记录。"
@@ -640,8 +645,10 @@ TASK_COLUMNS = (
     ("cooperating", "配合单位"),
     ("deadline", "时限"),
     ("department", "部门"),
+    ("period", "周期"),
     ("status", "状态"),
     ("done_at", "完成时间"),
-    ("reminders_sent", "已发提醒"),
-    ("reminders_acknowledged", "已确认收到"),
+    ("done_by", "记录人"),
+    ("reminders_sent", "本部门已发提醒"),
+    ("reminders_acknowledged", "本部门已确认收到"),
 )

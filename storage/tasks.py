@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from scheduler import calendar as workdays
 from storage.contacts import DepartmentError, match_department_name
 from storage.models import Department
 from storage.models.reminders import Contact, ReminderDelivery, Task, TaskDepartment, TaskStatus
+from storage.staff import record_audit
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 TASK_ID = re.compile(r"[A-Z][A-Z0-9-]{0,31}")
@@ -409,6 +410,21 @@ def current_occurrence(task: Task, today: date, done_periods: Iterable[str]) -> 
     return upcoming[0] if upcoming else None
 
 
+def task_cycle(task: Task, today: date, done_by_department: Sequence[Iterable[str]]) -> Occurrence | None:
+    """The one occurrence a task is shown on, for all its departments alike: the oldest that is overdue
+    and not done by every department, else the one the departments work on next (for a yearly task the
+    nearest cycle), else the latest. ``done_by_department`` holds each assigned department's done periods."""
+    done_sets = [set(periods) for periods in done_by_department]
+    occs = occurrences(task, today)
+    for occ in occs:
+        if occ.due < today and any(occ.period not in done for done in done_sets):
+            return occ
+    ahead = [o for o in occs if o.due >= today]
+    if ahead:
+        return ahead[0]
+    return occs[-1] if occs else None
+
+
 def local_today(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
@@ -418,6 +434,8 @@ def local_today(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
 
 @dataclass(frozen=True)
 class DepartmentStatus:
+    """One department's part of a task on one occurrence, with the reminders it got for that occurrence."""
+
     department: str
     role: str  # lead | co | local
     status: str  # open | overdue | done
@@ -425,12 +443,32 @@ class DepartmentStatus:
     due_date: date | None
     done_at: datetime | None = None
     done_by: str = ""
+    done_via: str = ""  # chat | console | cli
+    reminders_sent: int = 0
+    reminders_acknowledged: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A recorded completion of one occurrence by one department (any cycle, newest first in a view)."""
+
+    department: str
+    period: str
+    done_at: datetime | None
+    done_by: str
+    done_via: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
 class TaskView:
-    """A task as of one day. With a department filter, ``status``/``period``/``due_date`` are that
-    department's; otherwise the task's: overdue if any department is overdue, done if all are done."""
+    """A task as of one day. ``departments`` are all on the task's cycle (``task_cycle``). With a
+    department filter, ``status``/``period``/``due_date`` are that department's current occurrence (the one
+    its reminders are about; later than the task's cycle once it finished that); otherwise the task's
+    cycle: overdue if any department is overdue on it, done if all are done. ``completions`` lists every
+    recorded completion of the task, any cycle, newest first."""
 
     id: str
     citation: str
@@ -452,6 +490,11 @@ class TaskView:
     reminders_sent: int = 0
     reminders_acknowledged: int = 0
     active: bool = True
+    cycle: str = ""  # the period ``departments`` are shown on
+    completions: list[Completion] = field(default_factory=list)
+
+    def last_completion(self, department: str) -> Completion | None:
+        return next((c for c in self.completions if c.department == department), None)
 
     @property
     def open_count(self) -> int:
@@ -484,6 +527,7 @@ class TaskView:
             "reminders_sent": self.reminders_sent,
             "reminders_acknowledged": self.reminders_acknowledged,
             "active": self.active,
+            "cycle": self.cycle,
             "departments": [
                 {
                     "department": d.department,
@@ -493,9 +537,13 @@ class TaskView:
                     "due_date": d.due_date,
                     "done_at": d.done_at,
                     "done_by": d.done_by,
+                    "done_via": d.done_via,
+                    "reminders_sent": d.reminders_sent,
+                    "reminders_acknowledged": d.reminders_acknowledged,
                 }
                 for d in self.departments
             ],
+            "completions": [c.as_dict() for c in self.completions],
         }
 
 
@@ -512,20 +560,45 @@ async def _status_rows(session: AsyncSession, task_ids: list[str] | None = None)
     return out
 
 
+def _status_on(
+    dept: str,
+    role: str,
+    done_rows: dict[str, TaskStatus],
+    occ: Occurrence | None,
+    today: date,
+    counts: tuple[int, int] = (0, 0),
+) -> DepartmentStatus:
+    """A department's status on one given occurrence."""
+    if occ is None:
+        return DepartmentStatus(
+            dept, role, "open", ONCE, None, reminders_sent=counts[0], reminders_acknowledged=counts[1]
+        )
+    row = done_rows.get(occ.period)
+    if row is not None:
+        return DepartmentStatus(
+            dept, role, "done", occ.period, occ.due, row.done_at, row.done_by, row.done_via, counts[0], counts[1]
+        )
+    status = "overdue" if occ.due < today else "open"
+    return DepartmentStatus(
+        dept, role, status, occ.period, occ.due, reminders_sent=counts[0], reminders_acknowledged=counts[1]
+    )
+
+
 def _department_status(
     task: Task, dept: str, role: str, done_rows: dict[str, TaskStatus], today: date
 ) -> DepartmentStatus:
+    """A department's own current occurrence: what it works on now (and is reminded about)."""
     occ = current_occurrence(task, today, done_rows)
     if occ is None:
         last = max(done_rows.values(), key=lambda r: r.period, default=None)
         occs = occurrences(task, today)
         period = last.period if last else (occs[-1].period if occs else ONCE)
-        due = next((o.due for o in occs if o.period == period), None)
-        return DepartmentStatus(
-            dept, role, "done", period, due, last.done_at if last else None, last.done_by if last else ""
-        )
-    status = "overdue" if occ.due < today else "open"
-    return DepartmentStatus(dept, role, status, occ.period, occ.due)
+        occ = next((o for o in occs if o.period == period), None)
+    return _status_on(dept, role, done_rows, occ, today)
+
+
+def _completions(done: dict[str, TaskStatus], dept: str) -> list[Completion]:
+    return [Completion(dept, r.period, r.done_at, r.done_by, r.done_via) for r in done.values()]
 
 
 async def list_tasks(
@@ -539,8 +612,8 @@ async def list_tasks(
 ) -> list[TaskView]:
     """Tasks as of ``now``, overdue first (most overdue first), then by due date, done last.
 
-    ``department`` (short forms accepted) limits the list to that department's tasks and statuses.
-    Raises ``DepartmentError`` for an unknown department.
+    ``department`` (short forms accepted) limits the list to that department's tasks and its current
+    occurrence of each. Raises ``DepartmentError`` for an unknown department.
     """
     today = local_today(now, timezone)
     dept_rows = dict((await session.execute(select(Department.id, Department.name))).all())
@@ -560,15 +633,29 @@ async def list_tasks(
     if dept_id is not None:
         tasks = [t for t in tasks if any(d == dept_id for d, _ in roles.get(t.id, []))]
     done = await _status_rows(session, [t.id for t in tasks] if len(tasks) < 500 else None)
-    counts = await _delivery_counts(session, dept_id)
+    counts = await _delivery_counts(session)
+    totals = _task_totals(counts, dept_id)
     views = []
     for task in tasks:
         assigned = sorted(roles.get(task.id, []), key=lambda x: (ROLES.index(x[1]), x[0]))
+        rows = {d: done.get((task.id, d), {}) for d, _role in assigned}
+        cycle = task_cycle(task, today, [rows[d] for d, _role in assigned])
+        period = cycle.period if cycle else ONCE
         statuses = [
-            _department_status(task, dept_rows[d], role, done.get((task.id, d), {}), today) for d, role in assigned
+            _status_on(dept_rows[d], role, rows[d], cycle, today, counts.get((task.id, d, period), (0, 0)))
+            for d, role in assigned
         ]
-        focus = [s for s in statuses if dept_rows.get(dept_id or -1) == s.department] if dept_id else statuses
-        view = _task_view(task, dept_rows, assigned, statuses, focus, today, counts.get(task.id, (0, 0)))
+        completions = sorted(
+            (c for d, _role in assigned for c in _completions(rows[d], dept_rows[d])),
+            key=lambda c: (c.period, c.done_at or datetime.min.replace(tzinfo=UTC)),
+            reverse=True,
+        )
+        if dept_id is not None:
+            role = next(r for d, r in assigned if d == dept_id)
+            focus = _department_status(task, dept_rows[dept_id], role, rows[dept_id], today)
+        else:
+            focus = _task_status(statuses, cycle)
+        view = _task_view(task, dept_rows, assigned, statuses, focus, today, totals.get(task.id, (0, 0)), completions)
         if open_only and view.status == "done":
             continue
         views.append(view)
@@ -576,24 +663,25 @@ async def list_tasks(
     return views
 
 
+def _task_status(statuses: list[DepartmentStatus], cycle: Occurrence | None) -> DepartmentStatus:
+    """The task as a whole on its cycle: overdue if any department is, open if any is, else done."""
+    states = {s.status for s in statuses}
+    status = next((s for s in ("overdue", "open") if s in states), "done" if statuses else "open")
+    period, due = (cycle.period, cycle.due) if cycle else (ONCE, None)
+    return DepartmentStatus("", "", status, period, due)
+
+
 def _task_view(
     task: Task,
     dept_rows: dict[int, str],
     assigned: list[tuple[int, str]],
     statuses: list[DepartmentStatus],
-    focus: list[DepartmentStatus],
+    focus: DepartmentStatus,
     today: date,
     counts: tuple[int, int],
+    completions: list[Completion],
 ) -> TaskView:
-    open_focus = [s for s in focus if s.status != "done"]
-    pick = min(open_focus, key=lambda s: s.due_date or date.max) if open_focus else (focus[0] if focus else None)
-    if pick is None:
-        occs = occurrences(task, today)
-        occ = next((o for o in occs if o.due >= today), occs[-1] if occs else None)
-        period, due = (occ.period, occ.due) if occ else (ONCE, None)
-        status = "open"
-    else:
-        period, due, status = pick.period, pick.due_date, pick.status
+    period, due, status = focus.period, focus.due_date, focus.status
     nominal = next((o.nominal for o in occurrences(task, today) if o.period == period), task.deadline)
     overdue = workdays.working_days_between(due, today) if due and status == "overdue" else 0
     left = workdays.working_days_between(today, due) if due and status == "open" and due >= today else 0
@@ -618,22 +706,37 @@ def _task_view(
         reminders_sent=counts[0],
         reminders_acknowledged=counts[1],
         active=task.active,
+        cycle=statuses[0].period if statuses else period,
+        completions=completions,
     )
 
 
-async def _delivery_counts(session: AsyncSession, department_id: int | None) -> dict[str, tuple[int, int]]:
+async def _delivery_counts(session: AsyncSession) -> dict[tuple[str, int, str], tuple[int, int]]:
+    """Reminders sent and acknowledged per (task, department, period)."""
     query = (
         select(
             ReminderDelivery.task_id,
+            ReminderDelivery.department_id,
+            ReminderDelivery.period,
             func.count(ReminderDelivery.sent_at),
             func.count(ReminderDelivery.acknowledged_at),
         )
         .where(ReminderDelivery.status == "sent")
-        .group_by(ReminderDelivery.task_id)
+        .group_by(ReminderDelivery.task_id, ReminderDelivery.department_id, ReminderDelivery.period)
     )
-    if department_id is not None:
-        query = query.where(ReminderDelivery.department_id == department_id)
-    return {task_id: (sent, acked) for task_id, sent, acked in (await session.execute(query)).all()}
+    return {(t, d, p): (sent, acked) for t, d, p, sent, acked in (await session.execute(query)).all()}
+
+
+def _task_totals(
+    counts: dict[tuple[str, int, str], tuple[int, int]], department_id: int | None
+) -> dict[str, tuple[int, int]]:
+    """Reminders per task over every cycle: all departments', or only ``department_id``'s."""
+    totals: dict[str, tuple[int, int]] = {}
+    for (task_id, d, _period), (sent, acked) in counts.items():
+        if department_id is None or d == department_id:
+            before = totals.get(task_id, (0, 0))
+            totals[task_id] = (before[0] + sent, before[1] + acked)
+    return totals
 
 
 async def get_task(session: AsyncSession, task_id: str) -> Task | None:
@@ -711,9 +814,11 @@ async def mark_done(
     via: str = "cli",
     period: str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    ip: str = "",
 ) -> DoneResult:
     """Record that ``department`` finished the current occurrence of a task (or ``period``), with who
-    and when. Raises ``TaskError`` (unknown task, department not assigned) or ``DepartmentError``."""
+    and when, and write it to the audit log (whichever way it came: chat, console or command line).
+    Raises ``TaskError`` (unknown task, department not assigned) or ``DepartmentError``."""
     task = await get_task(session, task_id)
     if task is None:
         raise TaskError(f"没有编号为 {task_id} 的任务")
@@ -759,5 +864,13 @@ async def mark_done(
     row.done_by = actor[:128]
     row.done_via = via
     row.updated_at = now
+    await record_audit(
+        session,
+        actor=actor,
+        action="task_done",
+        now=now,
+        ip=ip,
+        detail={"task": task.id, "department": name, "period": occ.period, "via": via},
+    )
     await session.flush()
     return DoneResult(task.id, task.title, name, occ.period, occ.due, already=False)

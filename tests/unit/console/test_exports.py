@@ -106,7 +106,7 @@ async def test_task_export(console_service: RunningService, client_factory) -> N
     status, _text, response = await client.get("/console/tasks/export.csv?status=overdue")
     rows = list(csv.reader(io.StringIO(response.body_bytes.decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["T01"]
-    assert rows[1][7] == "已逾期"
+    assert rows[1][rows[0].index("状态")] == "已逾期"
     status, _text, _ = await client.get("/console/tasks/export.csv?status=bogus")
     assert status == 400
 
