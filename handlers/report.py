@@ -32,6 +32,7 @@ from handlers import report_wizard as wizard
 from handlers.report_parse import clean, find_case_no, looks_like_case_attempt
 from storage import reports as api
 from storage.models import Report, ReportPendingLocation
+from storage.staff import units_of
 
 router = Router("report")
 
@@ -109,9 +110,13 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     if report.status == "rejected":
         extra += texts.REPORT_QUERY_REJECTED.format(reason=report.reject_reason, authority=report.competent_authority)
     replies = sorted((e for e in report_events if e.public_reply and not e.internal), key=lambda e: e.at)
-    for e in replies[-QUERY_REPLIES:]:  # the newest ones, each short enough for one chat reply
+    shown = replies[-QUERY_REPLIES:]  # the newest ones, each short enough for one chat reply
+    units = await units_of(ctx.session, [e.actor for e in shown])
+    for e in shown:
         extra += texts.REPORT_QUERY_REPLY.format(
-            at=f"{e.at.astimezone(zone):%m-%d}", reply=api.clip(e.public_reply, QUERY_REPLY_CHARS)
+            unit=units.get(e.actor) or report.department,
+            at=f"{e.at.astimezone(zone):%m-%d}",
+            reply=api.clip(e.public_reply, QUERY_REPLY_CHARS),
         )
     if not replies and report.status != "rejected":
         extra += texts.REPORT_QUERY_NO_REPLY
@@ -123,8 +128,17 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
         created=f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
         category=api.category_label(report.category),
         status=api.status_label(report.status),
+        units=handling_units(report),
         extra=extra,
     ).rstrip()
+
+
+def handling_units(report: Report) -> str:
+    """The department a case is routed to and, when located in a county, that county's government."""
+    units = [report.department]
+    if report.county:
+        units.append(geo.county_government(report.county))
+    return "、".join(u for u in units if u)
 
 
 def _is_malformed_query(ctx: Context) -> bool:

@@ -218,9 +218,11 @@ REPORT_QUERY_FORMAT = (
     "（序号前的0可以省略，如“查询 YC20261204-7”）。发送“我的举报”查看您提交的全部举报。"
 )
 REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
-REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
+REPORT_QUERY_DETAIL = (
+    "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n承办单位：{units}\n状态：{status}\n{extra}"
+)
 REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
-REPORT_QUERY_REPLY = "答复（{at}）：{reply}\n"
+REPORT_QUERY_REPLY = "{unit}答复（{at}）：{reply}\n"
 REPORT_QUERY_REJECTED = "不予受理原因：{reason}\n建议向{authority}反映。\n"
 REPORT_QUERY_NO_REPLY = "暂无答复，有进展会通知您。\n"
 REPORT_QUERY_MISSING_PHOTOS = "有{n}张照片未能接收，如有需要可在补充举报时重新发送。\n"
@@ -239,9 +241,10 @@ REPORT_GUIDE = (
     "6. 紧急情况请直接拨打12369环保举报热线。"
 )
 
-REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}（{unit}）。{reply}\n发送“查询 {case_no}”查看详情。"
 REPORT_LINKED_NOTICE = (
-    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}（{unit}）。{reply}\n"
+    "发送“查询 {case_no}”查看详情。"
 )
 REPORT_NOTICE_REPLY = "答复：{reply}"
 REPORT_NOTICE_REJECTED = "原因：{reason}；建议向{authority}反映。"

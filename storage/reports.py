@@ -38,6 +38,7 @@ from bot import geo
 from bot.outbox import enqueue
 from handlers import texts
 from storage.models import Department, Report, ReportEvent, ReportPhoto
+from storage.staff import units_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -537,7 +538,10 @@ async def _notify_reporters(
     """The status change to the reporter, and to the reporters of reports linked to this one."""
     assert report.case_no is not None
     reply = _reply_part(report, public_reply)
-    content = texts.REPORT_UPDATE_NOTICE.format(case_no=report.case_no, status=status_label(report.status), reply=reply)
+    unit = (await units_of(session, [event.actor])).get(event.actor) or report.department
+    content = texts.REPORT_UPDATE_NOTICE.format(
+        case_no=report.case_no, status=status_label(report.status), unit=unit, reply=reply
+    )
     await enqueue(
         session,
         channel="mp",
@@ -551,7 +555,7 @@ async def _notify_reporters(
     for linked in await linked_reports(session, report.case_no):
         assert linked.case_no is not None
         content = texts.REPORT_LINKED_NOTICE.format(
-            case_no=linked.case_no, original=report.case_no, status=status_label(report.status), reply=reply
+            case_no=linked.case_no, original=report.case_no, status=status_label(report.status), unit=unit, reply=reply
         )
         await enqueue(
             session,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,6 +195,19 @@ async def list_staff(session: AsyncSession) -> list[StaffInfo]:
         .order_by(StaffAccount.username)
     )
     return [_info(account, unit) for account, unit in rows.all()]
+
+
+async def units_of(session: AsyncSession, usernames: Iterable[str]) -> dict[str, str]:
+    """The department of each console account among ``usernames`` (others, e.g. ``cli:…``, are absent)."""
+    names = {normalize_username(n) for n in usernames if n}
+    if not names:
+        return {}
+    rows = await session.execute(
+        select(StaffAccount.username, Department.name)
+        .join(Department, Department.id == StaffAccount.department_id)
+        .where(StaffAccount.username.in_(names))
+    )
+    return {username: unit for username, unit in rows.all()}
 
 
 async def get_staff(session: AsyncSession, staff_id: int) -> StaffInfo | None:

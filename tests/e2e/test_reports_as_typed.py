@@ -102,3 +102,34 @@ async def test_query_accepts_a_short_number_and_lower_case_and_explains_the_form
     assert "没有认出案件编号" not in (await wx.send_text("u", "查询 2025年重点管控新污染物清单")).content
     # someone else's case number reads like a missing one
     assert "没有找到" in (await wx.send_text("u-other", f"查询 {short}")).content
+
+
+async def test_status_replies_name_the_responding_unit(svc: RunningService) -> None:
+    from storage import reports as api
+    from storage.models import OutboxMessage
+    from tests.unit.console.helpers import make_staff, seed_report
+
+    services = svc.services
+    await make_staff(services, "xia", "夏县政府")
+    case_no = await seed_report(services, openid="u-rep", county="夏县", latitude=35.14, longitude=111.22)
+    async with services.database.session() as session:
+        for status, actor, reply in (
+            ("accepted", "cli:root", ""),
+            ("investigating", "xia", ""),
+            ("resolved", "xia", "已责令该厂停产整改，并立案查处。"),
+        ):
+            await api.change_status(
+                session, services, case_no, status, actor=actor, public_reply=reply, note="处理", now=svc.clock()
+            )
+        await session.commit()
+        notices = (
+            await session.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.purpose == "report_update").order_by(OutboxMessage.id)
+            )
+        ).all()
+    contents = [n["content"] for n in notices]
+    assert "已受理（市生态环境局）" in contents[0]  # a command-line actor: the unit the case is routed to
+    assert "调查处理中（夏县政府）" in contents[1] and "已办结（夏县政府）" in contents[2]
+    reply = (await svc.wx.send_text("u-rep", f"查询 {case_no}")).content
+    assert "承办单位：市生态环境局、夏县政府" in reply
+    assert "夏县政府答复（" in reply and "已责令该厂停产整改" in reply
