@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.departments import COUNTIES, county_government_name
+from storage.facts import Fact
 from storage.models import Department, utcnow
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount
 
@@ -34,8 +35,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password, only spends the same time")
 
 
-class StaffError(ValueError):
-    """A staff operation cannot be done; the message says why (shown to the operator as is)."""
+class StaffError(Fact):
+    """A staff operation cannot be done; ``fact`` says why (put into words for the operator by the caller)."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,17 @@ def normalize_username(username: str) -> str:
 def check_username(username: str) -> str:
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
-        raise StaffError("用户名须为 2–64 个字符，只能包含字母、数字、汉字和 . _ - @")
+        raise StaffError("staff_username_invalid")
     return name
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+        raise StaffError("staff_password_too_short", limit=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise StaffError(f"密码最多 {MAX_PASSWORD_LENGTH} 个字符")
+        raise StaffError("staff_password_too_long", limit=MAX_PASSWORD_LENGTH)
     if password.strip() != password or not password.isprintable():
-        raise StaffError("密码不能以空白开头或结尾，也不能包含控制字符")
+        raise StaffError("staff_password_unclean")
 
 
 async def hash_password(password: str) -> str:
@@ -121,20 +122,22 @@ async def verify_password(password_hash: str, password: str) -> bool:
 async def find_department(session: AsyncSession, name: str) -> Department:
     """The unit an account belongs to, by its full name or a county's short name (盐湖区 → 盐湖区政府).
 
-    Unknown names raise ``StaffError`` listing every valid name, so the operator can copy one.
+    Unknown names raise ``StaffError("staff_department_unknown")`` with every valid name, so the operator
+    can copy one.
     """
     wanted = name.strip()
     departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
     by_name = {d.name: d for d in departments}
-    county_names = {county_government_name(county): county for _code, county in COUNTIES}
+    county_names = {county_government_name(county) for _code, county in COUNTIES}
     for candidate in (wanted, county_government_name(wanted)):
         if candidate in by_name and (candidate == wanted or candidate in county_names):
             return by_name[candidate]
-    city = [d.name for d in departments if d.name not in county_names]
-    counties = [d.name for d in departments if d.name in county_names]
     raise StaffError(
-        f"没有名为“{wanted}”的部门。可用的部门：{'、'.join(city)}；"
-        f"区县政府：{'、'.join(counties)}（也可只写区县名，如“{COUNTIES[0][1]}”）"
+        "staff_department_unknown",
+        name=wanted,
+        choices=tuple(d.name for d in departments if d.name not in county_names),
+        counties=tuple(d.name for d in departments if d.name in county_names),
+        example=COUNTIES[0][1],
     )
 
 
@@ -156,7 +159,7 @@ async def check_new_username(session: AsyncSession, username: str) -> str:
     """The normalized name, if it is well-formed and not taken yet."""
     name = check_username(username)
     if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
-        raise StaffError(f"用户“{name}”已存在；要改密码请用 staff reset-password")
+        raise StaffError("staff_exists", name=name)
     return name
 
 
@@ -184,7 +187,7 @@ async def add_staff(
 async def _account(session: AsyncSession, username: str) -> StaffAccount:
     account = await session.scalar(select(StaffAccount).where(StaffAccount.username == normalize_username(username)))
     if account is None:
-        raise StaffError(f"没有用户“{normalize_username(username)}”")
+        raise StaffError("staff_unknown", name=normalize_username(username))
     return account
 
 

@@ -11,16 +11,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import logs
+from bot.cli import core, logs, reminders, reports, staff
 from bot.config import ConfigError
+from knowledge import cli as kb
 
 Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import core, reminders, reports, staff
-    from knowledge import cli as kb
-
     return [core.register, kb.register, reports.register, reminders.register, staff.register]
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot import texts
 from bot.console.common import (
     client_ip,
     console_of,
@@ -26,18 +27,11 @@ from bot.console.common import (
     session_of,
 )
 from bot.console.queries import department_names
-from handlers import texts
+from bot.tasks.completion import deliveries_for_task, mark_done
+from bot.tasks.planfile import TASK_ID
+from bot.tasks.status import DepartmentStatus, TaskError, TaskView, list_tasks
 from storage.contacts import DepartmentError
 from storage.staff import StaffInfo
-from storage.tasks import (
-    TASK_ID,
-    DepartmentStatus,
-    TaskError,
-    TaskView,
-    deliveries_for_task,
-    list_tasks,
-    mark_done,
-)
 
 TASK_STATUSES = ("overdue", "open", "done")
 
@@ -60,7 +54,7 @@ async def load_tasks(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, n
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     return [view for view in views if not status or view.status == status]
 
 
@@ -158,7 +152,7 @@ async def task_done(request: web.Request) -> web.Response:
                 db, task_id, department, actor=staff.username, now=now, via="console", ip=client_ip(request)
             )
         except (TaskError, DepartmentError) as exc:
-            raise fail(400, str(exc)) from None
+            raise fail(400, texts.reason(exc)) from None
         await db.commit()
     message = texts.TASK_ALREADY_DONE if result.already else texts.TASK_MARKED_DONE
     session_of(request).flash(message.format(task_id=task_id, department=result.department))
@@ -175,7 +169,7 @@ async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], 
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     rows: list[list[Any]] = []
     for view in views:
         for unit in view.departments:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.template_labels import TemplateSpec, describe, plain_value
-from handlers import texts
+from bot import texts
+from bot.outbound.template_labels import TemplateSpec, describe, plain_value
 from storage.db import Database
 from storage.models import SandboxMessage
 

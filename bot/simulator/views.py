@@ -11,15 +11,14 @@ from typing import Any
 import jinja2
 from aiohttp import BodyPartReader, web
 
-from bot import menu
-from bot.app import SERVICES
-from bot.channels.sandbox import SandboxChannel
+from bot import menu, texts
+from bot.outbound.channels.sandbox import SandboxChannel
+from bot.outbound.template_labels import template_specs
+from bot.services import SERVICES
 from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
 from bot.simulator.feed import messages_for
 from bot.simulator.inputs import InputError
-from bot.template_labels import template_specs
-from handlers import texts
 
 DRIVER = web.AppKey("simulator_driver", SimulatorDriver)
 STATIC_ROUTE = "simulator-static"

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from handlers import texts
+from bot import texts
+from bot.tasks.planfile import ensure_seed_tasks
+from bot.tasks.status import list_tasks
 from storage.contacts import create_binding_code, resolve_department
-from storage.tasks import ensure_seed_tasks, list_tasks
 from tests.conftest import PROJECT_ROOT, RunningService
 
 PLAN_TASKS = PROJECT_ROOT / "knowledge" / "data" / "tasks.toml"

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from handlers import texts
-from storage.models import Report
+from bot import texts
+from bot.reports import workflow
+from storage.models import OutboxMessage, Report
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock
+from tests.unit.console.helpers import make_staff, seed_report
 
 SPOT = (35.0312, 111.0075)
 LABEL = "山西省运城市盐湖区解放南路"
@@ -105,9 +107,6 @@ async def test_query_accepts_a_short_number_and_lower_case_and_explains_the_form
 
 
 async def test_status_replies_name_the_responding_unit(svc: RunningService) -> None:
-    from storage import reports as api
-    from storage.models import OutboxMessage
-    from tests.unit.console.helpers import make_staff, seed_report
 
     services = svc.services
     await make_staff(services, "xia", "夏县政府")
@@ -118,7 +117,7 @@ async def test_status_replies_name_the_responding_unit(svc: RunningService) -> N
             ("investigating", "xia", ""),
             ("resolved", "xia", "已责令该厂停产整改，并立案查处。"),
         ):
-            await api.change_status(
+            await workflow.change_status(
                 session, services, case_no, status, actor=actor, public_reply=reply, note="处理", now=svc.clock()
             )
         await session.commit()

@@ -12,9 +12,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot import menu
+from bot import menu, texts
 from bot.simulator import driver as sim_driver
-from handlers import texts
 from storage.models import ProcessedMessage, WechatUser
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock
@@ -148,7 +147,7 @@ async def test_feed_shows_what_the_service_pushed_in_order(service: RunningServi
 
 
 async def test_feed_labels_a_configured_template(service: RunningService) -> None:
-    from bot.notifications import message_payload
+    from bot.outbound.notify import message_payload
 
     fields = {"事项": "新举报 YC20261204-0007", "截止时间": "2026年12月10日", "状态": "待受理", "单位": "市生态环境局"}
     _kind, payload = message_payload(service.services.config, "mp", title="", fields=fields, detail="", url="")

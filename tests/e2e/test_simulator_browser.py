@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.notifications import message_payload
-from handlers import texts
+from bot import texts
+from bot.outbound.notify import message_payload
 from tests.conftest import RunningService
 from tests.support.fonts import ensure_chinese_font
 

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from scheduler.ladder import Ladder
-from scheduler.reminders import run_pass
+from bot.reminders.dispatch import run_pass
+from bot.reminders.ladder import Ladder
 from storage.models.reminders import Contact, ReminderDelivery
 from tests.conftest import RunningService
 from tests.e2e.test_officials_chat import NOW, bind, plan  # noqa: F401  (the plan fixture)

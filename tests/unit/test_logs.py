@@ -8,8 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
+from bot.cli.logs import ZonedFormatter
 from bot.console.common import local_time
-from bot.logs import ZonedFormatter
 
 
 def _record(at: datetime) -> logging.LogRecord:
@@ -31,6 +31,9 @@ def test_another_configured_zone_says_so() -> None:
 
 
 def test_the_command_line_logs_with_zoned_timestamps() -> None:
-    code = "import logging; from bot import logs; logs.configure('INFO'); logging.getLogger('bot.x').warning('hello')"
+    code = (
+        "import logging; from bot.cli import logs; "
+        "logs.configure('INFO'); logging.getLogger('bot.x').warning('hello')"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00 WARNING bot\.x: hello\n", result.stderr)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.notifications import SANDBOX_TEMPLATE_ID, message_payload
-from bot.template_labels import describe, template_specs
-from handlers import texts
+from bot import texts
+from bot.outbound.notify import SANDBOX_TEMPLATE_ID, message_payload
+from bot.outbound.template_labels import describe, template_specs
 from tests.conftest import make_config
 
 FIELDS = {"事项": "新举报 YC20261204-0007", "截止时间": "2026年12月10日", "状态": "待受理", "单位": "市生态环境局"}
