@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import logsafe
 from bot.callback import CallbackView
 from bot.config import Config
 from bot.console import setup_console
 from bot.console.favicon import add_routes as add_favicon_routes
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
+from bot.privacy.web import setup_privacy_page
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
 from bot.services import READY, SCHEDULER, SERVICES, Services
@@ -61,6 +63,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    logsafe.install()
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
     services = deps or build_services(config)
@@ -82,6 +85,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
     add_favicon_routes(app)
+    setup_privacy_page(app, config)
     setup_console(app)
     setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
