@@ -28,7 +28,7 @@ from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
-from knowledge.answerer import load_knowledge_base
+from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.migrate import ensure_schema
@@ -97,7 +97,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            services.knowledge = await asyncio.to_thread(load_knowledge_base)
+            services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
         if config.scheduler.enabled:
             register_jobs(scheduler, services)
             scheduler.start()

@@ -65,6 +65,8 @@ class StorageConfig:
     max_in_flight: int = 0
     # A push still queued this long after it arrived gets a "busy, send again" reply (0: wait indefinitely).
     admission_timeout_seconds: float = 3.5
+    # Pushes whose handler needs no database session run their transaction through the driver directly.
+    hot_path: bool = True
 
 
 @dataclass

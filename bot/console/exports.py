@@ -18,9 +18,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
 
 from bot import texts
 from bot.console.catalog import category_codes, category_name
@@ -35,7 +32,7 @@ FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocu
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MIN_WIDTH = 8  # spreadsheet columns, about one Latin character each
 MAX_WIDTH = 60
-WRAP = Alignment(wrap_text=True, vertical="top")
+WRAP = {"wrap_text": True, "vertical": "top"}  # the cell alignment of long or multi-line text
 
 
 def _plain(value: Any) -> Any:
@@ -111,6 +108,11 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list
 
 def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet: bold frozen header, columns sized to their content, long or multi-line text wrapped."""
+    # openpyxl (and the numpy it pulls in) loads on the first export rather than at every start-up
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     rows = list(rows)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
@@ -135,12 +137,15 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -
 
 
 def _xlsx_cell(sheet: Any, value: Any, width: int) -> Any:
+    from openpyxl.cell import WriteOnlyCell  # loaded already by to_xlsx
+    from openpyxl.styles import Alignment  # loaded already by to_xlsx
+
     if isinstance(value, str):
         value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XML forbids control chars
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # never a formula, whatever the text starts with
         if "\n" in value or display_width(value) > width - 2:
-            cell.alignment = WRAP
+            cell.alignment = Alignment(**WRAP)
         return cell
     if isinstance(value, datetime | date):
         cell = WriteOnlyCell(sheet, value=value)

@@ -295,11 +295,13 @@ async def test_pipeline_failure_outside_the_handler_is_still_a_polite_reply(
     service: RunningService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.pipeline import MessagePipeline
+    from storage.hotpath import HotPath
 
     async def broken(*args: object) -> None:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(MessagePipeline, "_claim", broken)
+    monkeypatch.setattr(MessagePipeline, "_claim", broken)  # the full path
+    monkeypatch.setattr(HotPath, "begin", broken)  # the driver-direct path ("帮助" takes it)
     with caplog.at_level(logging.ERROR):
         reply = await service.wx.send_text("user-db", "帮助")
     assert (reply.status, reply.content) == (200, texts.HANDLER_ERROR)
