@@ -153,7 +153,11 @@ REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复�
 REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
 
 REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
-REPORT_CATEGORY_GUESSED = "已按您的描述归为：{category}（不对的话，核对时可以回复“修改”）。"
+REPORT_DESCRIPTION_NOTED = "已记下您的描述：“{excerpt}”。"
+REPORT_CONFIRM_CATEGORY = (
+    "【第1步 类别】从描述看，属于“{category}”，对吗？\n回复“是”确认；不是的话请回复正确类别的序号：\n{options}"
+)
+REPORT_CONFIRM_CATEGORY_HINT = "请回复“是”，或回复类别序号（如“1”）。"
 REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
 REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
 REPORT_NOT_ADDRESS = "没有认出这是地址。"
@@ -210,10 +214,16 @@ REPORT_ROUTING_MANUAL = "（区县待工作人员核实）"
 REPORT_ALREADY_SUBMITTED = "这份举报已经提交过了，案件编号：{case_no}。发送“查询 {case_no}”查看进度。"
 
 REPORT_QUERY_USAGE = "请发送“查询 案件编号”，如“查询 YC20261128-0001”；发送“我的举报”查看您提交的全部举报。"
+REPORT_QUERY_FORMAT = (
+    "没有认出案件编号“{typed}”。案件编号形如 YC20261204-0007：YC、8位提交日期、短横线和序号"
+    "（序号前的0可以省略，如“查询 YC20261204-7”）。发送“我的举报”查看您提交的全部举报。"
+)
 REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
-REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
+REPORT_QUERY_DETAIL = (
+    "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n承办单位：{units}\n状态：{status}\n{extra}"
+)
 REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
-REPORT_QUERY_REPLY = "答复（{at}）：{reply}\n"
+REPORT_QUERY_REPLY = "{unit}答复（{at}）：{reply}\n"
 REPORT_QUERY_REJECTED = "不予受理原因：{reason}\n建议向{authority}反映。\n"
 REPORT_QUERY_NO_REPLY = "暂无答复，有进展会通知您。\n"
 REPORT_QUERY_MISSING_PHOTOS = "有{n}张照片未能接收，如有需要可在补充举报时重新发送。\n"
@@ -232,9 +242,10 @@ REPORT_GUIDE = (
     "6. 紧急情况请直接拨打12369环保举报热线。"
 )
 
-REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}（{unit}）。{reply}\n发送“查询 {case_no}”查看详情。"
 REPORT_LINKED_NOTICE = (
-    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}（{unit}）。{reply}\n"
+    "发送“查询 {case_no}”查看详情。"
 )
 REPORT_NOTICE_REPLY = "答复：{reply}"
 REPORT_NOTICE_REJECTED = "原因：{reason}；建议向{authority}反映。"
@@ -430,9 +441,13 @@ NOT_OFFICIAL = (
 )
 UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送给您。如需恢复，请重新索取绑定码。"
 
-MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
-MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
-MY_TASKS_MORE = "……另有{count}项未列出（按逾期、截止先后排列），可向市生态环境局查询全部任务。"
+MY_TASKS_HEADER = "{department}的未完成任务（{count}项，其中牵头{lead}项；逾期的在前）："
+MY_TASKS_LINE = "{id}｜{title}{lead}\n  {period}{deadline}｜{status}"
+MY_TASKS_LEAD = "【牵头】"
+MY_TASKS_DONE_BEFORE = "（{period}已于{date}完成）"
+MY_TASKS_PAGE = "（第{page}/{pages}页）"
+MY_TASKS_NEXT = "发送“更多”或“我的任务 {next}”查看下一页。"
+MY_TASKS_NO_PAGE = "没有第{page}页：本单位的未完成任务共{pages}页，请发送“我的任务 1”至“我的任务 {pages}”。"
 MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
 MY_TASKS_NONE = "{department}目前没有未完成的任务。"
 TASK_STATUS_OVERDUE = "已逾期{n}个工作日"
@@ -446,7 +461,8 @@ ACK_OK = "已确认收到（{count}条提醒）。完成后请发送“完成 �
 ACK_NONE = "目前没有需要确认的提醒。发送“我的任务”查看本单位任务。"
 ACK_ALREADY = "这条提醒此前已确认收到。"
 
-DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 T05”。发送“我的任务”查看编号。"
+DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 {example}”（{title}）。发送“我的任务”查看全部编号。"
+DONE_USAGE_NONE_OPEN = "{department}目前没有未完成的任务，无需登记。发送“我的任务”可随时查看。"
 DONE_OK = "已记录：{department}完成了任务 {id}“{title}”（{period}），登记人{actor}，{at}。"
 DONE_ALREADY = "任务 {id} 此前已登记为完成（{period}），无需重复登记。"
 DONE_FAILED = "无法登记：{reason}"
@@ -504,7 +520,9 @@ FACTS = {
     "staff_password_too_short": "密码至少 {limit} 个字符",
     "staff_password_too_long": "密码最多 {limit} 个字符",
     "staff_password_unclean": "密码不能以空白开头或结尾，也不能包含控制字符",
-    "staff_department_unknown": "没有名为“{name}”的部门。可用的部门：{choices}",
+    "staff_department_unknown": (
+        "没有名为“{name}”的部门。可用的部门：{choices}；区县政府：{counties}（也可只写区县名，如“{example}”）"
+    ),
     "staff_exists": "用户“{name}”已存在；要改密码请用 staff reset-password",
     "staff_unknown": "没有用户“{name}”",
 }
@@ -685,6 +703,10 @@ OPEN311_AREA = "山西省运城市{county}"
 CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
+TASK_PERIOD_ONCE = "一次性"
+TASK_DONE_VIA_LABELS = {"chat": "微信", "console": "控制台", "cli": "命令行"}
+AUDIT_TASK_DONE_DETAIL = "任务 {task}｜{department}｜{period}｜经{via}"
+AUDIT_EXPORT_DETAIL = "{format}，{rows}行"
 NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"
 TASK_MARKED_DONE = "已记录：{department} 完成了任务 {task_id}。"
 TASK_ALREADY_DONE = "任务 {task_id} 此前已记录为 {department} 完成，未重复记录。"
@@ -713,10 +735,12 @@ TASK_COLUMNS = (
     ("cooperating", "配合单位"),
     ("deadline", "时限"),
     ("department", "部门"),
+    ("period", "周期"),
     ("status", "状态"),
     ("done_at", "完成时间"),
-    ("reminders_sent", "已发提醒"),
-    ("reminders_acknowledged", "已确认收到"),
+    ("done_by", "记录人"),
+    ("reminders_sent", "本部门已发提醒"),
+    ("reminders_acknowledged", "本部门已确认收到"),
 )
 
 # ---- statistics (console 统计 page and the monthly report) --------------------------------------------

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import logsafe
-from bot.cli import core, privacy, reminders, reports, staff, stats
+from bot.cli import core, logs, privacy, reminders, reports, staff, stats
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logsafe.install()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.outbound.notify import message_payload
 from tests.conftest import RunningService
+from tests.support.fonts import ensure_chinese_font
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +59,7 @@ def chromium_path() -> str:
     problem = ensure_chromium()
     if problem:
         pytest.skip(f"browser test skipped: {problem}")
+    ensure_chinese_font()  # readable screenshots; the assertions do not depend on it
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -91,7 +94,7 @@ def tiny_png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-async def test_chat_in_the_simulator(service: RunningService, phone) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_in_the_simulator(service: RunningService, phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import Page, expect
 
     page: Page = phone
@@ -156,13 +159,24 @@ async def test_chat_in_the_simulator(service: RunningService, phone) -> None:  #
 
     # Messages the service pushes later (customer-service text, a template message) appear by themselves.
     await service.services.channel("mp").send_text(openid, "您提交的举报已受理，编号 YC20261120001。")
-    await service.services.channel("mp").send_template(
-        openid, "TPL_TASK", {"thing1": "新污染物调查评估", "time2": "2026-12-31"}, url=f"{service.url}/t/1")
+    fields = {"事项": "新污染物调查评估", "截止时间": "2026年12月31日", "状态": "还剩19个工作日",
+              "单位": "市生态环境局"}
+    _kind, payload = message_payload(service.services.config, "mp", title="", fields=fields, detail="",
+                                     url=f"{service.url}/t/1")
+    await service.services.channel("mp").send_template(openid, payload["template_id"], payload["data"],
+                                                       url=payload["url"])
     pushed = page.locator('.bubble[data-kind="pushed"]')
     await expect(pushed).to_have_count(2, timeout=WAIT_MS)
     await expect(pushed.first).to_contain_text("YC20261120001")
-    await expect(pushed.last).to_contain_text(texts.SIM_KIND_TEMPLATE)
-    await expect(pushed.last).to_contain_text("thing1：新污染物调查评估")
+    template_card = pushed.last
+    await expect(template_card).to_contain_text(texts.SIM_KIND_TEMPLATE)
+    await expect(template_card.locator(".card-title")).to_have_text(texts.REMINDER_TITLE)
+    for label, value in fields.items():
+        await expect(template_card).to_contain_text(f"{label}：{value}")
+    await expect(template_card).not_to_contain_text("thing1")
+    await expect(template_card).not_to_contain_text("sandbox-template")
+    await template_card.scroll_into_view_if_needed()
+    await template_card.screenshot(path=str(tmp_path / "simulator-template-card.png"))
 
     chat = page.locator("#chat")
     await chat.evaluate("el => { el.style.scrollBehavior = 'auto'; el.scrollTop = el.scrollHeight; }")
