@@ -24,6 +24,7 @@ from bot.pipeline import MessagePipeline
 from bot.services import Services
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
+from scheduler.coverage import covered_until_iso
 from scheduler.runner import ServiceScheduler
 from storage.db import Database
 from storage.migrate import ensure_schema
@@ -75,6 +76,7 @@ async def healthz(request: web.Request) -> web.Response:
             "sandbox": services.config.uses_sandbox,
             "knowledge_entries": getattr(kb, "entry_count", 0),
             "knowledge_passages": getattr(kb, "passage_count", 0),
+            "calendar_covered_until": covered_until_iso(services),
         }
     )
 

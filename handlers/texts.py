@@ -434,6 +434,15 @@ UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "
 UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
 UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
+CALENDAR_TITLE = "工作日历即将失效"
+# Same order as the reminder fields: 事项, 时间, 状态, 单位.
+CALENDAR_FIELDS = {"事项": "节假日安排待更新", "时间": "{until}", "状态": "{state}", "单位": "{department}"}
+CALENDAR_STATE_ENDING = "{days}天后到期"
+CALENDAR_STATE_ENDED = "已按周一至周五计"
+CALENDAR_DETAIL = (
+    "系统的节假日与调休数据只到{until}。此后提醒按周一至周五计算工作日，节假日也会计入。"
+    "国务院办公厅公布{year}年节假日安排后，请运维人员更新 knowledge/data/workdays.toml。"
+)
 # ---- end of officials/reminders ---------------------------------------------------------------------
 KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
 KB_IDENTITY = (

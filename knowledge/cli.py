@@ -48,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     check.add_argument("--data-dir", type=Path, default=None, help="data folder (default: knowledge/data)")
     check.set_defaults(func=cmd_check)
 
+    from knowledge import workdays_cli
+
+    workdays_cli.register(sub, parents)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)

@@ -774,6 +774,7 @@ class PassReport:
     messages: int
     send: SendReport
     window_open: bool
+    calendar_notices: int = 0
 
 
 async def run_pass(services: Services, now: datetime | None = None) -> PassReport:
@@ -783,7 +784,9 @@ async def run_pass(services: Services, now: datetime | None = None) -> PassRepor
     messages = await batch(services.database, services.config, now)
     sent = await send_due(services, now)
     window = Ladder.from_config(services.config.reminders).may_send(now)
-    return PassReport(planned, messages, sent, window)
+    from scheduler.coverage import warn_coordinator  # imports this module's neighbours
+
+    return PassReport(planned, messages, sent, window, await warn_coordinator(services, now))
 
 
 def register(scheduler: ServiceScheduler, services: Services) -> None:
