@@ -123,7 +123,7 @@ def check_text(text: str, name: str = WORKDAYS_FILE) -> tuple[dict[int, YearDays
                 problems.append(f"{here}: {unknown}: unknown key (known: makeup, name, off)")
             label = entry.get("name")
             if not isinstance(label, str) or not label.strip():
-                problems.append(f"{here}: name: the holiday's name, e.g. \"春节\"")
+                problems.append(f'{here}: name: the holiday\'s name, e.g. "春节"')
                 label = "?"
             for field, seen in (("off", off), ("makeup", makeup)):
                 days = entry.get(field, [] if field == "makeup" else None)
