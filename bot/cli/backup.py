@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from bot.cli.common import config_from, fail, print_json
 from storage.backup import BackupError, create_backup, restore_backup
 from storage.db import Database
+
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -32,22 +36,23 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     restore.set_defaults(func=cmd_restore)
 
 
-def _database(args: argparse.Namespace) -> tuple[Database, Path]:
+def _run(args: argparse.Namespace, work: Callable[[Database, Path], Awaitable[T]]) -> T:
+    """``work(database, media folder)`` on the configured storage, the engine closed afterwards."""
     config = config_from(args)
-    return Database(config.storage.url, pool_size=1, max_overflow=0), config.media_path()
+    database = Database(config.storage.url, pool_size=1, max_overflow=0)
 
-
-def cmd_create(args: argparse.Namespace) -> int:
-    database, media = _database(args)
-
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> T:
         try:
-            return await create_backup(database, media, args.dir, datetime.now(UTC))
+            return await work(database, config.media_path())
         finally:
             await database.dispose()
 
+    return asyncio.run(run())
+
+
+def cmd_create(args: argparse.Namespace) -> int:
     try:
-        summary = asyncio.run(run())
+        summary = _run(args, lambda database, media: create_backup(database, media, args.dir, datetime.now(UTC)))
     except BackupError as exc:
         return fail(f"backup failed: {exc}")
     if args.json:
@@ -69,16 +74,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    database, media = _database(args)
-
-    async def run():  # type: ignore[no-untyped-def]
-        try:
-            return await restore_backup(database, media, args.dir, force=args.force)
-        finally:
-            await database.dispose()
-
     try:
-        manifest = asyncio.run(run())
+        manifest = _run(args, lambda database, media: restore_backup(database, media, args.dir, force=args.force))
     except BackupError as exc:
         return fail(f"restore refused: {exc}")
     print(f"restored {args.dir} (made {manifest['created_at']}, {len(manifest['files'])} files) and migrated")

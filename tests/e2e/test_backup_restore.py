@@ -23,23 +23,13 @@ from storage.db import Database
 from storage.models import OutboxMessage, Report, ReportPhoto
 from storage.models.base import Base
 from storage.models.reminders import Contact, ReminderDelivery, Task
-from tests.conftest import PG_ADMIN_DSN, PROJECT_ROOT, RunningService, start_service, stop_service
-from tests.e2e.test_reports import file_report
-from tests.support.clock import FakeClock
-from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.conftest import PG_ADMIN_DSN, PROJECT_ROOT, RunningService
+from tests.e2e.test_reports import api_service, file_report  # noqa: F401  (fixture)
+from tests.support.fake_wechat_api import FakeWechatApi
 from tests.unit.reminders.helpers import add_contact, load_tasks, task_toml
 from tests.unit.reports import imagefactory as imgs
 
 EXAMPLE = str(PROJECT_ROOT / "config.example.toml")
-
-
-@pytest.fixture
-async def api_service(
-    tmp_path: Path, db_url: str, fake_wechat: FakeWechatApi, knowledge_base, clock: FakeClock
-) -> AsyncIterator[RunningService]:
-    running = await start_service(make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock)
-    yield running
-    await stop_service(running)
 
 
 @pytest.fixture
@@ -114,7 +104,11 @@ async def make_data(service: RunningService, fake: FakeWechatApi) -> None:
 
 
 async def test_restore_drill(
-    api_service: RunningService, fake_wechat: FakeWechatApi, db_url: str, fresh_url: str, tmp_path: Path
+    api_service: RunningService,  # noqa: F811  (the fixture imported above)
+    fake_wechat: FakeWechatApi,
+    db_url: str,
+    fresh_url: str,
+    tmp_path: Path,
 ) -> None:
     await make_data(api_service, fake_wechat)
     source = await snapshot(db_url)
