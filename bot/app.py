@@ -124,6 +124,9 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
             services.knowledge = await asyncio.to_thread(load_knowledge_base)
         if config.scheduler.enabled:
             from scheduler.jobs import register_jobs
+            from storage.job_ticks import TickRecorder
+
+            scheduler.observers.append(TickRecorder(services.database))
 
             register_jobs(scheduler, services)
             scheduler.start()

@@ -17,10 +17,19 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import backup, core, reminders, reports, staff
+    from bot.cli import backup, config_check, core, reminders, reports, staff, status
     from knowledge import cli as kb
 
-    return [core.register, kb.register, reports.register, reminders.register, staff.register, backup.register]
+    return [
+        core.register,
+        kb.register,
+        reports.register,
+        reminders.register,
+        staff.register,
+        backup.register,
+        config_check.register,
+        status.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
