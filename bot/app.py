@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import metrics
 from bot.callback import CallbackView
 from bot.channels.base import Channel
 from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.console import setup_console
+from bot.metrics_web import setup_metrics
 from bot.pipeline import MessagePipeline
 from bot.services import Services
 from bot.wechat.crypto import MessageCrypto
@@ -103,6 +105,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
     setup_console(app)
+    setup_metrics(app, services)
     from bot.reminders_web import setup_reminders
 
     setup_reminders(app)
@@ -133,6 +136,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         app[READY].set()
         yield
         scheduler.shutdown()
+        metrics.mark_process_dead()
         await close_channels(services.channels)
         if owns_services:
             await services.database.dispose()

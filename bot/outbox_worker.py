@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.channels.base import Channel, ChannelError
 from bot.services import Services
 from storage.models import OutboxMessage, WechatUser
@@ -298,6 +299,8 @@ class OutboxWorker:
             status = "dead"
             outcome = Outcome("dead", f"{outcome.error} (gave up after {attempts} tries)"[:MAX_ERROR_CHARS])
         values: dict[str, Any] = {"attempts": attempts, "claimed_until": None, "last_error": outcome.error}
+        if outcome.attempted:
+            metrics.delivery(row.channel, "outbox", status, outcome.error)
         if status == "sent":
             values.update(status="sent", sent_at=now)
         elif status == "retry":

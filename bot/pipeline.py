@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbox_worker import wake_waiting
@@ -160,6 +161,7 @@ class MessagePipeline:
         try:
             await self.admission.acquire(timeout)
         except AdmissionTimeout:
+            metrics.busy_reply()
             return await self._busy(incoming)
         try:
             return await self._handle(incoming)

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from bot import menu
+from bot import menu, metrics
 from bot.context import Context
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
 from handlers import texts
@@ -103,5 +103,6 @@ async def question(ctx: Context) -> HandlerResult:
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
     answer = kb.answer(ctx.incoming.text)
+    metrics.KNOWLEDGE_ANSWERS.labels(kind=answer.kind).inc()
     _remember(ctx, answer.suggestions)
     return answer.text

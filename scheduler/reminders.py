@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.channels.base import ChannelError
 from bot.config import Config
 from bot.notifications import notify_department, route_for
@@ -642,6 +643,7 @@ async def _send_one(
     except LookupError as exc:  # the channel is not configured (e.g. WeCom without credentials)
         await _failed(services, message, token, ChannelError(str(exc)), now, report)
         return
+    metrics.delivery(message.channel, "reminder", "sent")
     async with database.session() as session:
         if await _settle(session, message, token, "sent", now):
             report.sent += 1
@@ -712,6 +714,8 @@ async def _failed(
 ) -> None:
     config = services.config
     error = f"{exc.errcode if exc.errcode is not None else ''} {exc}".strip()
+    final = exc.permanent or message.attempts >= config.reminders.max_attempts
+    metrics.delivery(message.channel, "reminder", "dead" if final else "retry", errcode=exc.errcode)
     async with services.database.session() as session:
         if exc.permanent:
             if await _settle(session, message, token, "dead", now, error=error):
@@ -783,6 +787,7 @@ async def run_pass(services: Services, now: datetime | None = None) -> PassRepor
     planned = await plan(services.database, services.config, now)
     messages = await batch(services.database, services.config, now)
     sent = await send_due(services, now)
+    metrics.reminder_pass(planned.planned, sent.sent, sent.dead)
     window = Ladder.from_config(services.config.reminders).may_send(now)
     from scheduler.coverage import warn_coordinator  # imports this module's neighbours
 
