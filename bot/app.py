@@ -21,6 +21,7 @@ from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.console import setup_console
+from bot.logging_setup import request_logging
 from bot.metrics_web import setup_metrics
 from bot.pipeline import MessagePipeline
 from bot.services import Services
@@ -106,6 +107,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     setup_console(app)
     setup_metrics(app, services)
+    app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))
     from bot.reminders_web import setup_reminders
 
     setup_reminders(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
 from aiohttp import web
 
@@ -36,9 +35,10 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
+    from bot.logging_setup import configure
 
     config = config_from(args)
-    logging.getLogger().setLevel(config.server.log_level.upper())
+    configure(config.logging.format, config.server.log_level)
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config)
