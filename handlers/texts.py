@@ -589,6 +589,9 @@ AUDIT_ACTION_LABELS = {
     "export_reports": "导出案件",
     "export_tasks": "导出任务",
     "task_done": "记录任务完成",
+    "delivery_retry": "消息立即重发",
+    "delivery_reroute": "消息改由其他渠道发送",
+    "delivery_discard": "消息放弃发送",
 }
 
 FIELD_LABELS = {
@@ -642,3 +645,51 @@ TASK_COLUMNS = (
     ("reminders_sent", "已发提醒"),
     ("reminders_acknowledged", "已确认收到"),
 )
+
+# ---- failed deliveries (console, admins) -----------------------------------------------------------
+DELIVERY_STATES = {"dead": "已放弃（不再重试）", "waiting": "等待用户再次发言", "retrying": "重试中"}
+DELIVERY_SOURCES = {"outbox": "通知", "reminder": "任务提醒"}
+DELIVERY_PURPOSES = {
+    "notice": "新案件通知",
+    "report_update": "案件进展告知",
+    "reminders": "任务提醒",
+    "calendar": "工作日历提醒",
+    "": "其他",
+}
+DELIVERY_ACTIONS = {"retry": "立即重发", "reroute": "改由其他渠道发送", "discard": "放弃"}
+DELIVERY_DONE = {
+    "retry": "已安排立即重发（{source} #{id}）。",
+    "reroute": "已改由其他渠道发送（{source} #{id}）。",
+    "discard": "已放弃发送（{source} #{id}），已记入审计日志。",
+}
+DELIVERY_NO_ROUTE = "该联络人没有其他可用渠道（需同时绑定公众号和企业微信）。"
+DELIVERY_REROUTED_TITLE = "转发的通知"
+DELIVERY_CONFIG_ALERT = "配置错误：{count} 条消息因 {errcode}（{meaning}）发不出去，重试无效。{fix}"
+# WeChat / WeCom error codes seen when sending, with what they mean for the operator.
+ERRCODE_MEANINGS = {
+    -1: "微信系统繁忙，稍后会自动重试",
+    40001: "AppSecret 错误或 access_token 无效",
+    40003: "openid 无效（不是本公众号的用户）",
+    40013: "AppID 无效",
+    40037: "模板 ID 无效",
+    40125: "AppSecret 无效",
+    40164: "调用接口的 IP 不在公众号白名单中",
+    43004: "用户未关注公众号",
+    43101: "用户拒绝接收此类消息",
+    45009: "接口调用次数已达当日上限",
+    45015: "超过 48 小时客服消息时限",
+    47003: "模板参数不符合要求",
+    48001: "公众号未获得该接口权限",
+    60020: "企业微信：服务器 IP 不在可信 IP 列表中",
+    81013: "企业微信：接收人无效或不在应用可见范围",
+}
+ERRCODE_FIXES = {
+    40164: "请在公众号后台“设置与开发→基本配置→IP白名单”中加入服务器的出口 IP，然后点“立即重发”。",
+    48001: "请确认公众号已认证并开通模板消息等接口权限。",
+    40037: "请核对 [reminders] template_id 与公众号后台的模板 ID 一致。",
+    40001: "请核对 [wechat] app_secret（YCBOT_WECHAT_APP_SECRET）。",
+    40125: "请核对 [wechat] app_secret（YCBOT_WECHAT_APP_SECRET）。",
+    40013: "请核对 [wechat] app_id。",
+    60020: "请在企业微信管理后台把服务器出口 IP 加入应用的可信 IP。",
+}
+ERRCODE_UNKNOWN = "未知错误码"

@@ -29,7 +29,7 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
-    from bot.console import audit, auth, exports, reports, tasks
+    from bot.console import audit, auth, deliveries, exports, reports, tasks
     from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 
     console_app = web.Application(middlewares=[console_middleware])
@@ -54,6 +54,8 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/tasks/{task_id}", tasks.task_page)
     router.add_post("/tasks/{task_id}/done", tasks.task_done)
     router.add_get("/audit", audit.audit_page)
+    router.add_get("/deliveries", deliveries.deliveries_page)
+    router.add_post("/deliveries/{source}/{row_id}/{action}", deliveries.delivery_action)
     router.add_get("/static/{name}", static_file)
     return console_app
 
