@@ -16,45 +16,26 @@ from sqlalchemy import text
 
 from bot import metrics
 from bot.callback import CallbackView
-from bot.channels.base import Channel
-from bot.channels.factory import close_channels
-from bot.channels.sandbox import SandboxChannel
 from bot.config import Config
 from bot.console import setup_console
 from bot.logging_setup import request_logging
 from bot.metrics_web import setup_metrics
+from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
-from bot.services import Services
+from bot.reminders.coverage import covered_until_iso
+from bot.reminders.page import setup_reminders
+from bot.reminders.planner import seed_tasks
+from bot.services import READY, SCHEDULER, SERVICES, Services
+from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
-from scheduler.coverage import covered_until_iso
+from knowledge.answerer import load_knowledge_base
+from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
-from storage.db import Database
+from storage.job_ticks import TickRecorder
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
-
-SERVICES = web.AppKey("services", Services)
-SCHEDULER = web.AppKey("scheduler", ServiceScheduler)
-READY = web.AppKey("ready", asyncio.Event)
-
-
-def build_channels(config: Config, database: Database) -> dict[str, Channel]:
-    """Sandbox channels without credentials; the real APIs otherwise."""
-    inbox = config.media_path() / "sandbox-inbox"
-    if config.uses_sandbox:
-        return {"mp": SandboxChannel(database, inbox, "mp"), "wecom": SandboxChannel(database, inbox, "wecom")}
-    from bot.channels.factory import build_api_channels
-
-    return build_api_channels(config, database)
-
-
-def build_services(config: Config) -> Services:
-    storage = config.storage
-    database = Database(
-        storage.url, echo=storage.echo_sql, pool_size=storage.pool_size, max_overflow=storage.max_overflow
-    )
-    return Services(config=config, database=database, channels=build_channels(config, database))
 
 
 def build_crypto(config: Config) -> MessageCrypto | None:
@@ -108,31 +89,19 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     setup_console(app)
     setup_metrics(app, services)
     app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))
-    from bot.reminders_web import setup_reminders
-
     setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
-        from bot.simulator import setup_simulator
-
         setup_simulator(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
-        from scheduler.reminders import seed_tasks
-
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            from knowledge.answerer import load_knowledge_base
-
             services.knowledge = await asyncio.to_thread(load_knowledge_base)
         if config.scheduler.enabled:
-            from scheduler.jobs import register_jobs
-            from storage.job_ticks import TickRecorder
-
             scheduler.observers.append(TickRecorder(services.database))
-
             register_jobs(scheduler, services)
             scheduler.start()
         app[READY].set()

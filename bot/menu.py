@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import texts
+from bot import texts
 
 KEY_QA_REGISTRATION = "QA_REGISTRATION"
 KEY_QA_LIST = "QA_LIST"

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot import metrics
+from bot.reminders.coverage import covered_until_iso
 from bot.services import Services
-from scheduler.coverage import covered_until_iso
 from storage.queues import queue_depths
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

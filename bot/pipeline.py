@@ -28,15 +28,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics
+from bot import metrics, texts
 from bot.context import Context
 from bot.conversation import ConversationState
-from bot.outbox_worker import wake_waiting
+from bot.outbound.worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
-from handlers import texts
 from storage.models import ProcessedMessage, WechatUser
 
 log = logging.getLogger(__name__)

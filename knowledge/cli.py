@@ -13,6 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+# The answerer, the evaluation and the data checks are imported inside the commands that use them: importing
+# them loads jieba and the knowledge data, which every other `python -m bot …` command should not pay for.
+from knowledge import workdays_cli
+
 TARGET = 0.95
 
 
@@ -47,8 +51,6 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     check = sub.add_parser("check", parents=parents, help="validate the data files; exit 1 on problems")
     check.add_argument("--data-dir", type=Path, default=None, help="data folder (default: knowledge/data)")
     check.set_defaults(func=cmd_check)
-
-    from knowledge import workdays_cli
 
     workdays_cli.register(sub, parents)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from knowledge.loader import DATA_DIR
+# The data folder (knowledge.loader names it too, but importing the loader would load every data module)
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def data_version(data_dir: Path | None = None) -> tuple[str, int]:

@@ -25,7 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from knowledge.loader import DATA_DIR
+# The data folder (knowledge.loader names it too, but importing the loader would load every data module)
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 WORKDAYS_FILE = "workdays.toml"
 _YEAR_KEYS = {"source", "holiday"}

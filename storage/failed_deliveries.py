@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.facts import Fact
 from storage.models import OutboxMessage
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
 
@@ -24,8 +25,9 @@ CONFIG_ERRCODES = frozenset({40164, 48001, 40037, 40001, 40125, 40013, 60020})
 _ERRCODE = re.compile(r"^(?:errcode )?(-?\d{2,6})\b")
 
 
-class DeliveryActionError(ValueError):
-    """The row cannot take that action (gone, already sent, no other route); the message says which."""
+class DeliveryActionError(Fact):
+    """The row cannot take that action: ``delivery_not_pending`` (sent, discarded or gone),
+    ``delivery_no_route`` (the contact has one address only), ``delivery_already_rerouted``."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ async def _load(session: AsyncSession, source: str, row_id: int) -> OutboxMessag
     model = OutboxMessage if source == "outbox" else ReminderMessage
     row = await session.get(model, row_id)
     if row is None or row.status not in ("dead", "waiting", "pending"):
-        raise DeliveryActionError(f"{source} #{row_id} is not waiting to be sent (already sent, discarded or gone)")
+        raise DeliveryActionError("delivery_not_pending", source=source, id=row_id)
     return row
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 from bot.cli.common import config_from, print_json
 from bot.config import ENV_PREFIX, EXAMPLE_CONFIG_PATH, Config
+from knowledge import workdays
+from storage.db import normalize_url
 
 # Keys whose value must not be one anyone can read in the repository.
 _SECRET_KEY = re.compile(r"(secret|token|aes_key|password)")
@@ -128,9 +130,6 @@ def check(config: Config, env: dict[str, str] | None = None) -> CheckReport:
 
 
 def _check_paths(config: Config, report: CheckReport) -> None:
-    from knowledge import workdays
-    from storage.db import normalize_url
-
     try:
         normalize_url(config.storage.url)
     except Exception as exc:

@@ -7,6 +7,11 @@ import asyncio
 from typing import Any
 
 from bot.cli.common import open_services, print_json
+from bot.reminders.coverage import covered_until_iso
+from knowledge.version import data_version
+from storage.job_ticks import last_ticks
+from storage.migrate import current_heads, expected_heads
+from storage.queues import queue_depths
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -18,12 +23,6 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
 
 async def collect(args: argparse.Namespace) -> dict[str, Any]:
-    from knowledge.version import data_version
-    from scheduler.coverage import covered_until_iso
-    from storage.job_ticks import last_ticks
-    from storage.migrate import current_heads, expected_heads
-    from storage.queues import queue_depths
-
     async with open_services(args, migrate=False) as services:
         now = services.now()
         current = await current_heads(services.database)

@@ -8,12 +8,12 @@ from collections import Counter
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.common import client_ip, console_of, fail, redirect, render, require_admin, session_of
-from bot.notifications import template_data, template_id_for, textcard
-from bot.outbox import enqueue
-from handlers import texts
+from bot.outbound.notify import template_data, template_id_for, textcard
 from storage import failed_deliveries as fd
 from storage.models import OutboxMessage
+from storage.outbox import enqueue
 from storage.staff import record_audit
 
 
@@ -64,7 +64,7 @@ async def delivery_action(request: web.Request) -> web.Response:
             else:
                 await _reroute(db, console.services.config, source, row_id, now)
         except fd.DeliveryActionError as exc:
-            raise fail(409, str(exc)) from None
+            raise fail(409, texts.reason(exc)) from None
         await record_audit(
             db,
             actor=staff.username,
@@ -83,7 +83,7 @@ async def _reroute(db, config, source: str, row_id: int, now) -> None:  # type: 
     row = await fd._load(db, source, row_id)
     route = await fd.other_route(db, row.channel, row.recipient)
     if route is None:
-        raise fd.DeliveryActionError(texts.DELIVERY_NO_ROUTE)
+        raise fd.DeliveryActionError("delivery_no_route")
     channel, recipient = route
     kind = row.kind if isinstance(row, OutboxMessage) else ("textcard" if row.channel == "wecom" else "template")
     title, lines, url = fd.lines_of(row.channel, kind, row.payload if isinstance(row.payload, dict) else {})
@@ -98,5 +98,5 @@ async def _reroute(db, config, source: str, row_id: int, now) -> None:  # type: 
         db, channel=channel, kind=new_kind, recipient=recipient, payload=payload, now=now,
         dedup_key=f"reroute:{source}:{row_id}", purpose=purpose,
     ):  # fmt: skip
-        raise fd.DeliveryActionError(f"{source} #{row_id} was already sent by another route")
+        raise fd.DeliveryActionError("delivery_already_rerouted", source=source, id=row_id)
     row.status, row.claimed_until = "rerouted", None

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import texts
+from bot import texts
 from storage.db import Database
 from storage.models import SandboxMessage
 

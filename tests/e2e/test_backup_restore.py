@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scheduler.media import download_pending_photos
-from scheduler.reminders import run_pass
+from bot.reminders.dispatch import run_pass
+from bot.reports.photos import download_pending_photos
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.db import Database
 from storage.models import OutboxMessage, Report, ReportPhoto

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.notifications import notify_department
-from bot.outbox_worker import OutboxWorker
+from bot.outbound.notify import notify_department
+from bot.outbound.worker import OutboxWorker
 from storage.models import OutboxMessage
 from tests.conftest import RunningService, start_service, stop_service
 from tests.e2e.test_console_browser import DESKTOP, _login, browser, chromium_path  # noqa: F401  (fixtures)

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from bot.logging_setup import JsonFormatter, configure
-from bot.outbox_worker import OutboxWorker
-from scheduler.media import download_pending_photos
-from scheduler.reminders import run_pass
+from bot.outbound.worker import OutboxWorker
+from bot.reminders.dispatch import run_pass
+from bot.reports.photos import download_pending_photos
 from storage.contacts import add_wecom_contact, resolve_department
 from tests.conftest import RunningService
 from tests.e2e.test_reports import api_service, file_report  # noqa: F401  (fixture)

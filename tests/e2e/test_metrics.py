@@ -7,9 +7,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
-from bot.outbox_worker import OutboxWorker
-from scheduler.media import download_pending_photos
-from scheduler.reminders import run_pass
+from bot.outbound.worker import OutboxWorker
+from bot.reminders.dispatch import run_pass
+from bot.reports.photos import download_pending_photos
 from storage.contacts import add_wecom_contact, resolve_department
 from tests.conftest import RunningService, start_service, stop_service
 from tests.e2e.test_reports import api_service, file_report  # noqa: F401  (fixture)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.outbox import enqueue as put
-from scheduler import calendar as workdays
+from bot.tasks import workdays
 from scheduler.runner import ServiceScheduler
 from storage.db import Database
 from storage.job_ticks import TickRecorder, last_ticks
 from storage.migrate import upgrade
+from storage.outbox import enqueue as put
 from tests.conftest import PROJECT_ROOT
 
 EXAMPLE = str(PROJECT_ROOT / "config.example.toml")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import texts
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
-from handlers import texts
-from scheduler import calendar as workdays
-from scheduler.reminders import run_pass
+from bot.tasks import workdays
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.unit.reminders.fakes import RecordingChannel

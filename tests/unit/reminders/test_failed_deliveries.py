@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ChannelError
 from bot.console.deliveries import _reroute
+from bot.outbound.channels.base import ChannelError
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
-from scheduler.reminders import run_pass
 from storage import failed_deliveries as fd
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -41,7 +41,7 @@ async def test_a_dead_reminder_is_listed_retried_and_sent(
     async with db.session() as s:
         assert (await s.get(ReminderMessage, row.id)).status == "sent"
         assert {d.status for d in (await s.scalars(select(ReminderDelivery))).all()} == {"sent"}
-        with pytest.raises(fd.DeliveryActionError, match="not waiting"):
+        with pytest.raises(fd.DeliveryActionError, match="delivery_not_pending"):
             await fd.discard(s, "reminder", row.id)
 
 
@@ -68,7 +68,7 @@ async def test_the_other_route_and_discard(services: Services, db: Database) -> 
         assert (new.kind, new.recipient, new.status) == ("textcard", "wecom-both", "pending")
         assert "新案件待受理" in new.payload["description"] and new.payload["url"] == "http://x/c"
         assert (await s.get(OutboxMessage, row.id)).status == "rerouted"
-        with pytest.raises(fd.DeliveryActionError, match="其他可用渠道"):
+        with pytest.raises(fd.DeliveryActionError, match="delivery_no_route"):
             await _reroute(s, services.config, "outbox", lone.id, now)
         await fd.discard(s, "outbox", lone.id)
         await s.commit()

@@ -9,9 +9,9 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
+from bot.tasks import workdays
 from knowledge import workdays as data
 from knowledge.cli import main as kb_main
-from scheduler import calendar as workdays
 
 SHIPPED = data.default_path()
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
-from bot.notifications import notify_department
+from bot import texts
+from bot.outbound.notify import notify_department
+from bot.reminders.ladder import Ladder
 from bot.services import Services
-from handlers import texts
-from scheduler import calendar as workdays
-from scheduler.ladder import Ladder
+from bot.tasks import workdays
 
 log = logging.getLogger(__name__)
 

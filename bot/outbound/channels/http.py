@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.channels.base import TOKEN_ERRCODES, ChannelError
+from bot.outbound.channels.base import TOKEN_ERRCODES, ChannelError
 
 if TYPE_CHECKING:
-    from bot.channels.tokens import TokenRefresher
+    from bot.outbound.channels.tokens import TokenRefresher
 
 Sleep = Callable[[float], Awaitable[None]]
 

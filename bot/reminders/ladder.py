@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import RemindersConfig
-from scheduler import calendar as workdays
+from bot.tasks import workdays
 
 
 def _hhmm(value: str) -> time:

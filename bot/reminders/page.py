@@ -12,7 +12,8 @@ import re
 from aiohttp import web
 from sqlalchemy import select
 
-from handlers import texts
+from bot import texts
+from bot.services import SERVICES
 from storage.models.reminders import ReminderMessage
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{10,32}")
@@ -32,7 +33,6 @@ def render_page(title: str, lines: list[str]) -> str:
 
 
 async def reminder_page(request: web.Request) -> web.Response:
-    from bot.app import SERVICES
 
     token = request.match_info["token"]
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}

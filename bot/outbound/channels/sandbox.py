@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.base import ChannelError, Media, SendResult
 from storage.db import Database
 from storage.models import SandboxMessage
 

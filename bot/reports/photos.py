@@ -5,7 +5,7 @@ tick claims due rows with a lease (a conditional UPDATE, so two processes never 
 downloads through ``services.channel("mp").download_media``, and records the outcome:
 
 - stored: the image passed the checks (JPEG/PNG/GIF/WebP by magic bytes, decodable by Pillow, at most
-  ``[reports] max_photo_bytes``); its metadata was cut out (``scheduler.media_strip``) and the result
+  ``[reports] max_photo_bytes``); its metadata was cut out (``bot.reports.photo_strip``) and the result
   written to ``[storage] media_dir``/<aa>/<sha256>.<ext>. The name and the ``sha256`` column are the
   SHA-256 of the STORED bytes (after metadata removal). Nothing under media_dir is served over HTTP.
 - pending again, later: a transient failure; retried with exponential backoff up to
@@ -34,10 +34,9 @@ from PIL import Image
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from bot import metrics
-from bot.channels.base import ChannelError
+from bot.outbound.channels.base import ChannelError
+from bot.reports.photo_strip import StrippedImage, UnsupportedImage, strip_metadata
 from bot.services import Services
-from scheduler.media_strip import StrippedImage, UnsupportedImage, strip_metadata
-from scheduler.runner import ServiceScheduler
 from storage.models import Conversation, ReportPhoto
 
 log = logging.getLogger(__name__)
@@ -351,8 +350,3 @@ async def run_media_job(services: Services) -> MediaRun:
             run.purged,
         )
     return run
-
-
-def register(scheduler: ServiceScheduler, services: Services) -> None:
-    """Add the photo job to the service's scheduler."""
-    scheduler.every("report-photos", services.config.reports.media_poll_seconds, lambda: run_media_job(services))

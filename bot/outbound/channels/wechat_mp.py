@@ -12,10 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.channels.base import ChannelError, Media, SendResult
-from bot.channels.http import ApiClient, RawResponse, RetryPolicy
-from bot.channels.tokens import Clock, TokenCache, TokenRefresher, build_token_cache, token_name
 from bot.config import Config
+from bot.menu import validate_menu
+from bot.outbound.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.http import ApiClient, RawResponse, RetryPolicy
+from bot.outbound.channels.tokens import Clock, TokenCache, TokenRefresher, build_token_cache, token_name
 from bot.services import system_clock
 from storage.db import Database
 
@@ -179,8 +180,6 @@ class WechatMpChannel:
         )
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
-        from bot.menu import validate_menu
-
         try:
             validate_menu(menu)
         except (ValueError, KeyError) as exc:

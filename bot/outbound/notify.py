@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from bot.outbox import enqueue
 from bot.services import Services
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
+from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 

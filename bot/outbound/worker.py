@@ -1,4 +1,4 @@
-"""The outbox worker: sends the rows ``bot.outbox.enqueue`` wrote, each once, from any number of processes.
+"""The outbox worker: sends the rows ``storage.outbox.enqueue`` wrote, each once, from any number of processes.
 
 A row's life: ``pending`` → ``sending`` (claimed under a lease) → ``sent``; or back to ``pending`` with
 exponential backoff after a temporary failure, ``dead`` after a permanent one or after ``[outbox]
@@ -20,7 +20,7 @@ message pipeline whenever the user writes) puts it back to ``pending``. A row wa
 
 Dead rows: other areas learn about them through hooks keyed by the row's ``purpose``::
 
-    from bot.outbox_worker import dead_errcode, on_dead
+    from bot.outbound.worker import dead_errcode, on_dead
 
     @on_dead("reminder")
     async def contact_unreachable(session, row):   # row: storage.models.OutboxMessage
@@ -44,7 +44,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.channels.base import Channel, ChannelError
+from bot.outbound.channels.base import Channel, ChannelError
 from bot.services import Services
 from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
 from storage.models import OutboxMessage, WechatUser

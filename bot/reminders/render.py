@@ -1,5 +1,5 @@
 """What a reminder digest says: template fields (one line, ≤ 20 characters each), a WeCom textcard, and
-the full text shown behind the message's url. All wording comes from handlers/texts.py."""
+the full text shown behind the message's url. All wording comes from bot/texts.py."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot import texts
 from bot.config import Config
-from bot.notifications import TEXTCARD_DESCRIPTION_MAX_BYTES, clip_bytes, one_line, template_data, template_id_for
-from handlers import texts
+from bot.outbound.notify import TEXTCARD_DESCRIPTION_MAX_BYTES, clip_bytes, one_line, template_data, template_id_for
 
 KIND_ORDER = {"catchup": 0, "escalate": 1, "overdue": 2, "due": 3, "before": 4}
 

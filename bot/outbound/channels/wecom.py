@@ -12,10 +12,10 @@ import logging
 import re
 from typing import Any
 
-from bot.channels.base import ChannelError, Media, SendResult
-from bot.channels.http import ApiClient, RawResponse, RetryPolicy
-from bot.channels.tokens import Clock, TokenCache, TokenRefresher, build_token_cache, token_name
 from bot.config import Config
+from bot.outbound.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.http import ApiClient, RawResponse, RetryPolicy
+from bot.outbound.channels.tokens import Clock, TokenCache, TokenRefresher, build_token_cache, token_name
 from bot.services import system_clock
 from storage.db import Database
 

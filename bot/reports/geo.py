@@ -23,6 +23,9 @@ import math
 import re
 from dataclasses import dataclass
 
+from storage.departments import ZONE as ZONE_DEPARTMENT
+from storage.departments import county_government_name
+
 ZONE = "运城开发区"
 
 # name, adcode, approximate seat (lat, lon), short name used in addresses.
@@ -171,7 +174,4 @@ def locate_address(text: str) -> CountyGuess:
 
 def county_government(county: str) -> str:
     """The department that stands for a routing target: 盐湖区 → 盐湖区政府, the zone → 运城开发区管委会."""
-    from storage.departments import ZONE as ZONE_DEPARTMENT
-    from storage.departments import county_government_name
-
     return ZONE_DEPARTMENT if county == ZONE else county_government_name(county)

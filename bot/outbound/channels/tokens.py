@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.channels.base import ChannelError
+from bot.outbound.channels.base import ChannelError
 from storage.db import Database
 from storage.models import AccessToken
 

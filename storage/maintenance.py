@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from bot.services import Services
+from storage.db import Database
 from storage.models import Conversation, ProcessedMessage
 
 # WeChat retries within seconds; a week of history also answers late duplicate deliveries and audits.
@@ -15,10 +15,9 @@ DEDUP_RETENTION = timedelta(days=7)
 EXPIRED_DIALOG_GRACE = timedelta(days=1)
 
 
-async def prune(services: Services) -> tuple[int, int]:
+async def prune(database: Database, now: datetime) -> tuple[int, int]:
     """Delete old dedup rows and expired conversation rows; returns how many of each."""
-    now = services.now()
-    async with services.database.session() as session:
+    async with database.session() as session:
         dedup = await session.execute(
             delete(ProcessedMessage).where(ProcessedMessage.created_at < now - DEDUP_RETENTION)
         )

@@ -451,6 +451,40 @@ KB_IDENTITY = (
 )
 
 
+# ---- facts found by storage (storage/facts.py), in words; ``reason(error)`` picks the sentence -----------
+FACTS = {
+    "delivery_not_pending": "{source} #{id} 已不在待发送状态（已发出、已放弃或已删除）。",
+    "delivery_no_route": "该联络人没有其他可用渠道（需同时绑定公众号和企业微信）。",
+    "delivery_already_rerouted": "{source} #{id} 已经改由其他渠道发送过。",
+    "report_not_found": REPORT_ERR_NOT_FOUND,
+    "no_departments": "没有任何部门：请先运行 python -m bot db upgrade",
+    "department_ambiguous": "部门“{wanted}”不唯一，可能是：{choices}",
+    "department_unknown": "未知部门“{wanted}”。可选：{choices}",
+    "contact_name_too_long": "姓名过长（最多 {limit} 个字符）",
+    "wecom_userid_invalid": "企业微信 userid 只能由字母、数字和 _ . @ - 组成，最长 64 个字符",
+    "wecom_userid_taken": "userid {userid} 已是 {department} 的联络人（编号 {contact_id}）",
+    "staff_username_invalid": "用户名须为 2–64 个字符，只能包含字母、数字、汉字和 . _ - @",
+    "staff_password_too_short": "密码至少 {limit} 个字符",
+    "staff_password_too_long": "密码最多 {limit} 个字符",
+    "staff_password_unclean": "密码不能以空白开头或结尾，也不能包含控制字符",
+    "staff_department_unknown": "没有名为“{name}”的部门。可用的部门：{choices}",
+    "staff_exists": "用户“{name}”已存在；要改密码请用 staff reset-password",
+    "staff_unknown": "没有用户“{name}”",
+}
+LIST_SEPARATOR = "、"
+
+
+def reason(error: Exception) -> str:
+    """What went wrong, in words: a storage fact (``fact`` and ``details``) through ``FACTS``; any other error
+    already carries its sentence."""
+    sentence = FACTS.get(getattr(error, "fact", None) or "")
+    if sentence is None:
+        return str(error)
+    details = getattr(error, "details", {})
+    values = {key: LIST_SEPARATOR.join(map(str, v)) if isinstance(v, tuple) else v for key, v in details.items()}
+    return sentence.format(**values)
+
+
 # ---- staff console (/console): flashes, error pages, field errors; page text lives in the templates ----
 
 TITLE = "运城新污染物治理 · 工作台"
@@ -662,7 +696,6 @@ DELIVERY_DONE = {
     "reroute": "已改由其他渠道发送（{source} #{id}）。",
     "discard": "已放弃发送（{source} #{id}），已记入审计日志。",
 }
-DELIVERY_NO_ROUTE = "该联络人没有其他可用渠道（需同时绑定公众号和企业微信）。"
 DELIVERY_REROUTED_TITLE = "转发的通知"
 DELIVERY_CONFIG_ALERT = "配置错误：{count} 条消息因 {errcode}（{meaning}）发不出去，重试无效。{fix}"
 # WeChat / WeCom error codes seen when sending, with what they mean for the operator.

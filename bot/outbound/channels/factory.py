@@ -1,17 +1,18 @@
-"""Building the real API channels from the configuration, and closing channels on shutdown."""
+"""Building the channels (sandbox or the real APIs) and the services that carry them; closing channels."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
 
-from bot.channels.base import Channel
-from bot.channels.http import RetryPolicy
-from bot.channels.tokens import Clock
-from bot.channels.wechat_mp import WechatMpChannel
-from bot.channels.wecom import WecomChannel
 from bot.config import Config
-from bot.services import system_clock
+from bot.outbound.channels.base import Channel
+from bot.outbound.channels.http import RetryPolicy
+from bot.outbound.channels.sandbox import SandboxChannel
+from bot.outbound.channels.tokens import Clock
+from bot.outbound.channels.wechat_mp import WechatMpChannel
+from bot.outbound.channels.wecom import WecomChannel
+from bot.services import Services, system_clock
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,23 @@ def build_api_channels(
     if wecom.corp_id and wecom.secret and wecom.agent_id:
         channels["wecom"] = WecomChannel.from_config(config, database, clock=clock, retry=retry)
     return channels
+
+
+def build_channels(config: Config, database: Database) -> dict[str, Channel]:
+    """Sandbox channels without credentials; the real APIs otherwise."""
+    inbox = config.media_path() / "sandbox-inbox"
+    if config.uses_sandbox:
+        return {"mp": SandboxChannel(database, inbox, "mp"), "wecom": SandboxChannel(database, inbox, "wecom")}
+    return build_api_channels(config, database)
+
+
+def build_services(config: Config) -> Services:
+    """The service's dependencies from its configuration: the database and the outbound channels."""
+    storage = config.storage
+    database = Database(
+        storage.url, echo=storage.echo_sql, pool_size=storage.pool_size, max_overflow=storage.max_overflow
+    )
+    return Services(config=config, database=database, channels=build_channels(config, database))
 
 
 async def close_channels(channels: Mapping[str, object]) -> None:
