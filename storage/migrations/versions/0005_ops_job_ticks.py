@@ -1,7 +1,7 @@
 """Operations: the last run of each scheduled job, for the status command.
 
 Revision ID: 0005_ops_job_ticks
-Revises: 0004b_console_secret
+Revises: 0002_reports, 0003_reminders, 0004b_console_secret (joins the three heads into one)
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_ops_job_ticks"
-down_revision: str | Sequence[str] | None = "0004b_console_secret"
+down_revision: str | Sequence[str] | None = ("0002_reports", "0003_reminders", "0004b_console_secret")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
