@@ -70,9 +70,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"mode          {'sandbox' if report['sandbox'] else 'WeChat API'}")
     queued = ", ".join(f"{o['status']}/{o['purpose'] or '-'} {o['rows']}" for o in report["outbox"]) or "empty"
     print(f"outbox        {queued}; oldest pending {report['outbox_oldest_pending_seconds'] or 0:.0f} s")
-    for key in ("reminder_messages", "reminder_deliveries"):
+    for key, label in (("reminder_messages", "reminders"), ("reminder_deliveries", "deliveries")):
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report[key].items())) or "none"
-        print(f"{key.replace('_', ' '):<14}{counts}")
+        print(f"{label:<14}{counts}")
     if not report["jobs"]:
         print("jobs          no run recorded (is a `serve` process with the scheduler running?)")
     for job in report["jobs"]:
