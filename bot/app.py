@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import metrics
+from bot import logsafe, metrics
 from bot.callback import CallbackView
 from bot.config import Config
 from bot.console import setup_console
@@ -22,6 +22,7 @@ from bot.logging_setup import request_logging
 from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
+from bot.privacy.web import setup_privacy_page
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
@@ -66,6 +67,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    logsafe.install()
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
     services = deps or build_services(config)
@@ -86,6 +88,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    setup_privacy_page(app, config)
     setup_console(app)
     setup_metrics(app, services)
     app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))

@@ -80,12 +80,11 @@ def _touch_statement(dialect: Any, changed: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
 
 
-_LOCATION = ("last_latitude", "last_longitude")
 _CLAIM = {name: _claim_statement(d) for name, d in _DIALECTS.items()}
 _TOUCH = {
     (name, changed): _touch_statement(d, changed)
     for name, d in _DIALECTS.items()
-    for changed in ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+    for changed in ((), ("last_message_at",))
 }
 
 
@@ -250,10 +249,9 @@ class MessagePipeline:
         touched = not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
         if touched:
             params["last_message_at"] = now
-        if incoming.location is not None:
-            params["last_latitude"] = incoming.location.latitude
-            params["last_longitude"] = incoming.location.longitude
-        changed = tuple(k for k in ("last_message_at", *_LOCATION) if k in params)
+        # Positions pushed by LOCATION events are not kept: a movement trace is sensitive personal
+        # information and nothing uses it. A location sent for a report is kept with that report.
+        changed = ("last_message_at",) if touched else ()
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again

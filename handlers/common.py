@@ -6,6 +6,7 @@ from sqlalchemy import update
 
 from bot import menu, texts
 from bot.context import Context
+from bot.privacy.notice import welcome_text
 from bot.routing import ANY_STATE, NO_STATE, HandlerResult, Router, event, menu_key, msg_type, text_is
 from storage.models import WechatUser
 
@@ -25,7 +26,7 @@ async def subscribe(ctx: Context) -> HandlerResult:
         .where(WechatUser.openid == ctx.openid)
         .values(subscribed=True, subscribed_at=ctx.now, unsubscribed_at=None)
     )
-    return texts.WELCOME
+    return welcome_text(ctx.services.config)
 
 
 @router.on(event("unsubscribe"))

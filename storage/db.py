@@ -53,7 +53,9 @@ class Database:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.pool_capacity = max(1, pool_size) + max(0, max_overflow)
-        kwargs: dict = {"echo": echo}
+        # Statement parameters hold openids, names, phones and coordinates: never put them into exception
+        # messages or the SQL echo, both of which end up in logs.
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         engine_url = self.url
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}

@@ -11,7 +11,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import backup, config_check, core, reminders, reports, staff, status
+from bot import logsafe
+from bot.cli import backup, config_check, core, privacy, reminders, reports, staff, status
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -28,6 +29,7 @@ def _registrars() -> list[Registrar]:
         backup.register,
         config_check.register,
         status.register,
+        privacy.register,
     ]
 
 
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logsafe.install()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)

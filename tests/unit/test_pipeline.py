@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.context import Context
 from bot.pipeline import MessagePipeline
+from bot.privacy.retention import purge
 from bot.routing import Dispatcher, Router, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming
@@ -113,14 +114,14 @@ async def test_conversations_are_per_user(pipeline) -> None:  # type: ignore[no-
     assert "第1步" in await pipe.handle(incoming("继续", "32", openid="a"))
 
 
-async def test_maintenance_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
-    from storage.maintenance import prune
+async def test_housekeeping_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
 
     pipe, clock = pipeline
     await pipe.handle(incoming("开始", "40"))
     clock.advance(days=8)
     await pipe.handle(incoming("你好", "41", openid="other"))
-    assert await prune(pipe.services.database, pipe.services.now()) == (1, 1)
+    result = await purge(pipe.services)
+    assert (result.dedup_rows, result.conversations) == (1, 1)
     assert await count(pipe, ProcessedMessage) == 1
     assert await count(pipe, Conversation) == 0
 

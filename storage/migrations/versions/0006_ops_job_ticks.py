@@ -1,7 +1,7 @@
 """Operations: the last run of each scheduled job, for the status command.
 
-Revision ID: 0005_ops_job_ticks
-Revises: 0002_reports, 0003_reminders, 0004b_console_secret (joins the three heads into one)
+Revision ID: 0006_ops_job_ticks
+Revises: 0005_privacy
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_ops_job_ticks"
-down_revision: str | Sequence[str] | None = ("0002_reports", "0003_reminders", "0004b_console_secret")
+revision: str = "0006_ops_job_ticks"
+down_revision: str | Sequence[str] | None = "0005_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
