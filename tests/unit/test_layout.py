@@ -17,6 +17,7 @@ DEFERRED = {
     ("knowledge.cli", "knowledge.answerer"),  # jieba and the knowledge data, only for the kb commands
     ("knowledge.cli", "knowledge.evaluation"),
     ("knowledge.cli", "knowledge.checks"),
+    ("knowledge.cli", "knowledge.blind"),  # the blind batches, only for kb eval
     ("knowledge.cli", "knowledge.loader"),
     ("storage.db", "storage"),  # the local SQLite driver, only for SQLite URLs
 }
