@@ -14,14 +14,17 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
-from bot import logsafe
+from bot import logsafe, metrics
 from bot.callback import CallbackView
 from bot.config import Config
 from bot.console import setup_console
 from bot.console.favicon import add_routes as add_favicon_routes
+from bot.logging_setup import request_logging
+from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
+from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
 from bot.services import READY, SCHEDULER, SERVICES, Services
@@ -31,6 +34,7 @@ from handlers import build_dispatcher
 from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
+from storage.job_ticks import TickRecorder
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,7 @@ async def healthz(request: web.Request) -> web.Response:
             "sandbox": services.config.uses_sandbox,
             "knowledge_entries": getattr(kb, "entry_count", 0),
             "knowledge_passages": getattr(kb, "passage_count", 0),
+            "calendar_covered_until": covered_until_iso(services),
         }
     )
 
@@ -87,6 +92,8 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     add_favicon_routes(app)
     setup_privacy_page(app, config)
     setup_console(app)
+    setup_metrics(app, services)
+    app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))
     setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
         setup_simulator(app)
@@ -99,11 +106,13 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if services.knowledge is None:
             services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
         if config.scheduler.enabled:
+            scheduler.observers.append(TickRecorder(services.database))
             register_jobs(scheduler, services)
             scheduler.start()
         app[READY].set()
         yield
         scheduler.shutdown()
+        metrics.mark_process_dead()
         await close_channels(services.channels)
         if owns_services:
             await services.database.dispose()

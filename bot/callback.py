@@ -14,6 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot import logsafe, texts
+from bot.logging_setup import note_push_type
 from bot.pipeline import MessagePipeline
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
@@ -127,6 +128,7 @@ class CallbackView:
         except Exception:  # a parser surprise must still be a 400, never a 500
             log.exception("unreadable push")
             raise web.HTTPBadRequest(text="unreadable message") from None
+        note_push_type(incoming.msg_type)
         with logsafe.scope():  # no log line about this push may show who sent it, or from where
             logsafe.remember(incoming.openid, incoming.to_user)
             if incoming.location is not None:

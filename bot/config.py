@@ -215,6 +215,19 @@ class ConsoleConfig:
 
 
 @dataclass
+class MetricsConfig:
+    enabled: bool = True
+    # Bearer token for GET /metrics; empty: only loopback callers (nginx does not forward /metrics).
+    token: str = ""
+
+
+@dataclass
+class LoggingConfig:
+    format: str = "text"  # text | json
+    access_log: bool = True
+
+
+@dataclass
 class PrivacyConfig:
     """How long personal data is kept (days). A closed case is one no longer open: resolved, closed,
     rejected or duplicate; its clock starts at its last change."""
@@ -265,6 +278,8 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     source_path: Path | None = None
 
@@ -387,5 +402,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("[storage] max_overflow and max_in_flight: must be 0 or more")
     if not 0 <= storage.admission_timeout_seconds < 5:
         raise ConfigError("[storage] admission_timeout_seconds: 0 (off) or under WeChat's 5-second window")
+    if config.logging.format not in {"text", "json"}:
+        raise ConfigError("[logging] format: must be text or json")
     if not 0 < config.server.port < 65536:
         raise ConfigError("[server] port: must be between 1 and 65535")

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
+from bot import metrics, texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
@@ -163,6 +163,7 @@ class MessagePipeline:
         try:
             await self.admission.acquire(timeout)
         except AdmissionTimeout:
+            metrics.busy_reply()
             return await self._busy(incoming)
         try:
             outcome = await self._handle(incoming)

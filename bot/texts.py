@@ -499,6 +499,15 @@ UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "
 UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
 UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
+CALENDAR_TITLE = "工作日历即将失效"
+# Same order as the reminder fields: 事项, 时间, 状态, 单位.
+CALENDAR_FIELDS = {"事项": "节假日安排待更新", "时间": "{until}", "状态": "{state}", "单位": "{department}"}
+CALENDAR_STATE_ENDING = "{days}天后到期"
+CALENDAR_STATE_ENDED = "已按周一至周五计"
+CALENDAR_DETAIL = (
+    "系统的节假日与调休数据只到{until}。此后提醒按周一至周五计算工作日，节假日也会计入。"
+    "国务院办公厅公布{year}年节假日安排后，请运维人员更新 knowledge/data/workdays.toml。"
+)
 # ---- end of officials/reminders ---------------------------------------------------------------------
 KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
 KB_IDENTITY = (
@@ -509,6 +518,9 @@ KB_IDENTITY = (
 
 # ---- facts found by storage (storage/facts.py), in words; ``reason(error)`` picks the sentence -----------
 FACTS = {
+    "delivery_not_pending": "{source} #{id} 已不在待发送状态（已发出、已放弃或已删除）。",
+    "delivery_no_route": "该联络人没有其他可用渠道（需同时绑定公众号和企业微信）。",
+    "delivery_already_rerouted": "{source} #{id} 已经改由其他渠道发送过。",
     "report_not_found": REPORT_ERR_NOT_FOUND,
     "no_departments": "没有任何部门：请先运行 python -m bot db upgrade",
     "department_ambiguous": "部门“{wanted}”不唯一，可能是：{choices}",
@@ -679,6 +691,9 @@ AUDIT_ACTION_LABELS = {
     "export_reports": "导出案件",
     "export_tasks": "导出任务",
     "task_done": "记录任务完成",
+    "delivery_retry": "消息立即重发",
+    "delivery_reroute": "消息改由其他渠道发送",
+    "delivery_discard": "消息放弃发送",
     "report_status": "更改状态",
     "privacy_purge": "按保存期限清理个人信息",
     "privacy_erasure": "执行删除个人信息请求",
@@ -815,6 +830,53 @@ QA_BAD_GROUP = "没有指明要处理的提问组。"
 QA_MARKED = "已将这组提问标记为超出问答范围。"
 QA_ALREADY_DECIDED = "这组提问已经处理过了。"
 QA_REASONS: dict[str, str] = {"refused": "未能回答", "low": "把握不大", "useless": "用户评为没用"}
+# ---- failed deliveries (console, admins) -----------------------------------------------------------
+DELIVERY_STATES = {"dead": "已放弃（不再重试）", "waiting": "等待用户再次发言", "retrying": "重试中"}
+DELIVERY_SOURCES = {"outbox": "通知", "reminder": "任务提醒"}
+DELIVERY_PURPOSES = {
+    "notice": "新案件通知",
+    "report_update": "案件进展告知",
+    "reminders": "任务提醒",
+    "calendar": "工作日历提醒",
+    "": "其他",
+}
+DELIVERY_ACTIONS = {"retry": "立即重发", "reroute": "改由其他渠道发送", "discard": "放弃"}
+DELIVERY_DONE = {
+    "retry": "已安排立即重发（{source} #{id}）。",
+    "reroute": "已改由其他渠道发送（{source} #{id}）。",
+    "discard": "已放弃发送（{source} #{id}），已记入审计日志。",
+}
+DELIVERY_REROUTED_TITLE = "转发的通知"
+DELIVERY_CONFIG_ALERT = "配置错误：{count} 条消息因 {errcode}（{meaning}）发不出去，重试无效。{fix}"
+# WeChat / WeCom error codes seen when sending, with what they mean for the operator.
+ERRCODE_MEANINGS = {
+    -1: "微信系统繁忙，稍后会自动重试",
+    40001: "AppSecret 错误或 access_token 无效",
+    40003: "openid 无效（不是本公众号的用户）",
+    40013: "AppID 无效",
+    40037: "模板 ID 无效",
+    40125: "AppSecret 无效",
+    40164: "调用接口的 IP 不在公众号白名单中",
+    43004: "用户未关注公众号",
+    43101: "用户拒绝接收此类消息",
+    45009: "接口调用次数已达当日上限",
+    45015: "超过 48 小时客服消息时限",
+    47003: "模板参数不符合要求",
+    48001: "公众号未获得该接口权限",
+    60020: "企业微信：服务器 IP 不在可信 IP 列表中",
+    81013: "企业微信：接收人无效或不在应用可见范围",
+}
+ERRCODE_FIXES = {
+    40164: "请在公众号后台“设置与开发→基本配置→IP白名单”中加入服务器的出口 IP，然后点“立即重发”。",
+    48001: "请确认公众号已认证并开通模板消息等接口权限。",
+    40037: "请核对 [reminders] template_id 与公众号后台的模板 ID 一致。",
+    40001: "请核对 [wechat] app_secret（YCBOT_WECHAT_APP_SECRET）。",
+    40125: "请核对 [wechat] app_secret（YCBOT_WECHAT_APP_SECRET）。",
+    40013: "请核对 [wechat] app_id。",
+    60020: "请在企业微信管理后台把服务器出口 IP 加入应用的可信 IP。",
+}
+ERRCODE_UNKNOWN = "未知错误码"
+
 # ---- privacy (个人信息保护) ---------------------------------------------------------------------------
 MENU_PRIVACY = "隐私说明"
 PRIVACY_NOTICE = (

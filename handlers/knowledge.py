@@ -21,7 +21,7 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from bot import menu, texts
+from bot import menu, metrics, texts
 from bot.context import Context
 from bot.questions.log import rate_last, record_pick, record_question
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free, text_is
@@ -120,5 +120,6 @@ async def question(ctx: Context) -> HandlerResult:  # writes the question log: n
         return texts.KB_PICK_EXPIRED
     answer = ANSWERS.answer(kb, ctx.incoming.text)
     await record_question(ctx.session, ctx.openid, ctx.incoming.text, answer, now=ctx.now)
+    metrics.KNOWLEDGE_ANSWERS.labels(kind=answer.kind).inc()
     _remember(ctx, answer.suggestions)
     return answer.text

@@ -15,6 +15,7 @@ from knowledge.normalize import compact, compact_name, normalize
 from knowledge.plan import PLAN_FILE, PlanClause, load_plan
 from knowledge.reply import MAX_REPLY_CHARS, citation_line
 from knowledge.sources import SOURCES_FILE, SourceCatalog
+from knowledge.workdays import WORKDAYS_FILE, check_text
 
 MIN_PARAPHRASES = 3
 SCOPES = ("general", "local")
@@ -209,7 +210,20 @@ def check_data(data_dir: Path | None = None, extra: Iterable[Problem] = ()) -> l
     problems += check_entries(d, sources, clauses)
     problems += check_chemicals(d, sources)
     problems += check_asked(d, clauses)
+    problems += check_workdays(d)
     return problems
+
+
+def check_workdays(data_dir: Path) -> list[Problem]:
+    """data/workdays.toml: years, dates, make-up days on weekends (see knowledge.workdays)."""
+    path = data_dir / WORKDAYS_FILE
+    if not path.exists():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem(WORKDAYS_FILE, f"cannot read: {exc}")]
+    return [_from_error(ValueError(p), WORKDAYS_FILE) for p in check_text(text)[1]]
 
 
 def check_asked(data_dir: Path, clauses: list[PlanClause]) -> list[Problem]:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 # The answerer, the evaluation and the data checks are imported inside the commands that use them: importing
 # them loads jieba and the knowledge data, which every other `python -m bot …` command should not pay for.
+from knowledge import workdays_cli
 
 TARGET = 0.95
 
@@ -54,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     check = sub.add_parser("check", parents=parents, help="validate the data files; exit 1 on problems")
     check.add_argument("--data-dir", type=Path, default=None, help="data folder (default: knowledge/data)")
     check.set_defaults(func=cmd_check)
+
+    workdays_cli.register(sub, parents)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -8,6 +8,7 @@ job's state lives in the database.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,12 +18,15 @@ log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 JobFunc = Callable[[], Awaitable[object]]
+# Told after every run: (job name, started, finished, the error or None). Set by the app (tick records, metrics).
+TickObserver = Callable[[str, float, float, BaseException | None], Awaitable[None]]
 
 
 class ServiceScheduler:
     def __init__(self, timezone: str = "Asia/Shanghai") -> None:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
         self.jobs: dict[str, JobFunc] = {}
+        self.observers: list[TickObserver] = []
 
     def every(self, name: str, seconds: float, func: JobFunc) -> None:
         """Run ``func`` every ``seconds``; a tick still running when the next is due is skipped, not stacked."""
@@ -54,13 +58,19 @@ class ServiceScheduler:
             replace_existing=True,
         )
 
-    @staticmethod
-    def _guarded(name: str, func: JobFunc) -> Callable[[], Awaitable[None]]:
+    def _guarded(self, name: str, func: JobFunc) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            started, error = time.time(), None
             try:
                 await func()
-            except Exception:
+            except Exception as exc:
+                error = exc
                 log.exception("scheduled job %s failed", name)
+            for observe in self.observers:
+                try:
+                    await observe(name, started, time.time(), error)
+                except Exception:
+                    log.exception("recording the run of job %s failed", name)
 
         return run
 

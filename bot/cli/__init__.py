@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import logsafe
-from bot.cli import core, logs, privacy, reminders, reports, staff, stats
+from bot.cli import backup, config_check, core, logs, privacy, reminders, reports, staff, stats, status
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -28,6 +28,9 @@ def _registrars() -> list[Registrar]:
         staff.register,
         privacy.register,
         stats.register,
+        backup.register,
+        config_check.register,
+        status.register,
     ]
 
 

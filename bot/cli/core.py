@@ -7,8 +7,8 @@ import asyncio
 
 from aiohttp import web
 
-from bot.cli import logs
 from bot.cli.common import config_from, fail, open_services, print_json
+from bot.logging_setup import configure
 from bot.menu import build_menu
 from bot.outbound.channels.base import ChannelError
 from storage.migrate import current_heads, expected_heads, upgrade
@@ -41,9 +41,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The whole service (web app, console, knowledge base, jieba) loads only when it is served: the other
     # commands start in a fraction of the time. The command line is the one place that starts the app.
     from bot.app import create_app
-
     config = config_from(args)
-    logs.configure(config.server.log_level, config.reminders.timezone)
+    configure(config.logging.format, config.server.log_level, zone=config.reminders.timezone)
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config)

@@ -7,22 +7,10 @@ shows (China Standard Time by default, ``[reminders] timezone``), and the offset
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from bot.logging_setup import DEFAULT_ZONE, ZonedFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-DEFAULT_ZONE = "Asia/Shanghai"
-
-
-class ZonedFormatter(logging.Formatter):
-    """``logging.Formatter`` whose ``asctime`` is an ISO-8601 time with offset in ``zone``."""
-
-    def __init__(self, fmt: str = FORMAT, zone: str = DEFAULT_ZONE) -> None:
-        super().__init__(fmt)
-        self.zone = ZoneInfo(zone)
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return datetime.fromtimestamp(record.created, self.zone).isoformat(timespec="milliseconds")
 
 
 class _ServiceHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot import texts
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
+from bot.logging_setup import request_id
 from bot.questions.review import may_review
 from bot.services import Services
 from storage.sessions import is_revoked
@@ -221,9 +222,8 @@ def redirect(location: str) -> web.Response:
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
     title, default = texts.ERRORS.get(status, texts.ERRORS[400 if status < 500 else 500])
     try:
-        return render(
-            request, "error.html", {"status": status, "heading": title, "message": message or default}, status=status
-        )
+        page = {"status": status, "heading": title, "message": message or default, "request_id": request_id.get()}
+        return render(request, "error.html", page, status=status)
     except Exception:  # the template itself failed: still answer plainly
         log.exception("console error page failed")
         return web.Response(text=f"{status} {title}: {message or default}", status=status, charset="utf-8")

@@ -43,8 +43,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.outbound.channels.base import Channel, ChannelError
 from bot.services import Services
+from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
 from storage.models import OutboxMessage, WechatUser
 
 log = logging.getLogger(__name__)
@@ -298,6 +300,10 @@ class OutboxWorker:
             status = "dead"
             outcome = Outcome("dead", f"{outcome.error} (gave up after {attempts} tries)"[:MAX_ERROR_CHARS])
         values: dict[str, Any] = {"attempts": attempts, "claimed_until": None, "last_error": outcome.error}
+        if outcome.attempted:
+            metrics.delivery(row.channel, "outbox", status, outcome.error)
+            if status != "sent" and errcode_of(outcome.error) in CONFIG_ERRCODES:
+                log.error("outbox row %s: configuration error, retrying will not help: %s", row.id, outcome.error)
         if status == "sent":
             values.update(status="sent", sent_at=now)
         elif status == "retry":

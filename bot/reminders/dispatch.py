@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
+from bot import metrics, texts
 from bot.config import Config
 from bot.outbound.channels.base import ChannelError
 from bot.outbound.notify import notify_department
+from bot.reminders.coverage import warn_coordinator
 from bot.reminders.digest import batch
 from bot.reminders.ladder import Ladder
 from bot.reminders.planner import PlanReport, plan
@@ -129,6 +130,7 @@ async def _send_one(
     except LookupError as exc:  # the channel is not configured (e.g. WeCom without credentials)
         await _failed(services, message, token, ChannelError(str(exc)), now, report)
         return
+    metrics.delivery(message.channel, "reminder", "sent")
     async with database.session() as session:
         if await _settle(session, message, token, "sent", now):
             report.sent += 1
@@ -199,6 +201,8 @@ async def _failed(
 ) -> None:
     config = services.config
     error = f"{exc.errcode if exc.errcode is not None else ''} {exc}".strip()
+    final = exc.permanent or message.attempts >= config.reminders.max_attempts
+    metrics.delivery(message.channel, "reminder", "dead" if final else "retry", errcode=exc.errcode)
     async with services.database.session() as session:
         if exc.permanent:
             if await _settle(session, message, token, "dead", now, error=error):
@@ -258,6 +262,7 @@ class PassReport:
     messages: int
     send: SendReport
     window_open: bool
+    calendar_notices: int = 0
 
 
 async def run_pass(services: Services, now: datetime | None = None) -> PassReport:
@@ -266,5 +271,6 @@ async def run_pass(services: Services, now: datetime | None = None) -> PassRepor
     planned = await plan(services.database, services.config, now)
     messages = await batch(services.database, services.config, now)
     sent = await send_due(services, now)
+    metrics.reminder_pass(planned.planned, sent.sent, sent.dead)
     window = Ladder.from_config(services.config.reminders).may_send(now)
-    return PassReport(planned, messages, sent, window)
+    return PassReport(planned, messages, sent, window, await warn_coordinator(services, now))

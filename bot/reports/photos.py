@@ -34,6 +34,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from bot import metrics
 from bot.outbound.channels.base import ChannelError
 from bot.reports.photo_strip import StrippedImage, UnsupportedImage, strip_metadata
 from bot.services import Services
@@ -255,6 +256,7 @@ async def download_pending_photos(services: Services, *, now: datetime | None = 
                 await _retry(services, claim.id, claim.attempts + 1, "unexpected error", now, run)
 
     await asyncio.gather(*(one(c) for c in claims))
+    metrics.photo_run(run)
     return run
 
 

@@ -1,8 +1,9 @@
 """China's working days: statutory holidays and make-up workdays (调休), in the Asia/Shanghai calendar.
 
-chinese-calendar knows the State Council's published arrangement for the years it covers (2004–2026 in
-1.11) and raises for any other year; for those the ``holidays`` package's CN calendar stands in: the
-statutory holidays by rule, weekends off, no make-up workdays (they are only known once published).
+Where a year's arrangement comes from, in order: knowledge/data/workdays.toml (the State Council's
+notices as data), then chinese-calendar (2004–2026 in 1.11); a year neither knows counts Monday to
+Friday as working days (holidays by rule would still miss the make-up Saturdays, which are only known once
+published), and ``covered_until`` says up to when the calendar is exact, so the operator is warned.
 Every answer is cached per year, and working days are numbered so that "N working days before" and "how
 many working days late" are a lookup, not a walk.
 """
@@ -10,11 +11,16 @@ many working days late" are a lookup, not a walk.
 from __future__ import annotations
 
 import bisect
+import logging
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 
 import chinese_calendar
-import holidays
+
+from knowledge import workdays as workdays_data
+
+log = logging.getLogger(__name__)
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2200
@@ -27,9 +33,47 @@ def _official_years() -> frozenset[int]:
     return frozenset(years)
 
 
+@cache
+def _data_years() -> dict[int, workdays_data.YearDays]:
+    """The years workdays.toml lists; a malformed file is logged and ignored (``kb check`` names the line)."""
+    try:
+        return workdays_data.load(_data_file)
+    except workdays_data.WorkdaysError as exc:
+        log.error("working-day data not used: %s", exc)
+        return {}
+
+
+_data_file: Path | None = None
+
+
+def use_data_file(path: Path | None) -> None:
+    """Read the working-day data from ``path`` (None: knowledge/data/workdays.toml) and forget cached years."""
+    global _data_file
+    _data_file = path
+    for cached in (_data_years, _working_days, _offset):
+        cached.cache_clear()
+
+
 def source_for(year: int) -> str:
-    """Where the working days of ``year`` come from: ``chinese-calendar`` or ``holidays`` (by rule)."""
-    return "chinese-calendar" if year in _official_years() else "holidays"
+    """Where the working days of ``year`` come from: ``workdays.toml``, ``chinese-calendar`` or ``weekdays``."""
+    if year in _data_years():
+        return workdays_data.WORKDAYS_FILE
+    return "chinese-calendar" if year in _official_years() else "weekdays"
+
+
+def is_covered(year: int) -> bool:
+    """True when the official arrangement of ``year`` is known (not the Monday–Friday stand-in)."""
+    return source_for(year) != "weekdays"
+
+
+def covered_until(today: date) -> date | None:
+    """The last day up to which every year from ``today``'s on is covered; None when ``today``'s is not."""
+    year = today.year
+    if not is_covered(year):
+        return None
+    while is_covered(year + 1):
+        year += 1
+    return date(year, 12, 31)
 
 
 @cache
@@ -37,10 +81,11 @@ def _working_days(year: int) -> tuple[date, ...]:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(f"year {year} is outside the supported range {FIRST_YEAR}–{LAST_YEAR}")
     days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+    if data := _data_years().get(year):
+        return tuple(d for d in days if data.is_working_day(d))
     if year in _official_years():
         return tuple(d for d in days if chinese_calendar.is_workday(d))
-    off = holidays.country_holidays("CN", years=year)
-    return tuple(d for d in days if d.weekday() < 5 and d not in off)
+    return tuple(d for d in days if d.weekday() < 5)
 
 
 @cache

@@ -351,6 +351,7 @@ async def test_healthz(service: RunningService) -> None:
         body = await resp.json()
     assert body["status"] == "ok"
     assert body["sandbox"] is True
+    assert body["calendar_covered_until"] == "2026-12-31"
 
 
 async def test_require_encryption_refuses_plaintext(tmp_path: Path, sqlite_url: str, knowledge_base,  # type: ignore[no-untyped-def]

@@ -67,6 +67,8 @@ def write_config(tmp_path: Path, pg_url: str, port: int) -> Path:
 @pytest.fixture
 def servers(tmp_path: Path, pg_url: str) -> Iterator[list[ServerProcess]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prometheus")  # one view of both processes' metrics
+    (tmp_path / "prometheus").mkdir()
     started: list[ServerProcess] = []
     try:
         for _ in range(2):
@@ -173,6 +175,28 @@ async def test_two_processes_apply_a_retried_push_once(servers: list[ServerProce
     finally:
         await database.dispose()
 
+    # /metrics on either process reports both: every push, counted once, the same figures.
+    views = []
+    for server in servers:
+        async with http.get(f"{server.url}/metrics") as resp:
+            assert resp.status == 200
+            views.append(callback_counts(await resp.text()))
+    assert views[0] == views[1]
+    assert sum(views[0].values()) == (len(rounds) + 1) * copies_per_process * len(servers)
+
     for server in servers:
         assert server.process.poll() is None, server.output()
         assert "Traceback" not in server.output()
+
+
+def callback_counts(exposition: str) -> dict[str, float]:
+    """ycbot_callback_seconds_count by outcome."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(exposition)
+        if family.name == "ycbot_callback_seconds"
+        for sample in family.samples
+        if sample.name == "ycbot_callback_seconds_count"
+    }

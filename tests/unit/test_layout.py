@@ -18,6 +18,7 @@ DEFERRED = {
     ("knowledge.cli", "knowledge.evaluation"),
     ("knowledge.cli", "knowledge.blind"),
     ("knowledge.cli", "knowledge.checks"),
+    ("knowledge.cli", "knowledge.blind"),  # the blind batches, only for kb eval
     ("knowledge.cli", "knowledge.loader"),
     ("storage.db", "storage"),  # the local SQLite driver, only for SQLite URLs
 }

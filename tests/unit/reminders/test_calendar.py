@@ -1,4 +1,4 @@
-"""Working days: China's holidays and make-up workdays, year-end deadlines, the fallback after 2026."""
+"""Working days: China's holidays and make-up workdays, year-end deadlines, Monday–Friday after 2026."""
 
 from __future__ import annotations
 
@@ -37,18 +37,20 @@ def test_counting_matches_a_day_by_day_walk() -> None:
         assert workdays.add_working_days(walk[0], i) == day
 
 
-def test_years_chinese_calendar_does_not_cover_use_the_fallback() -> None:
+def test_years_nothing_covers_count_monday_to_friday() -> None:
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2027, 1, 4))
-    assert workdays.source_for(2026) == "chinese-calendar"
-    assert workdays.source_for(2027) == "holidays"
-    assert not workdays.is_working_day(date(2027, 10, 1))  # National Day by rule
-    assert not workdays.is_working_day(date(2027, 1, 1))
-    assert workdays.is_working_day(date(2027, 1, 4))  # an ordinary Monday
+    assert workdays.source_for(2026) == "workdays.toml"
+    assert workdays.source_for(2019) == "chinese-calendar"
+    assert workdays.source_for(2027) == "weekdays"
+    assert workdays.is_working_day(date(2027, 10, 1))  # a Friday: the 2027 notice is not published
+    assert workdays.is_working_day(date(2027, 1, 1))
     assert not workdays.is_working_day(date(2027, 1, 9))  # Saturday
     assert workdays.year_end_deadline(2027) == date(2027, 12, 31)
     # Counting across the boundary of the two sources still works.
-    assert workdays.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert workdays.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 1)
+    assert workdays.covered_until(date(2026, 12, 4)) == date(2026, 12, 31)
+    assert workdays.covered_until(date(2027, 1, 4)) is None
 
 
 def test_out_of_range_years_are_refused() -> None:
