@@ -185,6 +185,20 @@ class RemindersConfig:
 
 
 @dataclass
+class NoticesConfig:
+    """Templates of the notices to reporters and to departments; keys map each value to a template key."""
+
+    report_template_id: str = ""
+    report_template_keys: dict[str, str] = field(
+        default_factory=lambda: {"case_no": "character_string1", "status": "phrase2", "unit": "thing3", "time": "time4"}
+    )
+    case_template_id: str = ""
+    case_template_keys: dict[str, str] = field(
+        default_factory=lambda: {"case_no": "character_string1", "category": "thing2", "county": "thing3", "time": "time4"}
+    )
+
+
+@dataclass
 class ConsoleConfig:
     secret_key: str = ""
     session_max_age_seconds: int = 8 * 3600
@@ -213,6 +227,7 @@ class Config:
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     source_path: Path | None = None
 
@@ -260,6 +275,15 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if isinstance(default, dict):
+        if isinstance(value, str):  # an environment override: "name=key, name=key"
+            pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ConfigError(f"{where}: expected name=key pairs separated by commas, got {value!r}")
+            return {name.strip(): key.strip() for name, key in pairs}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{where}: expected a table of names to template keys, got {value!r}")
+        return dict(value)
     return value
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.outbox import enqueue
 from bot.services import Services
+from bot.wechat.typed_values import Value, fit_values
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
 
@@ -54,9 +55,11 @@ def template_id_for(config: Config) -> str:
     return config.reminders.template_id or (SANDBOX_TEMPLATE_ID if config.uses_sandbox else "")
 
 
-def template_data(config: Config, fields: Mapping[str, str]) -> dict[str, str]:
-    """Positional mapping of labelled values onto ``[reminders] template_keys``."""
-    return {key: one_line(value) for key, value in zip(config.reminders.template_keys, fields.values(), strict=False)}
+def template_data(config: Config, fields: Mapping[str, Value | None]) -> dict[str, str]:
+    """Positional mapping of labelled values onto ``[reminders] template_keys``, each written in its key's
+    type (``bot.wechat.typed_values``); empty values are left out."""
+    keys = dict(zip(fields, config.reminders.template_keys, strict=False))
+    return fit_values(keys, fields)
 
 
 def textcard(title: str, fields: Mapping[str, str], detail: str, url: str) -> dict[str, str]:

@@ -134,7 +134,8 @@ class RunningService:
         return self.services.config
 
 
-async def start_service(config: Config, knowledge_base, clock: FakeClock) -> RunningService:  # type: ignore[no-untyped-def]
+async def start_service(config: Config, knowledge_base, clock: FakeClock, platform=None) -> RunningService:  # type: ignore[no-untyped-def]
+    """``platform``: a FakeWechatApi that sees every push first and posts delivery results back."""
     database = Database(config.storage.url)
     services = Services(
         config=config,
@@ -146,7 +147,10 @@ async def start_service(config: Config, knowledge_base, clock: FakeClock) -> Run
     server = TestServer(create_app(config, deps=services), host="127.0.0.1")
     await server.start_server()
     signer = PushSigner(config.wechat.token, config.wechat.encoding_aes_key, config.wechat.app_id)
-    wx = WxClient(str(server.make_url("/")), signer, clock)
+    wx = WxClient(str(server.make_url("/")), signer, clock, platform=platform)
+    if platform is not None:
+        platform.clock = clock
+        platform.push_events_to(wx.push_event)
     return RunningService(server=server, services=services, wx=wx, clock=clock)
 
 

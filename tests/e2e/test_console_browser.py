@@ -90,7 +90,7 @@ async def browser(chromium_path: str) -> AsyncIterator[Any]:
 @pytest.fixture
 async def api_service(tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatApi) -> AsyncIterator[RunningService]:
     config = make_api_config(tmp_path, sqlite_url, fake_wechat, YCBOT_CONSOLE_SECRET_KEY="browser-test-key")
-    running = await start_service(config, object(), FakeClock())
+    running = await start_service(config, object(), FakeClock(), platform=fake_wechat)
     yield running
     await stop_service(running)
 

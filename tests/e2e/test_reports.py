@@ -28,7 +28,9 @@ async def api_service(
     tmp_path: Path, db_url: str, fake_wechat: FakeWechatApi, knowledge_base, clock: FakeClock
 ) -> AsyncIterator[RunningService]:
     """The service on loopback (SQLite and PostgreSQL) with its channels pointing at the fake API."""
-    running = await start_service(make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock)
+    running = await start_service(
+        make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock, platform=fake_wechat
+    )
     yield running
     await stop_service(running)
 
