@@ -194,7 +194,12 @@ class NoticesConfig:
     )
     case_template_id: str = ""
     case_template_keys: dict[str, str] = field(
-        default_factory=lambda: {"case_no": "character_string1", "category": "thing2", "county": "thing3", "time": "time4"}
+        default_factory=lambda: {
+            "case_no": "character_string1",
+            "category": "thing2",
+            "county": "thing3",
+            "time": "time4",
+        }
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.wechat.limits import menu_name_problem
 from handlers import texts
 
 KEY_QA_REGISTRATION = "QA_REGISTRATION"
@@ -24,7 +25,12 @@ def _click(name: str, key: str) -> dict[str, str]:
     return {"type": "click", "name": name, "key": key}
 
 
-def build_menu() -> dict[str, Any]:
+def build_menu(*, officials: bool = False) -> dict[str, Any]:
+    """The default menu every follower sees; with ``officials`` the personalised one for the officials'
+    tag, which adds 我的任务 and 联络人绑定 (citizens never see them)."""
+    mine = [_click(texts.MENU_HELP, KEY_HELP)]
+    if officials:
+        mine = [_click(texts.MENU_MY_TASKS, KEY_MY_TASKS), _click(texts.MENU_BIND_HELP, KEY_BIND_HELP), *mine]
     menu = {
         "button": [
             {
@@ -43,14 +49,7 @@ def build_menu() -> dict[str, Any]:
                     _click(texts.MENU_REPORT_GUIDE, KEY_REPORT_GUIDE),
                 ],
             },
-            {
-                "name": texts.MENU_MINE,
-                "sub_button": [
-                    _click(texts.MENU_MY_TASKS, KEY_MY_TASKS),
-                    _click(texts.MENU_BIND_HELP, KEY_BIND_HELP),
-                    _click(texts.MENU_HELP, KEY_HELP),
-                ],
-            },
+            {"name": texts.MENU_MINE, "sub_button": mine},
         ]
     }
     validate_menu(menu)
@@ -68,3 +67,6 @@ def validate_menu(menu: dict[str, Any]) -> None:
             raise ValueError(
                 f"menu {button['name']!r} has {len(subs)} sub-buttons; the limit is {MAX_SUB_BUTTONS}"
             )
+        for name, top in ((button.get("name", ""), True), *((sub.get("name", ""), False) for sub in subs)):
+            if (problem := menu_name_problem(str(name), top=top)) is not None:
+                raise ValueError(problem)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.outbox import enqueue
 from bot.services import Services
-from bot.wechat.typed_values import Value, fit_values
+from bot.wechat.typed_values import Value, display, fit_values
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
 
@@ -62,8 +62,8 @@ def template_data(config: Config, fields: Mapping[str, Value | None]) -> dict[st
     return fit_values(keys, fields)
 
 
-def textcard(title: str, fields: Mapping[str, str], detail: str, url: str) -> dict[str, str]:
-    lines = [f"{label}：{_WHITESPACE.sub(' ', str(value)).strip()}" for label, value in fields.items()]
+def textcard(title: str, fields: Mapping[str, Value], detail: str, url: str) -> dict[str, str]:
+    lines = [f"{label}：{display(value)}" for label, value in fields.items()]
     if detail:
         lines.append(detail.strip())
     return {
@@ -83,7 +83,7 @@ def route_for(config: Config, contact: Contact) -> tuple[str, str] | None:
 
 
 def message_payload(
-    config: Config, channel: str, *, title: str, fields: Mapping[str, str], detail: str, url: str
+    config: Config, channel: str, *, title: str, fields: Mapping[str, Value], detail: str, url: str
 ) -> tuple[str, dict[str, Any]]:
     """(kind, payload) for one message on ``channel`` in the outbox's payload format."""
     if channel == "wecom":
@@ -97,7 +97,7 @@ async def notify_department(
     *,
     department: str,
     title: str,
-    fields: dict[str, str],
+    fields: Mapping[str, Value],
     detail: str,
     url: str,
     dedup_key: str,
@@ -135,7 +135,7 @@ async def notify_contacts(
     contacts: Sequence[Contact],
     *,
     title: str,
-    fields: Mapping[str, str],
+    fields: Mapping[str, Value],
     detail: str,
     url: str,
     dedup_key: str,

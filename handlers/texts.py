@@ -97,6 +97,16 @@ REPORT_STATUS_LABELS: dict[str, str] = {
     "resolved": "已办结",
     "closed": "已结案",
 }
+# The same states in at most 5 Chinese characters, for a template's phrase-typed key.
+REPORT_STATUS_PHRASES: dict[str, str] = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "已合并",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已结案",
+}
 REPORT_STEP_NAMES: dict[str, str] = {
     "category": "类别",
     "description": "描述",
@@ -243,6 +253,7 @@ REPORT_DEPT_FIELD_CASE = "案件编号"
 REPORT_DEPT_FIELD_CATEGORY = "类别"
 REPORT_DEPT_FIELD_COUNTY = "区县"
 REPORT_DEPT_FIELD_TIME = "提交时间"
+REPORT_DEPT_TODO_SUBJECT = "新举报{case_no}"  # a new case in the reminders' to-do template (事项)
 
 REPORTER_MASK_ANONYMOUS = "匿名举报人"
 REPORTER_MASK_REAL = "实名举报人（{name}，{phone}）"

@@ -36,6 +36,7 @@ from bot.channels.base import ChannelError
 from bot.config import Config
 from bot.notifications import notify_department, route_for
 from bot.services import Services
+from bot.wechat.typed_values import Value
 from handlers import texts
 from scheduler import calendar as workdays
 from scheduler.ladder import Ladder
@@ -750,7 +751,12 @@ async def _tell_coordinator(
         "reason": reason,
         "date": Ladder.from_config(config.reminders).local(now).strftime("%Y年%m月%d日"),
     }
-    fields = {label: template.format(**values) for label, template in texts.UNREACHABLE_FIELDS.items()}
+    # The moment goes in as a datetime so that a time- or date-typed key gets the form WeChat requires.
+    moment = Ladder.from_config(config.reminders).local(now).replace(second=0, microsecond=0)
+    fields: dict[str, Value] = {
+        label: moment if template == "{date}" else template.format(**values)
+        for label, template in texts.UNREACHABLE_FIELDS.items()
+    }
     await notify_department(
         session,
         services,

@@ -163,6 +163,19 @@ class WechatMpChannel:
         result = await self._post("/cgi-bin/message/template/send", body)
         return SendResult(msg_id=str(result.get("msgid", "")))
 
+    async def send_subscription(
+        self, recipient: str, template_id: str, data: dict[str, str], *, page: str | None = None
+    ) -> SendResult:
+        """A subscription notification (订阅通知, bizsend): needs the user's grant (43101 without one) and
+        reaches users who have since unfollowed."""
+        _require(recipient, "the recipient openid", 40003)
+        _require(template_id, "the template_id", 40037)
+        body: dict[str, Any] = {"touser": recipient, "template_id": template_id, "data": template_fields(data)}
+        if page:
+            body["page"] = page
+        result = await self._post("/cgi-bin/message/subscribe/bizsend", body)
+        return SendResult(msg_id=str(result.get("msgid", "")))
+
     async def download_media(self, media_id: str) -> Media:
         if not MEDIA_ID.fullmatch(media_id or ""):
             raise ChannelError("invalid media_id", errcode=40007, permanent=True)

@@ -34,6 +34,15 @@ def cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def display(value: Value) -> str:
+    """A value as a person reads it in free text (a textcard line, a page)."""
+    if isinstance(value, datetime):
+        return f"{cn_date(value)} {value:%H:%M}"
+    if isinstance(value, date):
+        return cn_date(value)
+    return _SPACES.sub(" ", value).strip()
+
+
 def fit_value(key: str, value: Value, *, end_of_day: str = "23:59") -> str:
     """``value`` in the form ``key``'s type requires. A bare date for a ``time`` key reads as that day's
     ``end_of_day`` (a deadline)."""

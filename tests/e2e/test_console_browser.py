@@ -119,6 +119,7 @@ async def test_official_resolves_a_case_and_the_reporter_is_told(
     base = api_service.url
     await make_staff(services, "eco", "市生态环境局")
     case_no = await seed_report(services, openid=REPORTER, photos=(sample_jpeg(),))
+    fake_wechat.user_message(REPORTER)  # the report was the reporter's own messages: WeChat opened the window
     for index in range(3):
         await seed_report(
             services,
