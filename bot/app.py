@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy import text
@@ -18,10 +19,11 @@ from bot.callback import CallbackView
 from bot.channels.base import Channel
 from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
+from bot.channels.sandbox_rules import sandbox_templates
 from bot.config import Config
 from bot.console import setup_console
 from bot.pipeline import MessagePipeline
-from bot.services import Services
+from bot.services import Services, system_clock
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
 from scheduler.runner import ServiceScheduler
@@ -35,11 +37,17 @@ SCHEDULER = web.AppKey("scheduler", ServiceScheduler)
 READY = web.AppKey("ready", asyncio.Event)
 
 
-def build_channels(config: Config, database: Database) -> dict[str, Channel]:
+def build_channels(
+    config: Config, database: Database, clock: Callable[[], datetime] = system_clock
+) -> dict[str, Channel]:
     """Sandbox channels without credentials; the real APIs otherwise."""
     inbox = config.media_path() / "sandbox-inbox"
     if config.uses_sandbox:
-        return {"mp": SandboxChannel(database, inbox, "mp"), "wecom": SandboxChannel(database, inbox, "wecom")}
+        templates = sandbox_templates(config)
+        return {
+            "mp": SandboxChannel(database, inbox, "mp", clock=clock, templates=templates),
+            "wecom": SandboxChannel(database, inbox, "wecom", clock=clock),
+        }
     from bot.channels.factory import build_api_channels
 
     return build_api_channels(config, database)

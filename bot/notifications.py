@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.sandbox_rules import SANDBOX_TEMPLATE_ID
 from bot.config import Config
 from bot.outbox import enqueue
 from bot.services import Services
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 TEMPLATE_FIELD_MAX = 20
 TEXTCARD_TITLE_MAX_BYTES = 128
 TEXTCARD_DESCRIPTION_MAX_BYTES = 512
-SANDBOX_TEMPLATE_ID = "sandbox-template"
 _WHITESPACE = re.compile(r"\s+")
 
 

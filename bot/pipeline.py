@@ -35,13 +35,14 @@ from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
+from bot.wechat.windows import opens_event_window
 from handlers import texts
+from storage.event_windows import open_event_window
 from storage.models import ProcessedMessage, WechatUser
 
 log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
-TOUCH_EVENTS = frozenset({"CLICK", "VIEW", "SUBSCRIBE", "SCAN"})
 BUSY_LOOKUP_SECONDS = 0.5  # a busy push looks for a stored reply (a retry) for at most this long
 
 # Every push runs these: built once as Core statements on the tables (no ORM unit of work, and SQLAlchemy
@@ -246,7 +247,7 @@ class MessagePipeline:
     async def _touch_user(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """Create the follower's row, or record what this push tells about them, in one upsert."""
         params: dict[str, object] = {"openid": incoming.openid, "created_at": now}
-        touched = not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
+        touched = not incoming.is_event  # only a user's message opens the 48-hour window
         if touched:
             params["last_message_at"] = now
         if incoming.location is not None:
@@ -256,6 +257,8 @@ class MessagePipeline:
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
+        elif opens_event_window(incoming.event):
+            await open_event_window(session, incoming.openid, now)
 
     def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> str:
         if result is None:

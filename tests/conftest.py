@@ -140,7 +140,7 @@ async def start_service(config: Config, knowledge_base, clock: FakeClock, platfo
     services = Services(
         config=config,
         database=database,
-        channels=build_channels(config, database),
+        channels=build_channels(config, database, clock),
         knowledge=knowledge_base,
         clock=clock,
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.channels.sandbox_rules import REFUSED
 from handlers import texts
 from storage.db import Database
 from storage.models import SandboxMessage
@@ -40,9 +41,19 @@ def render(row: SandboxMessage) -> dict[str, Any]:
         item["title"] = str(payload.get("title", ""))
         item["lines"] = [str(payload.get("description", ""))]
         item["url"] = str(payload.get("url") or "")
+    elif row.kind == "subscribe":
+        item["label"] = texts.SIM_KIND_SUBSCRIBE
+        item["title"] = str(payload.get("template_id") or "")
+        data = payload.get("data") or {}
+        item["lines"] = [f"{key}：{_value(value)}" for key, value in data.items()] if isinstance(data, dict) else []
+        item["url"] = str(payload.get("url") or "")
     else:
         item["label"] = texts.SIM_KIND_OTHER
-        item["lines"] = [f"{key}：{_value(value)}" for key, value in payload.items()]
+        item["lines"] = [f"{key}：{_value(value)}" for key, value in payload.items() if key != REFUSED]
+    refused = payload.get(REFUSED)
+    if isinstance(refused, dict):
+        item["label"] = texts.SIM_REFUSED.format(label=item["label"])
+        item["refused"] = texts.SIM_REFUSED_DETAIL.format(errcode=refused.get("errcode"), errmsg=refused.get("errmsg"))
     return item
 
 
