@@ -20,11 +20,14 @@ from bot.channels.base import Channel
 from bot.channels.factory import close_channels
 from bot.channels.sandbox import SandboxChannel
 from bot.channels.sandbox_rules import sandbox_templates
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.console import setup_console
+from bot.notices.keymaps import key_map_problems
 from bot.pipeline import MessagePipeline
 from bot.services import Services, system_clock
 from bot.wechat.crypto import MessageCrypto
+from bot.wechat.replay_guard import ReplayGuard
+from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
 from scheduler.runner import ServiceScheduler
 from storage.db import Database
@@ -61,10 +64,17 @@ def build_services(config: Config) -> Services:
     return Services(config=config, database=database, channels=build_channels(config, database))
 
 
-def build_crypto(config: Config) -> MessageCrypto | None:
-    if not config.wechat.encoding_aes_key:
+def build_crypto(config: Config, *, previous: bool = False) -> MessageCrypto | None:
+    """The crypto of ``[wechat] encoding_aes_key`` (or of ``previous_encoding_aes_key``), None when unset."""
+    key = config.wechat.previous_encoding_aes_key if previous else config.wechat.encoding_aes_key
+    if not key:
         return None
-    return MessageCrypto(config.wechat.token, config.wechat.encoding_aes_key, config.wechat.app_id)
+    return MessageCrypto(config.wechat.token, key, config.wechat.app_id)
+
+
+def startup_problems(config: Config) -> list[str]:
+    """Reasons to refuse to start: key maps that WeChat would refuse, published secrets outside the sandbox."""
+    return [*key_map_problems(config), *secret_problems(config)]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -88,6 +98,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    if problems := startup_problems(config):
+        raise ConfigError("; ".join(problems))
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
     services = deps or build_services(config)
@@ -102,8 +114,10 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         pipeline=pipeline,
         max_body_bytes=config.server.max_body_bytes,
         max_skew_seconds=config.wechat.max_clock_skew_seconds,
-        require_encryption=config.wechat.require_encryption,
+        require_encryption=config.wechat.encryption_required,
         wall_clock=lambda: services.now().timestamp(),
+        previous_crypto=build_crypto(config, previous=True),
+        replay_guard=ReplayGuard(services.database, config.wechat.max_clock_skew_seconds, services.now),
     )
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)

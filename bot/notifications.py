@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,14 @@ TEMPLATE_FIELD_MAX = 20
 TEXTCARD_TITLE_MAX_BYTES = 128
 TEXTCARD_DESCRIPTION_MAX_BYTES = 512
 _WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """A notice's own 公众号 template: its id and the values already written in each key's type."""
+
+    template_id: str
+    data: Mapping[str, str]
 
 
 def one_line(value: object, limit: int = TEMPLATE_FIELD_MAX) -> str:
@@ -83,11 +92,22 @@ def route_for(config: Config, contact: Contact) -> tuple[str, str] | None:
 
 
 def message_payload(
-    config: Config, channel: str, *, title: str, fields: Mapping[str, Value], detail: str, url: str
+    config: Config,
+    channel: str,
+    *,
+    title: str,
+    fields: Mapping[str, Value],
+    detail: str,
+    url: str,
+    template: TemplateMessage | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """(kind, payload) for one message on ``channel`` in the outbox's payload format."""
+    """(kind, payload) for one message on ``channel`` in the outbox's payload format. ``template`` is the
+    notice's own 公众号 template (id and typed data); without it the reminders' template takes the fields
+    by position."""
     if channel == "wecom":
         return "textcard", textcard(title, fields, detail, url)
+    if template is not None:
+        return "template", {"template_id": template.template_id, "data": dict(template.data), "url": url}
     return "template", {"template_id": template_id_for(config), "data": template_data(config, fields), "url": url}
 
 
@@ -103,6 +123,7 @@ async def notify_department(
     dedup_key: str,
     now: datetime,
     purpose: str = "notice",
+    template: TemplateMessage | None = None,
 ) -> int:
     """Enqueue one message per active contact of ``department``; returns how many were enqueued.
 
@@ -126,6 +147,7 @@ async def notify_department(
         dedup_key=dedup_key,
         now=now,
         purpose=purpose,
+        template=template,
     )
 
 
@@ -141,6 +163,7 @@ async def notify_contacts(
     dedup_key: str,
     now: datetime,
     purpose: str = "notice",
+    template: TemplateMessage | None = None,
 ) -> int:
     count = 0
     for contact in contacts:
@@ -148,7 +171,9 @@ async def notify_contacts(
         if route is None:
             continue
         channel, recipient = route
-        kind, payload = message_payload(config, channel, title=title, fields=fields, detail=detail, url=url)
+        kind, payload = message_payload(
+            config, channel, title=title, fields=fields, detail=detail, url=url, template=template
+        )
         if channel == "mp" and not payload["template_id"]:
             log.error("[reminders] template_id is empty: notice %s to contact %s not queued", dedup_key, contact.id)
             continue

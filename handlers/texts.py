@@ -256,6 +256,13 @@ REPORT_DEPT_FIELD_CASE = "案件编号"
 REPORT_DEPT_FIELD_CATEGORY = "类别"
 REPORT_DEPT_FIELD_COUNTY = "区县"
 REPORT_DEPT_FIELD_TIME = "提交时间"
+NOTICE_TEST_TITLE = "测试通知：新案件提醒"
+NOTICE_TEST_CATEGORY = "测试通知"
+NOTICE_TEST_DETAIL = "这是一条测试通知，用于确认本部门联络人能收到新案件提醒，无需处理。"
+NOTICE_TEST_NO_ADDRESS = "该联络人没有可用的接收地址"
+NOTICE_TEST_NOBODY = "{department} 没有已绑定的联络人。"
+NOTICE_TEST_ACCEPTED = "微信已接收"
+NOTICE_TEST_REFUSED = "微信拒绝"
 REPORT_DEPT_TODO_SUBJECT = "新举报{case_no}"  # a new case in the reminders' to-do template (事项)
 
 REPORTER_MASK_ANONYMOUS = "匿名举报人"

@@ -470,19 +470,15 @@ async def _notify_department(
     session: AsyncSession, services: Services, report: Report, department: str, *, title: str, key: str, now: datetime
 ) -> int:
     """One notice to a department's bound officials (the reminders area owns the contacts)."""
-    try:
-        from bot.notifications import notify_department
-    except ImportError:
-        log.warning("bot.notifications is not installed: no department notice for a new report")
-        return 0
+    from bot.notices.department import case_template, case_values, labelled
+    from bot.notifications import notify_department
+
     zone = local_zone(services)
     assert report.case_no is not None
-    fields = {
-        texts.REPORT_DEPT_FIELD_CASE: report.case_no,
-        texts.REPORT_DEPT_FIELD_CATEGORY: category_label(report.category)[:20],
-        texts.REPORT_DEPT_FIELD_COUNTY: report.county or texts.REPORT_COUNTY_PENDING,
-        texts.REPORT_DEPT_FIELD_TIME: f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
-    }
+    values = case_values(
+        report.case_no, category_label(report.category), report.county or "", report.created_at.astimezone(zone)
+    )
+    fields = labelled(values)
     place = report.address or ""
     detail = report.description[:300] + (f"\n{place}" if place else "")
     return await notify_department(
@@ -495,6 +491,7 @@ async def _notify_department(
         url=console_url(services, report.case_no),
         dedup_key=key,
         now=now,
+        template=case_template(services.config, values),
     )
 
 

@@ -17,10 +17,18 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import core, reminders, reports, staff
+    from bot.cli import config_check, core, notices, reminders, reports, staff
     from knowledge import cli as kb
 
-    return [core.register, kb.register, reports.register, reminders.register, staff.register]
+    return [
+        core.register,
+        kb.register,
+        reports.register,
+        reminders.register,
+        staff.register,
+        config_check.register,
+        notices.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

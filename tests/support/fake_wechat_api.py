@@ -62,6 +62,8 @@ APP_SECRET = "fake-app-secret"
 CORP_ID = "wwfakecorp0000001"
 CORP_SECRET = "fake-corp-secret"
 AGENT_ID = 1000002
+ACCOUNT_TOKEN = "fake-account-token"
+ACCOUNT_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 
 TOKEN_PATHS = {"/cgi-bin/stable_token", "/cgi-bin/gettoken"}
 LONG_WINDOW = (timedelta(hours=48), 5)  # after a user's message
@@ -566,6 +568,9 @@ def fake_api_env(fake: FakeWechatApi) -> dict[str, str]:
         "YCBOT_WECHAT_API_BASE_URL": fake.url,
         "YCBOT_WECHAT_APP_ID": APP_ID,
         "YCBOT_WECHAT_APP_SECRET": APP_SECRET,
+        # Outside the sandbox the published example Token and EncodingAESKey are refused: the account's own.
+        "YCBOT_WECHAT_TOKEN": ACCOUNT_TOKEN,
+        "YCBOT_WECHAT_ENCODING_AES_KEY": ACCOUNT_AES_KEY,
         "YCBOT_WECOM_API_BASE_URL": fake.url,
         "YCBOT_WECOM_CORP_ID": CORP_ID,
         "YCBOT_WECOM_SECRET": CORP_SECRET,
