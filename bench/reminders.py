@@ -37,11 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, insert, select  # noqa: E402
 
-from bot.channels.base import Media, SendResult  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.outbound.channels.base import Media, SendResult  # noqa: E402
+from bot.reminders.digest import batch  # noqa: E402
+from bot.reminders.dispatch import run_pass, send_due  # noqa: E402
+from bot.reminders.planner import plan  # noqa: E402
 from bot.services import Services  # noqa: E402
-from scheduler import calendar as workdays  # noqa: E402
-from scheduler.reminders import batch, plan, run_pass, send_due  # noqa: E402
+from bot.tasks import workdays  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Department  # noqa: E402

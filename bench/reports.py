@@ -40,7 +40,7 @@ from serverproc import cpus, free_port, start_pinned, stop, wait_healthy  # noqa
 from serverproc import percentile as pct  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from bot.geo import COUNTY_SEATS  # noqa: E402
+from bot.reports.geo import COUNTY_SEATS  # noqa: E402
 from bot.wechat import push  # noqa: E402
 from bot.wechat.messages import parse_xml  # noqa: E402
 from bot.wechat.push import PushSigner  # noqa: E402

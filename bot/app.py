@@ -9,59 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.callback import CallbackView
-from bot.channels.base import Channel
-from bot.channels.factory import close_channels
-from bot.channels.sandbox import SandboxChannel
-from bot.channels.sandbox_rules import sandbox_templates
 from bot.config import Config, ConfigError
 from bot.console import setup_console
-from bot.notices.keymaps import key_map_problems
+from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
-from bot.services import Services, system_clock
+from bot.reminders.page import setup_reminders
+from bot.reminders.planner import seed_tasks
+from bot.reports.keymaps import key_map_problems
+from bot.services import READY, SCHEDULER, SERVICES, Services
+from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
+from knowledge.answerer import load_knowledge_base
+from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
-from storage.db import Database
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
-
-SERVICES = web.AppKey("services", Services)
-SCHEDULER = web.AppKey("scheduler", ServiceScheduler)
-READY = web.AppKey("ready", asyncio.Event)
-
-
-def build_channels(
-    config: Config, database: Database, clock: Callable[[], datetime] = system_clock
-) -> dict[str, Channel]:
-    """Sandbox channels without credentials; the real APIs otherwise."""
-    inbox = config.media_path() / "sandbox-inbox"
-    if config.uses_sandbox:
-        templates = sandbox_templates(config)
-        return {
-            "mp": SandboxChannel(database, inbox, "mp", clock=clock, templates=templates),
-            "wecom": SandboxChannel(database, inbox, "wecom", clock=clock),
-        }
-    from bot.channels.factory import build_api_channels
-
-    return build_api_channels(config, database)
-
-
-def build_services(config: Config) -> Services:
-    storage = config.storage
-    database = Database(
-        storage.url, echo=storage.echo_sql, pool_size=storage.pool_size, max_overflow=storage.max_overflow
-    )
-    return Services(config=config, database=database, channels=build_channels(config, database))
 
 
 def build_crypto(config: Config, *, previous: bool = False) -> MessageCrypto | None:
@@ -123,28 +95,18 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
     setup_console(app)
-    from bot.reminders_web import setup_reminders
-
     setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
-        from bot.simulator import setup_simulator
-
         setup_simulator(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
-        from scheduler.reminders import seed_tasks
-
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            from knowledge.answerer import load_knowledge_base
-
             services.knowledge = await asyncio.to_thread(load_knowledge_base)
         if config.scheduler.enabled:
-            from scheduler.jobs import register_jobs
-
             register_jobs(scheduler, services)
             scheduler.start()
         app[READY].set()

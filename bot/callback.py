@@ -13,13 +13,13 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot import texts
 from bot.pipeline import MessagePipeline
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
 from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.replies import TextReply
 from bot.wechat.signature import signature_matches, timestamp_is_fresh
-from handlers import texts
 
 log = logging.getLogger(__name__)
 

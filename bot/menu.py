@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import texts
 from bot.wechat.limits import menu_name_problem
-from handlers import texts
 
 KEY_QA_REGISTRATION = "QA_REGISTRATION"
 KEY_QA_LIST = "QA_LIST"

@@ -28,15 +28,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.context import Context
 from bot.conversation import ConversationState
-from bot.outbox_worker import wake_waiting
+from bot.outbound.worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
 from bot.wechat.windows import opens_event_window
-from handlers import texts
 from storage.event_windows import open_event_window
 from storage.models import ProcessedMessage, WechatUser
 

@@ -1,18 +1,25 @@
-"""What handlers and jobs may use, built once per process and passed in (tests and benchmarks swap parts)."""
+"""What handlers and jobs may use, built once per process and passed in (tests and benchmarks swap parts).
+
+Also the app keys under which the web app carries them (``SERVICES``, ``READY``, ``SCHEDULER``).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.base import Channel
+from aiohttp import web
+
 from bot.config import Config
 from storage.db import Database
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: at run time the kit depends on neither the channels nor the knowledge base
+    from bot.outbound.channels.base import Channel
     from knowledge.answerer import KnowledgeBase
+    from scheduler.runner import ServiceScheduler
 
 
 def system_clock() -> datetime:
@@ -39,3 +46,8 @@ class Services:
             return self.channels[name]
         except KeyError:
             raise LookupError(f"no outbound channel {name!r} is configured") from None
+
+
+SERVICES = web.AppKey("services", Services)
+READY = web.AppKey("ready", asyncio.Event)
+SCHEDULER: web.AppKey[ServiceScheduler] = web.AppKey("scheduler")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from bot.routing import Dispatcher, Router
+from handlers import common, knowledge, officials, report
 
 
 def all_routers() -> list[Router]:
     """Routers in priority order: global commands first, dialogs next, free-text questions last."""
-    from handlers import common, knowledge, officials, report
-
     return [
         knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
         common.router,
@@ -20,6 +19,4 @@ def all_routers() -> list[Router]:
 
 
 def build_dispatcher() -> Dispatcher:
-    from handlers import common
-
     return Dispatcher(all_routers(), fallback=common.fallback)

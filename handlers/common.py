@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.routing import ANY_STATE, NO_STATE, HandlerResult, Router, event, menu_key, msg_type, text_is
-from handlers import texts
 from storage.models import WechatUser
 
 router = Router("common")

@@ -19,10 +19,9 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
-from handlers import texts
 
 pick_router = Router("knowledge-pick")
 router = Router("knowledge")

@@ -11,12 +11,12 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
+from bot.reminders.acknowledgement import acknowledge_last
+from bot.reminders.render import cn_date
 from bot.routing import NO_STATE, HandlerResult, Router, menu_key, text_is, text_matches
-from handlers import texts
-from scheduler.reminder_render import cn_date
-from scheduler.reminders import acknowledge_last
+from bot.tasks.status import TaskError, TaskView, list_tasks, mark_done
 from storage.contacts import (
     BindLimits,
     DepartmentError,
@@ -26,7 +26,6 @@ from storage.contacts import (
     unbind,
 )
 from storage.models.reminders import Contact
-from storage.tasks import TaskError, TaskView, list_tasks, mark_done
 
 router = Router("officials")
 
@@ -172,7 +171,7 @@ async def done(ctx: Context) -> HandlerResult:
             timezone=ctx.services.config.reminders.timezone,
         )
     except (TaskError, DepartmentError) as exc:
-        return texts.DONE_FAILED.format(reason=exc)
+        return texts.DONE_FAILED.format(reason=texts.reason(exc))
     if result.already:
         return texts.DONE_ALREADY.format(id=result.task_id, period=_period_label(result.period))
     local = ctx.now.astimezone(ZoneInfo(ctx.services.config.reminders.timezone))

@@ -13,8 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import geo, menu
+from bot import menu, texts
 from bot.context import Context
+from bot.reports import catalog, geo, notices
 from bot.routing import (
     NO_STATE,
     HandlerResult,
@@ -27,10 +28,10 @@ from bot.routing import (
     text_is,
     text_startswith,
 )
-from handlers import common, texts
+from handlers import common, report_answers
 from handlers import report_wizard as wizard
 from handlers.report_parse import clean, find_case_no
-from storage import reports as api
+from storage import report_queries
 from storage.models import Report, ReportPendingLocation
 
 router = Router("report")
@@ -88,7 +89,7 @@ async def start_report(ctx: Context) -> HandlerResult:
 
 
 def _local(ctx: Context):  # type: ignore[no-untyped-def]
-    return api.local_zone(ctx.services)
+    return catalog.local_zone(ctx.services)
 
 
 async def render_for_reporter(ctx: Context, report: Report) -> str:
@@ -96,10 +97,10 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     zone = _local(ctx)
     extra = ""
     if report.status == "duplicate" and report.duplicate_of:
-        original = await api.get_report(ctx.session, report.duplicate_of)
+        original = await report_queries.get_report(ctx.session, report.duplicate_of)
         if original is not None:
             extra += texts.REPORT_QUERY_LINKED.format(
-                original=original.case_no, status=api.status_label(original.status)
+                original=original.case_no, status=catalog.status_label(original.status)
             )
             report_events = [*report.events, *original.events]
         else:
@@ -111,7 +112,7 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     replies = sorted((e for e in report_events if e.public_reply and not e.internal), key=lambda e: e.at)
     for e in replies[-QUERY_REPLIES:]:  # the newest ones, each short enough for one chat reply
         extra += texts.REPORT_QUERY_REPLY.format(
-            at=f"{e.at.astimezone(zone):%m-%d}", reply=api.clip(e.public_reply, QUERY_REPLY_CHARS)
+            at=f"{e.at.astimezone(zone):%m-%d}", reply=notices.clip(e.public_reply, QUERY_REPLY_CHARS)
         )
     if not replies and report.status != "rejected":
         extra += texts.REPORT_QUERY_NO_REPLY
@@ -121,8 +122,8 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     return texts.REPORT_QUERY_DETAIL.format(
         case_no=report.case_no,
         created=f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
-        category=api.category_label(report.category),
-        status=api.status_label(report.status),
+        category=catalog.category_label(report.category),
+        status=catalog.status_label(report.status),
         extra=extra,
     ).rstrip()
 
@@ -130,7 +131,7 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
 @router.on(_is_query, _free_or_report)
 async def query_case(ctx: Context) -> HandlerResult:
     case_no = find_case_no(ctx.incoming.text) or ""
-    report = await api.get_report(ctx.session, case_no)
+    report = await report_queries.get_report(ctx.session, case_no)
     if report is None or report.reporter_openid != ctx.openid:
         # Other people's reports look exactly like missing ones.
         return await _with_prompt(ctx, texts.REPORT_QUERY_NOT_FOUND.format(case_no=case_no))
@@ -138,13 +139,13 @@ async def query_case(ctx: Context) -> HandlerResult:
 
 
 async def render_mine(ctx: Context) -> str:
-    reports = await api.reports_of(ctx.session, ctx.openid, limit=MINE_LIMIT)
+    reports = await report_queries.reports_of(ctx.session, ctx.openid, limit=MINE_LIMIT)
     if not reports:
         return texts.REPORT_MINE_EMPTY
     zone = _local(ctx)
     lines = [
         texts.REPORT_MINE_LINE.format(
-            case_no=r.case_no, created=f"{r.created_at.astimezone(zone):%m-%d}", status=api.status_label(r.status)
+            case_no=r.case_no, created=f"{r.created_at.astimezone(zone):%m-%d}", status=catalog.status_label(r.status)
         )
         for r in reports
     ]
@@ -195,7 +196,7 @@ async def wizard_other_menu(ctx: Context) -> HandlerResult:
 @router.on(has_text(), state="report:*")
 async def wizard_text(ctx: Context) -> HandlerResult:
     step = wizard.current_step(ctx)
-    handler = wizard.TEXT_STEPS.get(step)
+    handler = report_answers.TEXT_STEPS.get(step)
     if handler is None:  # an unknown sub-state (e.g. from an older version): resume at the first gap
         return await wizard.advance(ctx)
     return await handler(ctx)
@@ -215,13 +216,13 @@ async def early_photo(ctx: Context) -> HandlerResult:
     cfg = ctx.services.config.reports
     if not ctx.incoming.media_id:
         return texts.UNSUPPORTED_TYPE
-    if await api.count_draft_photos(ctx.session, ctx.openid, None) >= cfg.max_photos:
+    if await report_queries.count_draft_photos(ctx.session, ctx.openid, None) >= cfg.max_photos:
         return (
             texts.REPORT_PHOTO_LIMIT.format(max=cfg.max_photos)
             + "\n"
             + texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)
         )
-    await api.add_draft_photo(
+    await report_queries.add_draft_photo(
         ctx.session, openid=ctx.openid, draft_id=None, media_id=ctx.incoming.media_id, now=ctx.now
     )
     return texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)

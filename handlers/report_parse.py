@@ -9,8 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot import geo
-from storage.reports import CATEGORIES, normalize_case_no
+from bot.reports import geo
+from bot.reports.catalog import CATEGORIES
+from storage.report_queries import normalize_case_no
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NUMBER = re.compile(r"^(?:第|选)?\s*([0-9]{1,2})\s*(?:项|个|类|号)?[.、。:：）)]?$")

@@ -12,32 +12,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from bot import geo
+from bot import texts
 from bot.context import Context
-from handlers import texts
+from bot.reports import catalog, geo
 from handlers.report_parse import (
-    ANONYMOUS_WORDS,
-    CLEAR_WORDS,
-    CONFIRM_WORDS,
-    DONE_WORDS,
-    EDIT_WORDS,
-    REAL_NAME_WORDS,
-    SKIP_WORDS,
-    UNKNOWN_OBJECT_WORDS,
-    UNSURE_WORDS,
-    category_match,
     check_description,
-    choose_number,
-    clean,
-    looks_like_address,
     needs_source,
-    parse_contact,
-    word,
 )
-from storage import reports as api
-from storage.models import Report, ReportPendingLocation
+from storage import report_queries
+from storage.models import ReportPendingLocation
 
 PREFIX = "report:"
 MAX_OBJECT_CHARS = 200
@@ -58,7 +43,7 @@ def draft(ctx: Context) -> dict[str, Any]:
     return ctx.conversation.data
 
 
-def _ttl(ctx: Context) -> timedelta:
+def draft_ttl(ctx: Context) -> timedelta:
     return timedelta(hours=ctx.services.config.reports.draft_expiry_hours)
 
 
@@ -84,7 +69,7 @@ def next_step(data: dict[str, Any]) -> str:
 
 
 async def photo_count(ctx: Context) -> int:
-    return await api.count_draft_photos(ctx.session, ctx.openid, draft(ctx).get("draft_id"))
+    return await report_queries.count_draft_photos(ctx.session, ctx.openid, draft(ctx).get("draft_id"))
 
 
 def _numbered(items: list[str] | tuple[str, ...]) -> str:
@@ -104,7 +89,7 @@ async def prompt(ctx: Context, step: str) -> str:
     cfg = ctx.services.config.reports
     data = draft(ctx)
     if step == "category":
-        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in api.CATEGORIES]))
+        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.CATEGORIES]))
     if step == "description":
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
     if step == "location":
@@ -138,7 +123,7 @@ async def summary(ctx: Context) -> str:
         who = texts.REPORT_CONTACT_ANONYMOUS
     obj = data.get("object") or ""
     return texts.REPORT_SUMMARY.format(
-        category=api.category_label(data.get("category", "")),
+        category=catalog.category_label(data.get("category", "")),
         description=data.get("description", ""),
         object_line=texts.REPORT_SUMMARY_OBJECT.format(object=obj) if obj else "",
         location=location_text(data),
@@ -151,13 +136,13 @@ async def summary(ctx: Context) -> str:
 async def advance(ctx: Context, prefix: str = "") -> str:
     """Move to the first missing step and say what to send."""
     step = next_step(draft(ctx))
-    ctx.conversation.set(state_of(step), ttl=_ttl(ctx))
+    ctx.conversation.set(state_of(step), ttl=draft_ttl(ctx))
     return prefix + await prompt(ctx, step)
 
 
 async def reprompt(ctx: Context, prefix: str = "") -> str:
     """Stay on the current step, repeating its prompt after ``prefix``."""
-    ctx.conversation.set(ctx.conversation.state or state_of("category"), ttl=_ttl(ctx))
+    ctx.conversation.set(ctx.conversation.state or state_of("category"), ttl=draft_ttl(ctx))
     return prefix + await prompt(ctx, current_step(ctx) or "category")
 
 
@@ -169,7 +154,7 @@ async def refusal(ctx: Context) -> str | None:
     cfg = ctx.services.config.reports
     if ctx.openid in cfg.blocked_openids:
         return texts.REPORT_BLOCKED
-    filed = await api.count_reports_today(ctx.session, ctx.openid, ctx.now, api.local_zone(ctx.services))
+    filed = await report_queries.count_reports_today(ctx.session, ctx.openid, ctx.now, catalog.local_zone(ctx.services))
     if filed >= cfg.max_per_day:
         return texts.REPORT_LIMIT_REACHED.format(n=filed)
     return None
@@ -187,9 +172,9 @@ async def start(ctx: Context, description: str = "") -> str:
         return notes + refused
     ctx.conversation.clear()
     draft_id = uuid.uuid4().hex
-    ctx.conversation.set(state_of("category"), ttl=_ttl(ctx), draft_id=draft_id)
+    ctx.conversation.set(state_of("category"), ttl=draft_ttl(ctx), draft_id=draft_id)
     since = ctx.now - timedelta(minutes=cfg.pending_attachment_minutes)
-    adopted = await api.adopt_pending_photos(
+    adopted = await report_queries.adopt_pending_photos(
         ctx.session, openid=ctx.openid, draft_id=draft_id, since=since, limit=cfg.max_photos
     )
     items = [texts.REPORT_ATTACHED_PHOTOS.format(n=adopted)] if adopted else []
@@ -213,7 +198,7 @@ async def start(ctx: Context, description: str = "") -> str:
 # ---- locations and photos, accepted at any step ---------------------------------------------------
 
 
-def _routing(
+def routing_of(
     data: dict[str, Any], *, county: str | None, method: str, state: str, note: str, candidates: list[str] | None = None
 ) -> None:
     data.update(
@@ -228,10 +213,10 @@ def set_pin(ctx: Context, lat: float, lon: float, label: str) -> str:
     data.update(lat=lat, lon=lon, address=label.strip()[: cfg.max_address_chars], location_source="pin")
     guess = geo.locate_point(lat, lon, label, border_ratio=cfg.border_ratio, seat_radius_km=cfg.seat_radius_km)
     if guess.outside:
-        _routing(data, county=None, method="", state="outside", note=texts.REPORT_NOTE_OUTSIDE)
+        routing_of(data, county=None, method="", state="outside", note=texts.REPORT_NOTE_OUTSIDE)
         return texts.REPORT_OUTSIDE + "\n"
     if guess.near_border:
-        _routing(
+        routing_of(
             data, county=guess.county, method="nearest_seat", state="ask", note="", candidates=list(guess.candidates)
         )
         return ""
@@ -240,7 +225,7 @@ def set_pin(ctx: Context, lat: float, lon: float, label: str) -> str:
         if guess.method == "label"
         else texts.REPORT_NOTE_NEAREST.format(county=guess.county, km=guess.distance_km)
     )
-    _routing(data, county=guess.county, method=guess.method, state="ok", note=note)
+    routing_of(data, county=guess.county, method=guess.method, state="ok", note=note)
     return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
 
 
@@ -249,7 +234,7 @@ def set_address(ctx: Context, address: str) -> str:
     data.update(lat=None, lon=None, address=address, location_source="typed")
     guess = geo.locate_address(address)
     if guess.county is not None:
-        _routing(
+        routing_of(
             data,
             county=guess.county,
             method="address",
@@ -257,7 +242,7 @@ def set_address(ctx: Context, address: str) -> str:
             note=texts.REPORT_NOTE_ADDRESS.format(county=guess.county),
         )
         return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
-    _routing(data, county=None, method="", state="ask", note="", candidates=list(geo.ROUTING_TARGETS))
+    routing_of(data, county=None, method="", state="ask", note="", candidates=list(geo.ROUTING_TARGETS))
     return ""
 
 
@@ -278,7 +263,7 @@ async def attach_photo(ctx: Context) -> str:
         return await reprompt(ctx, texts.REPORT_PHOTO_LIMIT.format(max=cfg.max_photos) + "\n")
     if not ctx.incoming.media_id:
         return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
-    count = await api.add_draft_photo(
+    count = await report_queries.add_draft_photo(
         ctx.session, openid=ctx.openid, draft_id=draft(ctx)["draft_id"], media_id=ctx.incoming.media_id, now=ctx.now
     )
     if current_step(ctx) == "photos":
@@ -289,256 +274,12 @@ async def attach_photo(ctx: Context) -> str:
 # ---- text answers, one handler per step -----------------------------------------------------------
 
 
-async def on_category(ctx: Context) -> str:
-    cfg = ctx.services.config.reports
-    data = draft(ctx)
-    code, how = category_match(ctx.text)
-    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
-    if code is not None:
-        data["category"] = code
-        if how != "keyword":
-            return await advance(ctx)
-        # A sentence that names the problem: it is the category and, if none yet, the description too.
-        if checked.ok and not data.get("description"):
-            data["description"] = checked.value
-        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=api.category_label(code)) + "\n")
-    if checked.ok and not data.get("description"):
-        # A description typed before the category: keep it, still ask for the category.
-        data["description"] = checked.value
-        return await reprompt(ctx)
-    return await reprompt(ctx, texts.REPORT_CATEGORY_UNKNOWN + "\n")
-
-
-async def on_description(ctx: Context) -> str:
-    cfg = ctx.services.config.reports
-    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
-    if not checked.ok:
-        if checked.problem == "long":
-            problem = texts.REPORT_DESCRIPTION_LONG.format(n=len(checked.value), max=cfg.max_description_chars)
-        else:
-            problem = texts.REPORT_DESCRIPTION_SHORT.format(min=cfg.min_description_hanzi)
-        return problem
-    data = draft(ctx)
-    if data.get("description") != checked.value:
-        data.pop("object", None)
-    data["description"] = checked.value
-    return await advance(ctx)
-
-
-async def on_location_text(ctx: Context) -> str:
-    cfg = ctx.services.config.reports
-    value = clean(ctx.text)
-    if len(value) > cfg.max_address_chars:
-        return await reprompt(ctx, texts.REPORT_ADDRESS_LONG.format(max=cfg.max_address_chars) + "\n")
-    if not looks_like_address(value):
-        return await reprompt(ctx, texts.REPORT_NOT_ADDRESS)
-    return await advance(ctx, set_address(ctx, value))
-
-
-async def on_object(ctx: Context) -> str:
-    value = clean(ctx.text)
-    if len(value) > MAX_OBJECT_CHARS:
-        return await reprompt(ctx, texts.REPORT_OBJECT_LONG.format(max=MAX_OBJECT_CHARS) + "\n")
-    draft(ctx)["object"] = "" if word(value) in UNKNOWN_OBJECT_WORDS else value
-    return await advance(ctx)
-
-
-async def on_county(ctx: Context) -> str:
-    data = draft(ctx)
-    candidates: list[str] = data.get("county_candidates") or list(geo.ROUTING_TARGETS)
-    answer = word(ctx.text)
-    pin = data.get("lat") is not None
-    joined = "、".join(candidates)
-    if answer in UNSURE_WORDS:
-        if pin:
-            fallback = data.get("county") or candidates[0]
-            _routing(
-                data,
-                county=fallback,
-                method="nearest_seat",
-                state="manual",
-                note=texts.REPORT_NOTE_BORDER_UNSURE.format(candidates=joined, county=fallback),
-            )
-        else:
-            _routing(data, county=None, method="", state="manual", note=texts.REPORT_NOTE_ADDRESS_UNSURE)
-        return await advance(ctx, texts.REPORT_COUNTY_MANUAL + "\n")
-    number = choose_number(ctx.text, len(candidates))
-    chosen = candidates[number - 1] if number else geo.county_from_text(clean(ctx.text))
-    if chosen is None or chosen not in geo.ROUTING_TARGETS:
-        return await reprompt(ctx, texts.REPORT_COUNTY_UNKNOWN + "\n")
-    note = (
-        texts.REPORT_NOTE_BORDER.format(candidates=joined, county=chosen)
-        if pin
-        else texts.REPORT_NOTE_ADDRESS_CHOSEN.format(county=chosen)
-    )
-    _routing(data, county=chosen, method="reporter", state="ok", note=note)
-    return await advance(ctx, texts.REPORT_COUNTY_SET.format(county=chosen) + "\n")
-
-
-async def on_photos_text(ctx: Context) -> str:
-    answer = word(ctx.text)
-    data = draft(ctx)
-    if answer in CLEAR_WORDS:
-        await api.discard_draft_photos(ctx.session, openid=ctx.openid, draft_id=data["draft_id"])
-        return await reprompt(ctx, texts.REPORT_PHOTOS_CLEARED + "\n")
-    if answer in DONE_WORDS or answer in SKIP_WORDS:
-        data["photos_done"] = True
-        return await advance(ctx)
-    return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
-
-
-async def _take_contact(ctx: Context, text: str) -> str:
-    contact = parse_contact(text)
-    data = draft(ctx)
-    if contact.problem == "phone":
-        data["contact_pending"] = True
-        return await advance(ctx, texts.REPORT_BAD_PHONE + "\n")
-    if contact.problem in ("name", "none"):
-        data["contact_pending"] = True
-        problem = texts.REPORT_BAD_NAME if contact.problem == "name" else ""
-        return await advance(ctx, problem + ("\n" if problem else ""))
-    data.pop("contact_pending", None)
-    data["contact"] = {"mode": "real", "name": contact.name, "phone": contact.phone}
-    return await advance(ctx)
-
-
-async def on_contact(ctx: Context) -> str:
-    answer = word(ctx.text)
-    data = draft(ctx)
-    if len(ctx.text) > MAX_CONTACT_CHARS:
-        return await reprompt(ctx, texts.REPORT_TEXT_TOO_LONG.format(max=MAX_CONTACT_CHARS) + "\n")
-    if answer in ANONYMOUS_WORDS:
-        data.pop("contact_pending", None)
-        data["contact"] = {"mode": "anonymous"}
-        return await advance(ctx)
-    if answer in REAL_NAME_WORDS:
-        data["contact_pending"] = True
-        data.pop("contact", None)
-        return await advance(ctx)
-    if any(ch.isdigit() for ch in answer):
-        return await _take_contact(ctx, ctx.text)
-    return await reprompt(ctx)
-
-
-async def on_contact_details(ctx: Context) -> str:
-    answer = word(ctx.text)
-    data = draft(ctx)
-    if len(ctx.text) > MAX_CONTACT_CHARS:
-        return await reprompt(ctx, texts.REPORT_TEXT_TOO_LONG.format(max=MAX_CONTACT_CHARS) + "\n")
-    if answer in ANONYMOUS_WORDS - {"1"}:
-        data.pop("contact_pending", None)
-        data["contact"] = {"mode": "anonymous"}
-        return await advance(ctx)
-    return await _take_contact(ctx, ctx.text)
-
-
-async def on_edit(ctx: Context) -> str:
-    answer = word(ctx.text)
-    data = draft(ctx)
-    number = choose_number(ctx.text, len(EDIT_STEPS))
-    if number is None:
-        names = {texts.REPORT_STEP_NAMES[s]: s for s in EDIT_STEPS}
-        step = next((s for name, s in names.items() if answer and answer in name), None)
-    else:
-        step = EDIT_STEPS[number - 1]
-    if step is None:
-        return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
-    if step == "category":
-        data.pop("category", None)
-    elif step == "description":
-        data.pop("description", None)
-        data.pop("object", None)
-    elif step == "location":
-        for key in (
-            "lat",
-            "lon",
-            "address",
-            "location_source",
-            "county",
-            "county_method",
-            "county_state",
-            "county_candidates",
-            "routing_note",
-            "object",
-        ):
-            data.pop(key, None)
-    elif step == "photos":
-        data["photos_done"] = False
-    elif step == "contact":
-        data.pop("contact", None)
-        data.pop("contact_pending", None)
-    return await advance(ctx)
-
-
 # ---- confirmation --------------------------------------------------------------------------------
 
 
-def to_report_draft(data: dict[str, Any]) -> api.ReportDraft:
-    contact = data.get("contact") or {}
-    real = contact.get("mode") == "real"
-    state = data.get("county_state")
-    return api.ReportDraft(
-        draft_id=data["draft_id"],
-        category=data["category"],
-        description=data["description"],
-        reported_object=data.get("object") or "",
-        latitude=data.get("lat"),
-        longitude=data.get("lon"),
-        address=data.get("address") or "",
-        location_source=data.get("location_source") or "",
-        county=data.get("county"),
-        county_method=data.get("county_method") or "",
-        needs_manual_routing=state in ("outside", "manual") or not data.get("county"),
-        routing_note=data.get("routing_note") or "",
-        real_name=real,
-        reporter_name=contact.get("name", "") if real else "",
-        reporter_phone=contact.get("phone", "") if real else "",
-    )
 
 
-async def submit(ctx: Context) -> str:
-    """File the draft (idempotent on the draft id) and say what happens next."""
-    data = draft(ctx)
-    if next_step(data) != "confirm":
-        return await advance(ctx)
-    existing = await ctx.session.scalar(select(Report).where(Report.draft_id == data["draft_id"]))
-    if existing is None:
-        refused = await refusal(ctx)
-        if refused:
-            return refused
-    report = existing or await api.create_report(
-        ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now
-    )
-    ctx.conversation.clear()
-    if report.status == "duplicate":
-        return texts.REPORT_SUBMITTED_DUPLICATE.format(case_no=report.case_no, original=report.duplicate_of)
-    routing = report.department
-    if report.county:
-        routing += "、" + geo.county_government(report.county)
-    if report.needs_manual_routing:
-        routing += texts.REPORT_ROUTING_MANUAL
-    return texts.REPORT_SUBMITTED.format(case_no=report.case_no, routing=routing)
 
 
-async def on_confirm(ctx: Context) -> str:
-    answer = word(ctx.text)
-    if answer in CONFIRM_WORDS:
-        return await submit(ctx)
-    if answer in EDIT_WORDS:
-        ctx.conversation.set(state_of("edit"), ttl=_ttl(ctx))
-        return await prompt(ctx, "edit")
-    return await reprompt(ctx, texts.REPORT_CONFIRM_HINT + "\n")
 
 
-TEXT_STEPS = {
-    "category": on_category,
-    "description": on_description,
-    "location": on_location_text,
-    "object": on_object,
-    "county": on_county,
-    "photos": on_photos_text,
-    "contact": on_contact,
-    "contact_details": on_contact_details,
-    "edit": on_edit,
-    "confirm": on_confirm,
-}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from handlers import texts
+from bot import texts
 from knowledge import registration, smalltalk
 from knowledge.chemicals import Chemical, ChemicalTable
 from knowledge.classifier import OUT_OF_SCOPE, NaiveBayes

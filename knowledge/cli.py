@@ -13,6 +13,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+# The answerer, the evaluation and the data checks are imported inside the commands that use them: importing
+# them loads jieba and the knowledge data, which every other `python -m bot …` command should not pay for.
+
 TARGET = 0.95
 
 

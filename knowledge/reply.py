@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers import texts
+from bot import texts
 
 MAX_REPLY_CHARS = 600
 

@@ -1,21 +1,31 @@
-"""The fixed jobs the service runs: each reads due rows from our tables and acts on them."""
+"""Every job the service runs, in one table. APScheduler is only the clock: each job reads due rows from our
+tables and acts on them, so a restart or a second process changes nothing."""
 
 from __future__ import annotations
 
-from bot.outbox_worker import OutboxWorker
+from bot.outbound.worker import OutboxWorker
+from bot.reminders.dispatch import run_pass
+from bot.reports.photos import run_media_job
 from bot.services import Services
 from scheduler.runner import ServiceScheduler
+from storage.maintenance import prune
 
 
 def register_jobs(scheduler: ServiceScheduler, services: Services) -> None:
-    """Every background job of the service, registered in one place."""
-    from scheduler import maintenance
+    """Register every background job of the service."""
+    config = services.config
+    send_hour, send_minute = (int(part) for part in config.reminders.send_hour.split(":"))
 
-    scheduler.daily("maintenance", 3, 30, lambda: maintenance.prune(services))
-    scheduler.every("outbox", services.config.outbox.poll_seconds, OutboxWorker(services).run_once)
-    from scheduler import media
+    async def housekeeping() -> None:
+        await prune(services.database, services.now())
 
-    media.register(scheduler, services)
-    from scheduler import reminders
+    async def reminder_pass() -> None:
+        await run_pass(services)
 
-    reminders.register(scheduler, services)
+    # name, when, what
+    scheduler.daily("maintenance", 3, 30, housekeeping)
+    scheduler.every("outbox", config.outbox.poll_seconds, OutboxWorker(services).run_once)
+    scheduler.every("report-photos", config.reports.media_poll_seconds, lambda: run_media_job(services))
+    # A reminder pass plans, batches and sends; the one at send_hour makes the daily digest go out on time.
+    scheduler.every("reminders", config.reminders.dispatch_interval_seconds, reminder_pass)
+    scheduler.daily("reminders-daily-digest", send_hour, send_minute, reminder_pass)

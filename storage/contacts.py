@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.facts import Fact
 from storage.models import Department
 from storage.models.reminders import BindingAttempt, BindingCode, Contact
 
@@ -28,12 +29,12 @@ WECOM_USERID = re.compile(r"[A-Za-z0-9_.@\-]{1,64}")
 MAX_NAME = 64
 
 
-class DepartmentError(ValueError):
-    """An unknown or ambiguous department name; the message lists the valid names."""
+class DepartmentError(Fact):
+    """An unknown or ambiguous department name; ``details`` list the valid names."""
 
 
-class ContactError(ValueError):
-    """A contact operation that cannot be done as asked (the message says why)."""
+class ContactError(Fact):
+    """A contact operation that cannot be done as asked (``fact`` says why)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def match_department_name(wanted: str, names: list[str]) -> str:
     生态环境局 → 市生态环境局, 开发区 → 运城开发区管委会. Raises ``DepartmentError`` naming the choices."""
     wanted = (wanted or "").strip()
     if not names:
-        raise DepartmentError("没有任何部门：请先运行 python -m bot db upgrade")
+        raise DepartmentError("no_departments")
     known = set(names)
     if wanted:
         for candidate in (wanted, f"{wanted}政府", f"市{wanted}", wanted.replace("人民政府", "政府")):
@@ -80,8 +81,8 @@ def match_department_name(wanted: str, names: list[str]) -> str:
         if len(partial) == 1:
             return partial[0]
         if len(partial) > 1:
-            raise DepartmentError(f"部门“{wanted}”不唯一，可能是：{'、'.join(partial)}")
-    raise DepartmentError(f"未知部门“{wanted}”。可选：{'、'.join(names)}")
+            raise DepartmentError("department_ambiguous", wanted=wanted, choices=tuple(partial))
+    raise DepartmentError("department_unknown", wanted=wanted, choices=tuple(names))
 
 
 async def resolve_department(session: AsyncSession, name: str) -> Department:
@@ -117,7 +118,7 @@ async def create_binding_code(
     """A new single-use code for ``department`` (valid 7 days). Returns the code shown to the operator."""
     name = (name or "").strip()
     if len(name) > MAX_NAME:
-        raise ContactError(f"姓名过长（最多 {MAX_NAME} 个字符）")
+        raise ContactError("contact_name_too_long", limit=MAX_NAME)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     row = BindingCode(
         code_hash=hash_code(code),
@@ -222,14 +223,16 @@ async def add_wecom_contact(
     """Register a 企业微信 member (by userid) as a contact of ``department``."""
     userid = (userid or "").strip()
     if not WECOM_USERID.fullmatch(userid):
-        raise ContactError("企业微信 userid 只能由字母、数字和 _ . @ - 组成，最长 64 个字符")
+        raise ContactError("wecom_userid_invalid")
     name = (name or "").strip()
     if len(name) > MAX_NAME:
-        raise ContactError(f"姓名过长（最多 {MAX_NAME} 个字符）")
+        raise ContactError("contact_name_too_long", limit=MAX_NAME)
     existing = await session.scalar(select(Contact).where(Contact.wecom_userid == userid, Contact.status != "removed"))
     if existing is not None:
         dept = await department_by_id(session, existing.department_id)
-        raise ContactError(f"userid {userid} 已是 {dept.name if dept else '?'} 的联络人（编号 {existing.id}）")
+        raise ContactError(
+            "wecom_userid_taken", userid=userid, department=dept.name if dept else "?", contact_id=existing.id
+        )
     contact = Contact(
         department_id=department.id,
         name=name,

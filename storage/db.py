@@ -57,7 +57,7 @@ class Database:
         engine_url = self.url
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
-            from storage import sqlite_driver
+            from storage import sqlite_driver  # only SQLite URLs load (and register) the local driver
 
             if sqlite_driver.available():
                 engine_url = engine_url.set(drivername=f"sqlite+{sqlite_driver.DRIVER_NAME}")

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
+from storage.departments import ensure_departments
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -66,7 +67,6 @@ async def upgrade(database: Database) -> None:
             if not database.is_sqlite:
                 await conn.exec_driver_sql("SELECT pg_advisory_unlock(724001)")
                 await conn.commit()
-    from storage.departments import ensure_departments
 
     async with database.session() as session:
         await ensure_departments(session)

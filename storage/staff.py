@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.facts import Fact
 from storage.models import Department, utcnow
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount
 
@@ -32,8 +33,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password, only spends the same time")
 
 
-class StaffError(ValueError):
-    """A staff operation cannot be done; the message says why (shown to the operator as is)."""
+class StaffError(Fact):
+    """A staff operation cannot be done; ``fact`` says why (put into words for the operator by the caller)."""
 
 
 @dataclass(frozen=True)
@@ -85,17 +86,17 @@ def normalize_username(username: str) -> str:
 def check_username(username: str) -> str:
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
-        raise StaffError("用户名须为 2–64 个字符，只能包含字母、数字、汉字和 . _ - @")
+        raise StaffError("staff_username_invalid")
     return name
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+        raise StaffError("staff_password_too_short", limit=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise StaffError(f"密码最多 {MAX_PASSWORD_LENGTH} 个字符")
+        raise StaffError("staff_password_too_long", limit=MAX_PASSWORD_LENGTH)
     if password.strip() != password or not password.isprintable():
-        raise StaffError("密码不能以空白开头或结尾，也不能包含控制字符")
+        raise StaffError("staff_password_unclean")
 
 
 async def hash_password(password: str) -> str:
@@ -120,7 +121,7 @@ async def _department(session: AsyncSession, name: str) -> Department:
     department = await session.scalar(select(Department).where(Department.name == name.strip()))
     if department is None:
         known = (await session.scalars(select(Department.name).order_by(Department.id))).all()
-        raise StaffError(f"没有名为“{name}”的部门。可用的部门：{'、'.join(known)}")
+        raise StaffError("staff_department_unknown", name=name, choices=tuple(known))
     return department
 
 
@@ -145,7 +146,7 @@ async def add_staff(
     check_password(password)
     unit = await _department(session, department)
     if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
-        raise StaffError(f"用户“{name}”已存在；要改密码请用 staff reset-password")
+        raise StaffError("staff_exists", name=name)
     account = StaffAccount(
         username=name,
         password_hash=await hash_password(password),
@@ -164,7 +165,7 @@ async def add_staff(
 async def _account(session: AsyncSession, username: str) -> StaffAccount:
     account = await session.scalar(select(StaffAccount).where(StaffAccount.username == normalize_username(username)))
     if account is None:
-        raise StaffError(f"没有用户“{normalize_username(username)}”")
+        raise StaffError("staff_unknown", name=normalize_username(username))
     return account
 
 

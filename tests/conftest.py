@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.app import build_channels, create_app
+from bot.app import create_app
 from bot.config import Config, load_config
+from bot.outbound.channels.factory import build_channels
 from bot.services import Services
 from bot.wechat.push import PushSigner
 from storage.db import Database

@@ -11,15 +11,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.cli import config_check, core, notices, reminders, reports, staff
 from bot.config import ConfigError
+from knowledge import cli as kb
 
 Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]
 
 
 def _registrars() -> list[Registrar]:
-    from bot.cli import config_check, core, notices, reminders, reports, staff
-    from knowledge import cli as kb
-
     return [
         core.register,
         kb.register,

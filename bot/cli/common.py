@@ -11,7 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.config import Config, load_config
+from bot.outbound.channels.factory import build_services, close_channels
+from bot.reminders.planner import seed_tasks
 from bot.services import Services
+from storage.migrate import ensure_schema
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -21,20 +24,13 @@ def config_from(args: argparse.Namespace) -> Config:
 @asynccontextmanager
 async def open_services(args: argparse.Namespace, *, migrate: bool = True) -> AsyncIterator[Services]:
     """Services for a one-off command: same database and channels as the service, no scheduler."""
-    from bot.app import build_services
-    from storage.migrate import ensure_schema
-
     services = build_services(config_from(args))
     try:
         if migrate:
             await ensure_schema(services.database)
-            from scheduler.reminders import seed_tasks
-
             await seed_tasks(services.database, services.config, services.now())
         yield services
     finally:
-        from bot.channels.factory import close_channels
-
         await close_channels(services.channels)
         await services.database.dispose()
 

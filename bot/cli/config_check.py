@@ -10,7 +10,7 @@ import argparse
 
 from bot.cli.common import config_from
 from bot.config import Config
-from bot.notices.keymaps import key_map_problems
+from bot.reports.keymaps import key_map_problems
 from bot.wechat.secrets_check import secret_problems
 
 

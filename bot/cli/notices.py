@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.cli.common import fail, open_services
-from bot.notices.trial import TrialResult, send_test_notice
-from handlers import texts
+from bot.reports.notice_trial import TrialResult, send_test_notice
 from storage.contacts import DepartmentError
 
 

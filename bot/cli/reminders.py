@@ -11,7 +11,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.cli.common import config_from, fail, open_services, print_json
+from bot.reminders.dispatch import run_pass
+from bot.reminders.views import list_messages, preview
+from bot.tasks.planfile import TaskFileError, import_tasks, read_tasks_file
+from bot.tasks.seed import generate_seed
+from bot.tasks.status import TaskError, deliveries_for_task, get_task, list_tasks, mark_done
+from knowledge.plan import load_plan
+from storage.contacts import (
+    ContactError,
+    DepartmentError,
+    add_wecom_contact,
+    create_binding_code,
+    find_contact,
+    list_contacts,
+    mask,
+    resolve_department,
+    unbind,
+)
 
 SEED_OUTPUT = Path("knowledge/data/tasks.toml")
 
@@ -115,9 +133,6 @@ def _local(moment: datetime | None, timezone: str) -> str:
 
 
 def cmd_tasks_list(args: argparse.Namespace) -> int:
-    from storage.contacts import DepartmentError
-    from storage.tasks import list_tasks
-
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
             return await list_tasks(
@@ -131,7 +146,7 @@ def cmd_tasks_list(args: argparse.Namespace) -> int:
     try:
         views = asyncio.run(run())
     except DepartmentError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     if args.json:
         print_json([v.as_dict() for v in views])
         return 0
@@ -147,8 +162,6 @@ def cmd_tasks_list(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_show(args: argparse.Namespace) -> int:
-    from storage.tasks import deliveries_for_task, get_task, list_tasks
-
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
             task = await get_task(session, args.task_id)
@@ -190,8 +203,6 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_import(args: argparse.Namespace) -> int:
-    from storage.tasks import TaskFileError, import_tasks, read_tasks_file
-
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
             specs = await read_tasks_file(session, args.file)
@@ -208,9 +219,6 @@ def cmd_tasks_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_done(args: argparse.Namespace) -> int:
-    from storage.contacts import DepartmentError
-    from storage.tasks import TaskError, mark_done
-
     actor = args.by or f"命令行:{_login()}"
 
     async def run():  # type: ignore[no-untyped-def]
@@ -231,7 +239,7 @@ def cmd_tasks_done(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(run())
     except (TaskError, DepartmentError) as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     state = "already done" if result.already else "marked done"
     print(f"{result.task_id} ({result.period}, due {result.due_date}) {state} for {result.department} by {actor}")
     return 0
@@ -245,9 +253,6 @@ def _login() -> str:
 
 
 def cmd_tasks_seed_file(args: argparse.Namespace) -> int:
-    from knowledge.plan import load_plan
-    from storage.task_seed import generate_seed
-
     text = generate_seed(load_plan())
     if args.output:
         try:
@@ -264,8 +269,6 @@ def cmd_tasks_seed_file(args: argparse.Namespace) -> int:
 
 
 def cmd_contacts_invite(args: argparse.Namespace) -> int:
-    from storage.contacts import ContactError, DepartmentError, create_binding_code, resolve_department
-
     async def run() -> tuple[str, str, datetime]:
         async with open_services(args) as services, services.database.session() as session:
             dept = await resolve_department(session, args.department)
@@ -276,7 +279,7 @@ def cmd_contacts_invite(args: argparse.Namespace) -> int:
     try:
         code, department, expires = asyncio.run(run())
     except (DepartmentError, ContactError) as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     tz = config_from(args).reminders.timezone
     who = f"（{args.name}）" if args.name else ""
     print(f"binding code for {department}{who}, single use, valid until {_local(expires, tz)}:")
@@ -286,8 +289,6 @@ def cmd_contacts_invite(args: argparse.Namespace) -> int:
 
 
 def cmd_contacts_list(args: argparse.Namespace) -> int:
-    from storage.contacts import list_contacts, mask
-
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
             return await list_contacts(session, include_removed=args.all)
@@ -305,8 +306,6 @@ def cmd_contacts_list(args: argparse.Namespace) -> int:
 
 
 def cmd_contacts_remove(args: argparse.Namespace) -> int:
-    from storage.contacts import find_contact, unbind
-
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services, services.database.session() as session:
             contact = await find_contact(session, contact_id=args.id, openid=args.openid, userid=args.userid)
@@ -324,8 +323,6 @@ def cmd_contacts_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_contacts_add_wecom(args: argparse.Namespace) -> int:
-    from storage.contacts import ContactError, DepartmentError, add_wecom_contact, resolve_department
-
     async def run() -> tuple[int, str]:
         async with open_services(args) as services, services.database.session() as session:
             dept = await resolve_department(session, args.department)
@@ -336,7 +333,7 @@ def cmd_contacts_add_wecom(args: argparse.Namespace) -> int:
     try:
         contact_id, department = asyncio.run(run())
     except (DepartmentError, ContactError) as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     print(f"contact {contact_id} added: WeCom {args.userid} for {department}")
     return 0
 
@@ -345,14 +342,11 @@ def cmd_contacts_add_wecom(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_dispatch(args: argparse.Namespace) -> int:
-    from scheduler.reminders import run_pass
-    from storage.tasks import TaskFileError
-
     config = config_from(args)
     try:
         now = parse_now(args.now, config.reminders.timezone)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
 
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services:
@@ -391,15 +385,13 @@ def cmd_reminders_dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_preview(args: argparse.Namespace) -> int:
-    from scheduler.reminders import preview
-
     config = config_from(args)
     if not 1 <= args.days <= 366:
         return fail("--days: between 1 and 366")
     try:
         now = parse_now(args.now, config.reminders.timezone)
     except ValueError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
 
     async def run():  # type: ignore[no-untyped-def]
         async with open_services(args) as services:
@@ -418,8 +410,6 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_list(args: argparse.Namespace) -> int:
-    from scheduler.reminders import list_messages
-
     if not 1 <= args.limit <= 10000:
         return fail("--limit: between 1 and 10000")
     tz = config_from(args).reminders.timezone

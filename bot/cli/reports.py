@@ -1,7 +1,7 @@
 """``python -m bot reports …``: violation reports for staff without the console.
 
 list, show, set-status, transfer, set-county, note, fetch-photos. ``--json`` prints the shape of
-``storage.reports.report_to_dict``; the reporter's identity is printed only with ``show --private``.
+``bot.reports.workflow.report_to_dict``; the reporter's identity is printed only with ``show --private``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ import getpass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import texts
 from bot.cli.common import fail, open_services, print_json
-from bot.geo import ROUTING_TARGETS
-from storage import reports as api
+from bot.reports import catalog, present
+from bot.reports import workflow as api
+from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.photos import run_media_job
+from storage import report_queries
+from storage.report_queries import ReportNotFound
 
 
 def _date(value: str) -> date:
@@ -49,8 +54,8 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
     listing = sub.add_parser("list", parents=parents, help="list reports, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON document: {total, reports: [...]}")
-    listing.add_argument("--status", choices=api.STATUSES)
-    listing.add_argument("--category", choices=[c.code for c in api.CATEGORIES])
+    listing.add_argument("--status", choices=catalog.STATUSES)
+    listing.add_argument("--category", choices=[c.code for c in catalog.CATEGORIES])
     listing.add_argument("--county", metavar="NAME", help="county-level unit, or - for reports awaiting routing")
     listing.add_argument("--department", metavar="NAME")
     listing.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="filed on or after this day (UTC)")
@@ -67,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
     status = sub.add_parser("set-status", parents=parents, help="move a report to another status")
     status.add_argument("case", metavar="CASE")
-    status.add_argument("status", metavar="STATUS", choices=api.STATUSES, help=", ".join(api.STATUSES))
+    status.add_argument("status", metavar="STATUS", choices=catalog.STATUSES, help=", ".join(catalog.STATUSES))
     status.add_argument("--note", required=True, metavar="TEXT", help="what was done (the result, for resolved)")
     status.add_argument("--reply", default="", metavar="TEXT", help="the reply the reporter sees")
     status.add_argument("--reason", default="", metavar="TEXT", help="why not accepted (rejected)")
@@ -162,7 +167,7 @@ def _day_start(day: date | None) -> datetime | None:
 def cmd_list(args: argparse.Namespace) -> int:
     async def run() -> tuple[list[dict[str, Any]], list[str], int]:
         async with open_services(args) as services, services.database.session() as session:
-            reports, total = await api.list_reports(
+            reports, total = await report_queries.list_reports(
                 session,
                 status=args.status,
                 category=args.category,
@@ -173,7 +178,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 offset=args.offset,
                 limit=args.limit,
             )
-            return [api.report_to_dict(r) for r in reports], [_row(r) for r in reports], total
+            return [present.report_to_dict(r) for r in reports], [_row(r) for r in reports], total
 
     data, rows, total = asyncio.run(run())
     if args.json:
@@ -188,8 +193,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     async def run() -> dict[str, Any] | None:
         async with open_services(args) as services, services.database.session() as session:
-            report = await api.get_report(session, args.case)
-            return api.report_to_dict(report, include_private=args.private) if report else None
+            report = await report_queries.get_report(session, args.case)
+            return present.report_to_dict(report, include_private=args.private) if report else None
 
     data = asyncio.run(run())
     if data is None:
@@ -203,17 +208,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _run_change(args: argparse.Namespace, change: Any) -> int:
     """Run one change in a transaction; a refused change prints its reason and exits 1."""
-
     async def run() -> dict[str, Any]:
         async with open_services(args) as services, services.database.session() as session:
             report = await change(session, services, services.now())
             await session.commit()
-            return api.report_to_dict(report)
+            return present.report_to_dict(report)
 
     try:
         data = asyncio.run(run())
-    except api.ReportError as exc:
-        return fail(f"未修改 / not changed: {exc}")
+    except (api.ReportError, ReportNotFound) as exc:
+        return fail(f"未修改 / not changed: {texts.reason(exc)}")
     if getattr(args, "json", False):
         print_json(data)
     else:
@@ -264,14 +268,12 @@ def cmd_set_county(args: argparse.Namespace) -> int:
 def cmd_note(args: argparse.Namespace) -> int:
     async def change(session: Any, services: Any, now: datetime) -> Any:
         await api.add_internal_note(session, args.case, args.text, actor=args.actor or _default_actor(), now=now)
-        return await api.get_report(session, args.case)
+        return await report_queries.get_report(session, args.case)
 
     return _run_change(args, change)
 
 
 def cmd_fetch_photos(args: argparse.Namespace) -> int:
-    from scheduler.media import run_media_job
-
     async def run() -> dict[str, int]:
         async with open_services(args) as services:
             total: dict[str, int] = {}

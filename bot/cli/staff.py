@@ -11,7 +11,18 @@ import asyncio
 import getpass
 import sys
 
+from bot import texts
 from bot.cli.common import fail, open_services, print_json
+from storage.staff import (
+    StaffError,
+    add_staff,
+    check_password,
+    check_username,
+    list_staff,
+    remove_staff,
+    reset_password,
+    unlock,
+)
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -66,14 +77,12 @@ def read_password(from_stdin: bool) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from storage.staff import StaffError, add_staff, check_password, check_username
-
     try:
         check_username(args.user)
         password = read_password(args.password_stdin)
         check_password(password)
     except (_NoPassword, StaffError) as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
 
     async def run() -> str:
         async with open_services(args) as services, services.database.session() as session:
@@ -86,13 +95,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(run()))
     except StaffError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from storage.staff import list_staff
-
     async def run() -> list:
         async with open_services(args) as services, services.database.session() as session:
             return await list_staff(session)
@@ -111,8 +118,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _simple(args: argparse.Namespace, action: str) -> int:
-    from storage.staff import StaffError, remove_staff, unlock
-
     operation = remove_staff if action == "remove" else unlock
 
     async def run() -> None:
@@ -123,7 +128,7 @@ def _simple(args: argparse.Namespace, action: str) -> int:
     try:
         asyncio.run(run())
     except StaffError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     print(f"{'removed' if action == 'remove' else 'unlocked'} {args.user.strip().lower()}")
     return 0
 
@@ -137,13 +142,11 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
-    from storage.staff import StaffError, check_password, reset_password
-
     try:
         password = read_password(args.password_stdin)
         check_password(password)
     except (_NoPassword, StaffError) as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
 
     async def run() -> None:
         async with open_services(args) as services, services.database.session() as session:
@@ -153,6 +156,6 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run())
     except StaffError as exc:
-        return fail(str(exc))
+        return fail(texts.reason(exc))
     print(f"password changed for {args.user.strip().lower()}; their sessions have ended")
     return 0

@@ -9,6 +9,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.config import ConfigError
+from bot.console import audit, auth, exports, reports, tasks
+from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
+from bot.console.open311 import build_open311_app
+from bot.services import SERVICES
 
 
 def _check(config) -> None:  # type: ignore[no-untyped-def]
@@ -29,9 +33,6 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-def]
-    from bot.console import audit, auth, exports, reports, tasks
-    from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
-
     console_app = web.Application(middlewares=[console_middleware])
     console_app[CONSOLE] = Console(
         services=services,
@@ -59,8 +60,6 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
 
 
 def setup_console(app: web.Application) -> None:
-    from bot.app import SERVICES
-    from bot.console.open311 import build_open311_app
 
     services = app[SERVICES]
     _check(services.config)

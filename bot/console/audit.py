@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.common import console_of, fail, render, require_admin
 from bot.console.queries import valid_case_no
-from handlers import texts
 from storage.staff import audit_entries
 
 MAX_ROWS = 500

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.common import (
     SESSION,
     STAFF,
@@ -20,7 +21,6 @@ from bot.console.common import (
     safe_next,
 )
 from bot.console.session import ConsoleSession
-from handlers import texts
 from storage.staff import authenticate, record_audit
 
 

@@ -1,9 +1,9 @@
-"""Report categories as the console and Open311 present them (codes and labels from ``storage.reports``)."""
+"""Report categories as the console and Open311 present them (codes and labels from ``bot.reports.workflow``)."""
 
 from __future__ import annotations
 
-from handlers import texts
-from storage.reports import CATEGORIES, CATEGORY_BY_CODE
+from bot import texts
+from bot.reports.catalog import CATEGORIES, CATEGORY_BY_CODE
 
 
 def category_codes() -> list[str]:

@@ -20,9 +20,9 @@ import jinja2
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot import texts
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
 from bot.services import Services
-from handlers import texts
 from storage.staff import StaffInfo, console_secret, get_staff
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from bot import texts
 from bot.console.catalog import category_codes, category_name
 from bot.console.common import client_ip, console_of, fail, require_staff
 from bot.console.queries import FilterError, all_matching, count_reports, parse_filters
-from handlers import texts
+from bot.console.tasks import load_task_rows
 from storage.models.reports import Report
 from storage.staff import record_audit
 
@@ -183,8 +184,6 @@ async def export_reports(request: web.Request) -> web.Response:
 
 
 async def export_tasks(request: web.Request) -> web.Response:
-    from bot.console.tasks import load_task_rows
-
     staff = require_staff(request)
     fmt = export_format(request)
     console = console_of(request)

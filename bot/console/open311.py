@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
+from bot import texts
 from bot.console.catalog import category_catalog, category_name
 from bot.services import Services
-from handlers import texts
 from storage.models.reports import Report, ReportEvent
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ def photo_file(config: Config, sha256: str) -> Path | None:
     if not _SHA256.match(sha256):
         return None
     root = config.media_path().resolve()
-    folder = root / sha256[:2]  # the layout of scheduler.media.photo_path: <hash[:2]>/<hash>.<ext>
+    folder = root / sha256[:2]  # the layout of bot.reports.photos.photo_path: <hash[:2]>/<hash>.<ext>
     if not folder.is_dir():
         return None
     for path in sorted(folder.glob(f"{sha256}.*")):

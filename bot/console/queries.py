@@ -17,8 +17,8 @@ from multidict import MultiDictProxy
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.geo import ROUTING_TARGETS
-from handlers import texts
+from bot import texts
+from bot.reports.geo import ROUTING_TARGETS
 from storage.departments import all_departments
 from storage.models.reports import Report
 from storage.staff import StaffInfo

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot import texts
 from bot.console.catalog import category_codes, category_name
 from bot.console.common import (
     client_ip,
@@ -40,10 +41,12 @@ from bot.console.queries import (
     valid_case_no,
     visible_report,
 )
-from bot.geo import ROUTING_TARGETS
-from handlers import texts
-from storage import reports as domain
+from bot.reports import catalog, present
+from bot.reports import workflow as domain
+from bot.reports.geo import ROUTING_TARGETS
+from storage import report_queries
 from storage.models.reports import Report
+from storage.report_queries import ReportNotFound
 from storage.staff import StaffInfo, audit_entries, record_audit
 
 log = logging.getLogger(__name__)
@@ -75,9 +78,9 @@ def can_act(staff: StaffInfo, report: Report) -> bool:
 def available_actions(staff: StaffInfo, report: Report) -> list[str]:
     actions: list[str] = []
     if can_act(staff, report):
-        allowed = domain.TRANSITIONS.get(report.status, frozenset())
+        allowed = catalog.TRANSITIONS.get(report.status, frozenset())
         actions = [action for action, target in ACTION_TARGETS.items() if target in allowed]
-        if report.status in domain.OPEN_STATUSES:
+        if report.status in catalog.OPEN_STATUSES:
             actions += ["transfer", "county"]
     actions.append("note")
     return actions
@@ -181,7 +184,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         }
         for photo in report.photos
     ]
-    linked = await domain.linked_reports(db, report.case_no)
+    linked = await report_queries.linked_reports(db, report.case_no)
     reveals = []
     if staff.is_admin and report.real_name:
         reveals = await audit_entries(db, case_no=report.case_no, action="reveal_identity", limit=20)
@@ -191,7 +194,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "map_url": map_link(request, report),
         "photos": photos,
         "events": list(report.events),
-        "reporter": domain.reporter_masked(report),
+        "reporter": present.reporter_masked(report),
         "actions": available_actions(staff, report),
         "can_act": can_act(staff, report),
         "linked": [r.case_no for r in linked],
@@ -239,7 +242,7 @@ def _check_required(action: str, form: dict[str, str], report: Report) -> dict[s
     if action == "note" and not values["note"]:
         raise _InvalidInput(texts.NEED_NOTE)
     if action == "duplicate":
-        target = domain.normalize_case_no(values["duplicate_of"])
+        target = report_queries.normalize_case_no(values["duplicate_of"])
         if not target:
             raise _InvalidInput(texts.NEED_DUPLICATE_OF)
         if target == report.case_no:
@@ -320,10 +323,10 @@ async def report_action(request: web.Request) -> web.Response:
         try:
             values = _check_required(action, form, report)
             message = await _perform(db, request, staff, report, action, values)
-        except (_InvalidInput, domain.ReportError) as exc:
+        except (_InvalidInput, domain.ReportError, ReportNotFound) as exc:
             await db.rollback()
             report = await _visible_or_404(db, staff, case_no)
-            return await _redisplay(request, db, staff, report, form, action, str(exc))
+            return await _redisplay(request, db, staff, report, form, action, texts.reason(exc))
         await db.commit()
     session_of(request).flash(message)
     return redirect(f"/console/reports/{case_no}")

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot import texts
 from bot.console.common import (
     client_ip,
     console_of,
@@ -25,10 +26,10 @@ from bot.console.common import (
     session_of,
 )
 from bot.console.queries import department_names
-from handlers import texts
+from bot.tasks.planfile import TASK_ID
+from bot.tasks.status import TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
 from storage.contacts import DepartmentError
 from storage.staff import StaffInfo, record_audit
-from storage.tasks import TASK_ID, TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
 
 TASK_STATUSES = ("overdue", "open", "done")
 
@@ -51,7 +52,7 @@ async def load_tasks(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, n
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     return [view for view in views if not status or view.status == status]
 
 
@@ -128,7 +129,7 @@ async def task_done(request: web.Request) -> web.Response:
         try:
             result = await mark_done(db, task_id, department, actor=staff.username, now=now, via="console")
         except (TaskError, DepartmentError) as exc:
-            raise fail(400, str(exc)) from None
+            raise fail(400, texts.reason(exc)) from None
         await record_audit(
             db,
             actor=staff.username,
@@ -152,7 +153,7 @@ async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], 
     try:
         views = await list_tasks(db, department=department, now=now)
     except DepartmentError as exc:
-        raise fail(400, str(exc)) from None
+        raise fail(400, texts.reason(exc)) from None
     rows: list[list[Any]] = []
     for view in views:
         for unit in view.departments:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.services import SERVICES
+from bot.simulator.driver import SimulatorDriver
+from bot.simulator.views import DRIVER, add_routes
+
 
 def setup_simulator(app: web.Application) -> None:
-    from bot.app import SERVICES
-    from bot.simulator.driver import SimulatorDriver
-    from bot.simulator.views import DRIVER, add_routes
-
     services = app[SERVICES]
     app[DRIVER] = SimulatorDriver(services.config, services.now)
     add_routes(app)

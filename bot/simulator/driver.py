@@ -13,11 +13,11 @@ from typing import Any
 
 import aiohttp
 
+from bot import texts
 from bot.config import Config
 from bot.wechat import push
 from bot.wechat.messages import MalformedMessage, parse_xml
 from bot.wechat.push import PushSigner
-from handlers import texts
 
 ACCOUNT = "gh_sandbox_account"  # the account's original id (ToUserName) in the simulator's pushes
 TIMEOUT = aiohttp.ClientTimeout(total=15)

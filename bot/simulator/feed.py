@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.channels.sandbox_rules import REFUSED
-from handlers import texts
+from bot import texts
+from bot.outbound.channels.sandbox_rules import REFUSED
 from storage.db import Database
 from storage.models import SandboxMessage
 

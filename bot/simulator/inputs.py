@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from handlers import texts
+from bot import texts
 
 OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_TEXT_CHARS = 2000

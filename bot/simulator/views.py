@@ -11,14 +11,13 @@ from typing import Any
 import jinja2
 from aiohttp import BodyPartReader, web
 
-from bot import menu
-from bot.app import SERVICES
-from bot.channels.sandbox import SandboxChannel
+from bot import menu, texts
+from bot.outbound.channels.sandbox import SandboxChannel
+from bot.services import SERVICES
 from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
 from bot.simulator.feed import messages_for
 from bot.simulator.inputs import InputError
-from handlers import texts
 
 DRIVER = web.AppKey("simulator_driver", SimulatorDriver)
 STATIC_ROUTE = "simulator-static"

@@ -1,7 +1,7 @@
 """Violation reports from the public: the report, its photos, its history and pending attachments.
 
 Reporter identity lives in the ``reporter_*`` columns only. They are shown to admins alone (see
-``storage.reports.reporter_masked`` for everyone else) and never written to logs.
+``bot.reports.workflow.reporter_masked`` for everyone else) and never written to logs.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Report(Base):
 
 
 class ReportPhoto(Base):
-    """A photo sent by a reporter, downloaded in the background by ``scheduler.media``.
+    """A photo sent by a reporter, downloaded in the background by ``bot.reports.photos``.
 
     The row exists from the moment the photo arrives (``report_id`` is None while the report is a draft,
     ``draft_id`` is None while it waits for the user to start a report). ``status``: pending (queued or

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import func, select
 
 import handlers
+from bot import texts
 from bot.context import Context
 from bot.routing import HandlerResult, Router, text_is
 from bot.wechat import push
 from bot.wechat.messages import parse_xml
 from bot.wechat.push import PushSigner
 from bot.wechat.replies import cdata
-from handlers import texts
 from storage.models import Conversation, ProcessedMessage, SandboxMessage, WechatUser
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock

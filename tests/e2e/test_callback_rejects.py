@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.wechat import push
 from bot.wechat.push import PushSigner, SignedRequest
 from bot.wechat.replies import cdata
 from bot.wechat.signature import compute_signature
-from handlers import texts
 from storage.models import ProcessedMessage
 from tests.conftest import RunningService
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.wechat import push
 from bot.wechat.push import PushSigner
-from handlers import texts
 from storage.models import ProcessedMessage
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock

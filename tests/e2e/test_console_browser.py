@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.outbox_worker import OutboxWorker
+from bot.outbound.worker import OutboxWorker
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config

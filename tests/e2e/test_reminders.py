@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from handlers import texts
-from scheduler import calendar as workdays
+from bot import texts
+from bot.tasks import workdays
 from tests.conftest import PROJECT_ROOT, RunningService
 from tests.support.fake_wechat_api import AGENT_ID, APP_ID, APP_SECRET, CORP_ID, CORP_SECRET, FakeWechatApi
 

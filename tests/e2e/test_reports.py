@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox_worker import OutboxWorker
-from scheduler.media import download_pending_photos, photo_path, run_media_job
-from storage import reports as api
+from bot.outbound.worker import OutboxWorker
+from bot.reports import present
+from bot.reports import workflow as api
+from bot.reports.photos import download_pending_photos, photo_path, run_media_job
+from storage import report_queries as queries
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import Conversation, OutboxMessage, Report, ReportPhoto
 from tests.conftest import RunningService, start_service, stop_service
@@ -42,7 +44,7 @@ async def count(service: RunningService, model: type, *where: object) -> int:
 
 async def fetch(service: RunningService, case_no: str) -> Report:
     async with service.services.database.session() as session:
-        report = await api.get_report(session, case_no)
+        report = await queries.get_report(session, case_no)
     assert report is not None
     return report
 
@@ -69,7 +71,7 @@ async def file_report(
     assert "第5步" in (await wx.send_text(openid, "完成")).content
     assert "请核对" in (await wx.send_text(openid, "匿名")).content
     reply = await wx.send_text(openid, "确认")
-    case_no = api.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     return case_no
 
 
@@ -113,7 +115,7 @@ async def test_full_report_over_the_callback(api_service: RunningService, fake_w
     again = await wx.send_text("reporter-1", "确认")
     assert "已经提交过" in again.content
     assert await count(service, Report) == 1
-    case_no = api.normalize_case_no(confirm.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(confirm.content.split("案件编号：")[1].split()[0])
 
     report = await fetch(service, case_no)
     assert (report.department, report.county, report.category) == ("市生态环境局", "盐湖区", "discharge")
@@ -185,7 +187,7 @@ async def test_photo_and_location_first_then_report(api_service: RunningService,
     assert "第5步" in (await wx.send_text("u-early", "完成")).content
     assert "照片：1张" in (await wx.send_text("u-early", "匿名")).content
     reply = await wx.send_text("u-early", "确认")
-    case_no = api.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    case_no = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     report = await fetch(service, case_no)
     assert report.department == "市农业农村局" and report.county == "盐湖区"
     assert report.description.startswith("河边有人倾倒") and len(report.photos) == 1
@@ -216,7 +218,7 @@ async def test_expired_media_id_keeps_the_report(api_service: RunningService, fa
     assert run.expired == 1
     report = await fetch(service, case_no)
     assert report.status == "submitted"
-    data = api.report_to_dict(report)
+    data = present.report_to_dict(report)
     assert data["photos"][0]["stored"] is False and data["photos"][0]["status"] == "expired"
     assert data["photos_missing"] == 1
     assert "1张照片未能接收" in (await wx.send_text("u-expired", f"查询 {case_no}")).content
@@ -240,7 +242,7 @@ async def test_location_outside_yuncheng_is_kept_for_manual_routing(api_service:
 
 async def api_list(service: RunningService, **filters: object) -> list[Report]:
     async with service.services.database.session() as session:
-        reports, _ = await api.list_reports(session, **filters)  # type: ignore[arg-type]
+        reports, _ = await queries.list_reports(session, **filters)  # type: ignore[arg-type]
     return reports
 
 
@@ -278,7 +280,7 @@ async def test_duplicate_nearby_is_linked_and_both_reporters_hear_of_progress(
     await wx.send_text("u-second", "匿名")
     reply = await wx.send_text("u-second", "确认")
     assert first in reply.content and "并入" in reply.content
-    second = api.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
+    second = queries.normalize_case_no(reply.content.split("案件编号：")[1].split()[0])
     assert second != first
     report = await fetch(service, second)
     assert report.status == "duplicate" and report.duplicate_of == first

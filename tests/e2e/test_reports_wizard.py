@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import menu
+from bot.reports import present
+from bot.reports.photos import purge_abandoned_photos
 from bot.wechat.replies import cdata
-from scheduler.media import purge_abandoned_photos
-from storage import reports as api
 from storage.models import Report, ReportPhoto
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock
@@ -137,7 +137,7 @@ async def test_real_name_reporter(svc: RunningService) -> None:
     (report,) = await reports(svc)
     assert (report.real_name, report.reporter_name, report.reporter_phone) == (True, "张三", "13812345678")
     assert report.county == "临猗县" and report.county_method == "address"
-    assert "13812345678" not in str(api.report_to_dict(report))
+    assert "13812345678" not in str(present.report_to_dict(report))
 
 
 async def test_smell_asks_for_the_source(svc: RunningService) -> None:

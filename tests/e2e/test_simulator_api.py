@@ -12,9 +12,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot import menu
+from bot import menu, texts
 from bot.simulator import driver as sim_driver
-from handlers import texts
 from storage.models import ProcessedMessage, WechatUser
 from tests.conftest import RunningService, make_config, start_service, stop_service
 from tests.support.clock import FakeClock

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import texts
+from bot import texts
 from tests.conftest import RunningService
 
 pytestmark = pytest.mark.browser

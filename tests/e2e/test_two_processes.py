@@ -18,11 +18,11 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.config import load_config
 from bot.wechat import push
 from bot.wechat.messages import parse_xml
 from bot.wechat.push import PushSigner
-from handlers import texts
 from storage.db import Database
 from storage.models import ProcessedMessage, WechatUser
 from tests.conftest import PROJECT_ROOT

@@ -9,7 +9,7 @@ import pytest
 from bot.app import create_app
 from bot.cli import main
 from bot.config import ConfigError
-from bot.notices.keymaps import key_map_problems
+from bot.reports.keymaps import key_map_problems
 from tests.conftest import make_config
 from tests.support.fake_wechat_api import APP_ID, APP_SECRET
 

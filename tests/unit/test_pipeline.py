@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot import texts
 from bot.context import Context
 from bot.pipeline import MessagePipeline
 from bot.routing import Dispatcher, Router, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming
-from handlers import texts
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
@@ -41,7 +41,7 @@ def build_router() -> Router:
 
     @router.on(text_is("出错"))
     async def boom(ctx: Context) -> str:
-        from bot.outbox import enqueue
+        from storage.outbox import enqueue
 
         await enqueue(
             ctx.session, channel="mp", kind="text", recipient=ctx.openid, payload={"content": "x"}, now=ctx.now
@@ -114,13 +114,13 @@ async def test_conversations_are_per_user(pipeline) -> None:  # type: ignore[no-
 
 
 async def test_maintenance_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
-    from scheduler.maintenance import prune
+    from storage.maintenance import prune
 
     pipe, clock = pipeline
     await pipe.handle(incoming("开始", "40"))
     clock.advance(days=8)
     await pipe.handle(incoming("你好", "41", openid="other"))
-    assert await prune(pipe.services) == (1, 1)
+    assert await prune(pipe.services.database, pipe.services.now()) == (1, 1)
     assert await count(pipe, ProcessedMessage) == 1
     assert await count(pipe, Conversation) == 0
 

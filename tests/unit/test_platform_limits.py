@@ -72,7 +72,8 @@ def test_values_are_written_in_their_keys_type() -> None:
     assert fit_value("time2", moment) == "2026年11月20日 09:05"
     assert fit_value("date2", moment) == "2026年11月20日"
     assert fit_value("time2", date(2026, 12, 31)) == "2026年12月31日 23:59"
-    assert fit_value("thing1", "开展新污染物调查监测评估工作（第一阶段）含重点行业") == "开展新污染物调查监测评估工作（第一阶段…"
+    long_title = "开展新污染物调查监测评估工作（第一阶段）含重点行业"
+    assert fit_value("thing1", long_title) == "开展新污染物调查监测评估工作（第一阶段…"
     with pytest.raises(ValueMismatch, match="time2"):
         fit_value("time2", "土壤污染")
     assert fit_values({"a": "thing1", "b": "time2"}, {"a": "x", "b": None, "c": "y"}) == {"thing1": "x"}

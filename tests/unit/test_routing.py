@@ -143,7 +143,8 @@ def test_the_service_dispatcher_builds() -> None:
 
 
 async def test_common_routes_answer_help_and_cancel_outside_and_inside_dialogs() -> None:
-    from handlers import build_dispatcher, texts
+    from bot import texts
+    from handlers import build_dispatcher
 
     dispatcher = build_dispatcher()
     assert await dispatcher.dispatch(make_ctx("text", content="帮助")) == texts.HELP

@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 
+from bot.reports.filing import ReportDraft, create_report
 from bot.services import Services
 from storage.models import WechatUser
 from storage.models.reports import ReportPhoto
-from storage.reports import ReportDraft, create_report
 from storage.staff import add_staff
 
 PASSWORD = "correct horse battery"
@@ -41,7 +41,7 @@ async def make_staff(
 
 def store_photo_file(media_dir: Path, data: bytes) -> str:
     """Put a photo where the media job stores it (by content hash) and return the hash."""
-    from scheduler.media import photo_path
+    from bot.reports.photos import photo_path
 
     digest = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, digest, "jpg")
@@ -187,7 +187,7 @@ deadline_text = "每年年底前"
 
 
 async def seed_tasks(services: Services) -> None:
-    from storage.tasks import _department_names, import_tasks, parse_tasks_text
+    from bot.tasks.planfile import _department_names, import_tasks, parse_tasks_text
 
     async with services.database.session() as session:
         names, local_names = await _department_names(session)

@@ -8,8 +8,8 @@ import io
 import openpyxl
 from sqlalchemy import select
 
+from bot import texts
 from bot.console.exports import to_csv, to_xlsx
-from handlers import texts
 from storage.models.console import AuditEntry
 from tests.conftest import RunningService
 from tests.unit.console.helpers import make_staff, seed_report, seed_tasks

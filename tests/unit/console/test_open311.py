@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.console.open311 import scrub
-from storage.reports import change_status
+from bot.reports.workflow import change_status
 from tests.conftest import RunningService
 from tests.unit.console.helpers import seed_report
 

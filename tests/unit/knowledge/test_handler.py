@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot import menu
+from bot import menu, texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.routing import Dispatcher
 from bot.wechat.messages import Incoming
-from handlers import common, texts
+from handlers import common
 from handlers import knowledge as kb_handlers
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

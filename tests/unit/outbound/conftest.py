@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.http import RetryPolicy
-from bot.channels.tokens import DatabaseTokenCache, TokenCache
-from bot.channels.wechat_mp import WechatMpChannel
-from bot.channels.wecom import WecomChannel
 from bot.config import Config
+from bot.outbound.channels.http import RetryPolicy
+from bot.outbound.channels.tokens import DatabaseTokenCache, TokenCache
+from bot.outbound.channels.wechat_mp import WechatMpChannel
+from bot.outbound.channels.wecom import WecomChannel
 from storage.db import Database
 from storage.migrate import ensure_schema
 from tests.support.clock import FakeClock

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.base import ChannelError
-from bot.channels.wechat_mp import template_fields, template_value
 from bot.menu import build_menu
+from bot.outbound.channels.base import ChannelError
+from bot.outbound.channels.wechat_mp import template_fields, template_value
 from storage.db import Database
 from tests.support.fake_wechat_api import FakeWechatApi
 from tests.unit.outbound.conftest import ChannelFactory, Sleeps

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_channels
-from bot.channels.base import Channel
-from bot.channels.factory import build_api_channels, close_channels
-from bot.channels.sandbox import SandboxChannel
-from bot.channels.tokens import DatabaseTokenCache, RedisTokenCache
-from bot.channels.wechat_mp import WechatMpChannel
-from bot.channels.wecom import WecomChannel
+from bot.outbound.channels.base import Channel
+from bot.outbound.channels.factory import build_api_channels, build_channels, close_channels
+from bot.outbound.channels.sandbox import SandboxChannel
+from bot.outbound.channels.tokens import DatabaseTokenCache, RedisTokenCache
+from bot.outbound.channels.wechat_mp import WechatMpChannel
+from bot.outbound.channels.wecom import WecomChannel
 from storage.db import Database
 from tests.conftest import make_config
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.base import ChannelError
+from bot.outbound.channels.base import ChannelError
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channels.base import ChannelError
-from bot.channels.tokens import CachedToken, DatabaseTokenCache, RedisTokenCache, TokenRefresher, token_name
+from bot.outbound.channels.base import ChannelError
+from bot.outbound.channels.tokens import CachedToken, DatabaseTokenCache, RedisTokenCache, TokenRefresher, token_name
 from storage.db import Database
 from storage.models import AccessToken
 from tests.support.clock import FakeClock

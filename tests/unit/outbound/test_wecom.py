@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.base import ChannelError
-from bot.channels.wecom import cut_bytes, parse_recipient, textcard
+from bot.outbound.channels.base import ChannelError
+from bot.outbound.channels.wecom import cut_bytes, parse_recipient, textcard
 from storage.db import Database
 from tests.support.fake_wechat_api import AGENT_ID, CORP_ID, CORP_SECRET, FakeWechatApi
 from tests.unit.outbound.conftest import ChannelFactory

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.tokens import DatabaseTokenCache
-from bot.channels.wechat_mp import WechatMpChannel
 from bot.config import Config
-from bot.outbox import enqueue
-from bot.outbox_worker import OutboxWorker, Outcome, dead_errcode, on_dead, remove_dead_hook, wake_waiting
+from bot.outbound.channels.tokens import DatabaseTokenCache
+from bot.outbound.channels.wechat_mp import WechatMpChannel
+from bot.outbound.worker import OutboxWorker, Outcome, dead_errcode, on_dead, remove_dead_hook, wake_waiting
 from bot.services import Services
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.db import Database
 from storage.migrate import ensure_schema
 from storage.models import OutboxMessage, WechatUser
+from storage.outbox import enqueue
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
 from tests.unit.outbound.conftest import ChannelFactory

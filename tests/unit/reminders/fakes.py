@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.base import ChannelError, Media, SendResult
 
 
 class SimulatedCrash(BaseException):

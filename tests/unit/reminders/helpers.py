@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.tasks.planfile import import_tasks, parse_tasks_text
 from storage.contacts import resolve_department
 from storage.db import Database
 from storage.models import Department
 from storage.models.reminders import Contact
-from storage.tasks import import_tasks, parse_tasks_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from scheduler import calendar as workdays
+from bot.tasks import workdays
 
 
 def test_year_end_deadlines_fall_on_the_last_working_day() -> None:

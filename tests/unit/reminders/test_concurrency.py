@@ -8,8 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.reminders.digest import batch
+from bot.reminders.dispatch import run_pass, send_due
+from bot.reminders.planner import plan
 from bot.services import Services
-from scheduler.reminders import batch, plan, run_pass, send_due
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.reminders import ReminderDelivery, ReminderMessage

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.channels.base import ChannelError
+from bot.outbound.channels.base import ChannelError
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
-from scheduler import calendar as workdays
-from scheduler.reminders import run_pass
+from bot.tasks import workdays
+from bot.tasks.status import mark_done
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
-from storage.tasks import mark_done
 from tests.unit.reminders.fakes import RecordingChannel, SimulatedCrash
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import Channel, SendResult
-from bot.channels.factory import build_api_channels, close_channels
-from bot.channels.http import RetryPolicy
+from bot.outbound.channels.base import Channel, SendResult
+from bot.outbound.channels.factory import build_api_channels, close_channels
+from bot.outbound.channels.http import RetryPolicy
+from bot.reminders.dispatch import run_pass
 from bot.services import Services
-from scheduler.reminders import run_pass
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.config import RemindersConfig
-from scheduler import calendar as workdays
-from scheduler.ladder import Ladder
+from bot.reminders.ladder import Ladder
+from bot.tasks import workdays
 from tests.unit.reminders.helpers import at
 
 LADDER = Ladder.from_config(RemindersConfig())  # 30/7/1 before, escalate after 3, then every 5; 09:00–20:00

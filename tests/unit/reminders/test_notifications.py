@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.notifications import notify_department
+from bot.outbound.notify import notify_department
 from bot.services import Services
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import OutboxMessage

@@ -9,21 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
+from bot.tasks import workdays
+from bot.tasks.planfile import TaskFileError, import_tasks, parse_tasks_text, read_tasks_file
+from bot.tasks.seed import generate_seed
+from bot.tasks.status import TaskError, deliveries_for_task, list_tasks, mark_done
 from knowledge.plan import load_plan
-from scheduler import calendar as workdays
 from storage.db import Database
 from storage.models import Department
-from storage.task_seed import generate_seed
-from storage.tasks import (
-    TaskError,
-    TaskFileError,
-    deliveries_for_task,
-    import_tasks,
-    list_tasks,
-    mark_done,
-    parse_tasks_text,
-    read_tasks_file,
-)
 from tests.unit.reminders.helpers import at, load_tasks, task_toml
 
 SEED = PROJECT_ROOT / "knowledge" / "data" / "tasks.toml"

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.reports import catalog, filing, present
+from bot.reports import workflow as api
 from bot.services import Services
-from storage import reports as api
+from storage import report_queries as queries
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import OutboxMessage, Report, ReportEvent, ReportPhoto
 from tests.support.clock import FakeClock
@@ -17,7 +19,7 @@ from tests.support.clock import FakeClock
 HERE = (35.0312, 111.0075)
 
 
-def draft(draft_id: str, **fields: object) -> api.ReportDraft:
+def draft(draft_id: str, **fields: object) -> filing.ReportDraft:
     values: dict = dict(
         category="discharge",
         description="某化工厂夜间偷排废水",
@@ -29,12 +31,12 @@ def draft(draft_id: str, **fields: object) -> api.ReportDraft:
         county_method="label",
     )
     values.update(fields)
-    return api.ReportDraft(draft_id=draft_id, **values)
+    return filing.ReportDraft(draft_id=draft_id, **values)
 
 
 async def file(services: Services, draft_id: str, openid: str = "u1", **fields: object) -> Report:
     async with services.database.session() as session:
-        report = await api.create_report(
+        report = await filing.create_report(
             session, services, draft(draft_id, **fields), openid=openid, now=services.now()
         )
         await session.commit()
@@ -91,9 +93,9 @@ async def test_case_number_uses_the_local_date(services: Services, clock: FakeCl
 async def test_the_draft_photos_move_to_the_report(services: Services) -> None:
     async with services.database.session() as session:
         for media in ("m1", "m2"):
-            await api.add_draft_photo(session, openid="u1", draft_id="dp", media_id=media, now=services.now())
-        await api.add_draft_photo(session, openid="u1", draft_id="other", media_id="m3", now=services.now())
-        await api.add_draft_photo(session, openid="u2", draft_id="dp", media_id="m4", now=services.now())
+            await queries.add_draft_photo(session, openid="u1", draft_id="dp", media_id=media, now=services.now())
+        await queries.add_draft_photo(session, openid="u1", draft_id="other", media_id="m3", now=services.now())
+        await queries.add_draft_photo(session, openid="u2", draft_id="dp", media_id="m4", now=services.now())
         await session.commit()
     report = await file(services, "dp")
     assert [(p.media_id, p.position) for p in report.photos] == [("m1", 1), ("m2", 2)]
@@ -143,7 +145,7 @@ async def test_the_state_machine(services: Services) -> None:
         await change("resolved", note="x", public_reply="y")
     with pytest.raises(api.ReportError, match="未知状态"):
         await change("done")
-    with pytest.raises(api.ReportNotFound):
+    with pytest.raises(queries.ReportNotFound):
         async with services.database.session() as session:
             await api.change_status(session, services, "YC20990101-9999", "accepted", actor="a", now=services.now())
     with pytest.raises(api.ReportError, match="操作人"):
@@ -267,27 +269,27 @@ async def test_list_filters_sorts_and_pages(services: Services, clock: FakeClock
         clock.advance(minutes=1)
     await file(services, "toy", openid="ux", category="toys", county=None, needs_manual_routing=True)
     async with services.database.session() as session:
-        page, total = await api.list_reports(session, limit=2)
+        page, total = await queries.list_reports(session, limit=2)
         assert total == 6 and [r.category for r in page] == ["toys", "discharge"]
-        page2, _ = await api.list_reports(session, limit=2, offset=2)
+        page2, _ = await queries.list_reports(session, limit=2, offset=2)
         assert not {r.id for r in page} & {r.id for r in page2}
-        oldest, _ = await api.list_reports(session, sort="created_at", limit=1)
+        oldest, _ = await queries.list_reports(session, sort="created_at", limit=1)
         assert oldest[0].draft_id == "a0"
-        toys, n = await api.list_reports(session, category="toys")
+        toys, n = await queries.list_reports(session, category="toys")
         assert n == 1 and toys[0].department == "市市场监管局"
-        manual, n = await api.list_reports(session, county="-")
+        manual, n = await queries.list_reports(session, county="-")
         assert n == 1 and manual[0].needs_manual_routing
-        _, n = await api.list_reports(session, department="市生态环境局", status="submitted", county="盐湖区")
+        _, n = await queries.list_reports(session, department="市生态环境局", status="submitted", county="盐湖区")
         assert n == 5
-        _, n = await api.list_reports(session, date_from=clock() - timedelta(minutes=2), date_to=clock())
+        _, n = await queries.list_reports(session, date_from=clock() - timedelta(minutes=2), date_to=clock())
         assert n == 2
-        bogus, n = await api.list_reports(session, sort="; drop table reports", limit=1)
+        bogus, n = await queries.list_reports(session, sort="; drop table reports", limit=1)
         assert n == 6 and len(bogus) == 1
 
 
 async def test_json_shape_and_privacy(services: Services) -> None:
     report = await file(services, "p", real_name=True, reporter_name="张三丰", reporter_phone="13812345678")
-    data = api.report_to_dict(report)
+    data = present.report_to_dict(report)
     for key in (
         "case_no",
         "status",
@@ -305,7 +307,7 @@ async def test_json_shape_and_privacy(services: Services) -> None:
         assert key in data
     assert "13812345678" not in str(data) and "张三丰" not in str(data) and "u1" not in str(data)
     assert data["reporter"] == "实名举报人（张**，138****5678）"
-    private = api.report_to_dict(report, include_private=True)["reporter_private"]
+    private = present.report_to_dict(report, include_private=True)["reporter_private"]
     assert private == {"openid": "u1", "name": "张三丰", "phone": "13812345678"}
     anonymous = await file(
         services,
@@ -316,7 +318,7 @@ async def test_json_shape_and_privacy(services: Services) -> None:
         latitude=34.7,
         longitude=110.5,
     )
-    assert api.reporter_masked(anonymous) == "匿名举报人" and anonymous.reporter_phone == ""
+    assert present.reporter_masked(anonymous) == "匿名举报人" and anonymous.reporter_phone == ""
 
 
 async def test_new_case_notices_go_to_the_department_and_the_county(services: Services) -> None:
@@ -354,7 +356,7 @@ async def test_transfer_county_and_notes(services: Services) -> None:
         await api.add_internal_note(session, case, "电话联系了企业", actor="b", now=services.now())
         await session.commit()
     async with services.database.session() as session:
-        report = await api.get_report(session, case.lower())
+        report = await queries.get_report(session, case.lower())
         events = (await session.scalars(select(ReportEvent).where(ReportEvent.kind != "created"))).all()
     assert report is not None
     assert (report.department, report.county, report.needs_manual_routing) == ("市住建局", "运城开发区", False)
@@ -366,17 +368,17 @@ async def test_reports_today_counts_from_local_midnight(services: Services, cloc
     clock.set(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # 23:00 local
     await file(services, "a")
     async with services.database.session() as session:
-        zone = api.local_zone(services)
-        assert await api.count_reports_today(session, "u1", clock(), zone) == 1
-        assert await api.count_reports_today(session, "u1", clock() + timedelta(hours=1, minutes=1), zone) == 0
+        zone = catalog.local_zone(services)
+        assert await queries.count_reports_today(session, "u1", clock(), zone) == 1
+        assert await queries.count_reports_today(session, "u1", clock() + timedelta(hours=1, minutes=1), zone) == 0
 
 
 async def test_pending_photos_are_adopted_within_the_window(services: Services, clock: FakeClock) -> None:
     async with services.database.session() as session:
-        await api.add_draft_photo(session, openid="u1", draft_id=None, media_id="old", now=clock())
+        await queries.add_draft_photo(session, openid="u1", draft_id=None, media_id="old", now=clock())
         clock.advance(minutes=90)
-        await api.add_draft_photo(session, openid="u1", draft_id=None, media_id="new", now=clock())
-        adopted = await api.adopt_pending_photos(
+        await queries.add_draft_photo(session, openid="u1", draft_id=None, media_id="new", now=clock())
+        adopted = await queries.adopt_pending_photos(
             session, openid="u1", draft_id="d", since=clock() - timedelta(minutes=60), limit=9
         )
         await session.commit()
@@ -398,5 +400,5 @@ async def test_long_replies_are_clipped_in_the_notice(services: Services) -> Non
     (notice,) = await outbox(services, "report_update")
     assert len(notice.payload["content"]) < 400 and notice.payload["content"].count("…") == 1
     async with services.database.session() as session:
-        report = await api.get_report(session, case)
+        report = await queries.get_report(session, case)
     assert report is not None and report.public_reply == "答复" * 900  # stored whole, shown whole in the console

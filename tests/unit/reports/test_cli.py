@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.reports import filing
 from bot.services import Services
-from storage import reports as api
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.conftest import PROJECT_ROOT, make_config
@@ -35,7 +35,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         numbers = []
         async with database.session() as session:
             for i, (category, county) in enumerate((("discharge", "盐湖区"), ("toys", None))):
-                draft = api.ReportDraft(
+                draft = filing.ReportDraft(
                     draft_id=f"d{i}",
                     category=category,
                     description="工厂偷排废水很严重",
@@ -46,7 +46,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
                     reporter_name="张三",
                     reporter_phone="13812345678",
                 )
-                report = await api.create_report(session, services, draft, openid=f"openid-{i}", now=services.now())
+                report = await filing.create_report(session, services, draft, openid=f"openid-{i}", now=services.now())
                 numbers.append(report.case_no or "")
             await session.commit()
         await database.dispose()

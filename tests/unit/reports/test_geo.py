@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import geo
+from bot.reports import geo
 
 
 @pytest.mark.parametrize(

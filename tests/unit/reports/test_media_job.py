@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.base import ChannelError, Media, SendResult
+from bot.reports import filing
+from bot.reports.photos import download_pending_photos, photo_path, purge_abandoned_photos
 from bot.services import Services
-from scheduler.media import download_pending_photos, photo_path, purge_abandoned_photos
-from storage import reports as api
+from storage import report_queries as queries
 from storage.models import Conversation, ReportPhoto
 from tests.support.clock import FakeClock
 from tests.unit.reports import imagefactory as imgs
@@ -58,7 +59,7 @@ def channel(services: Services) -> ScriptedChannel:
 
 async def queue(services: Services, media_id: str, *, openid: str = "u1", draft_id: str | None = "d1") -> None:
     async with services.database.session() as session:
-        await api.add_draft_photo(session, openid=openid, draft_id=draft_id, media_id=media_id, now=services.now())
+        await queries.add_draft_photo(session, openid=openid, draft_id=draft_id, media_id=media_id, now=services.now())
         await session.commit()
 
 
@@ -193,10 +194,10 @@ async def test_purge_keeps_live_drafts_and_reports(
     await queue(services, "dead", openid="u2", draft_id="cancelled-draft")
     await queue(services, "filed", openid="u3", draft_id="filed")
     async with services.database.session() as session:
-        await api.create_report(
+        await filing.create_report(
             session,
             services,
-            api.ReportDraft(draft_id="filed", category="other", description="工厂排放异常气体"),
+            filing.ReportDraft(draft_id="filed", category="other", description="工厂排放异常气体"),
             openid="u3",
             now=clock(),
         )
@@ -228,8 +229,8 @@ async def test_purge_catches_photos_of_an_earlier_or_emptied_draft(
     await queue(services, "kept", draft_id="second")
     await queue(services, "emptied", draft_id="second")
     async with services.database.session() as session:
-        await api.discard_draft_photos(session, openid="u1", draft_id="second")  # "清空"
-        await api.add_draft_photo(session, openid="u1", draft_id="second", media_id="new", now=clock())
+        await queries.discard_draft_photos(session, openid="u1", draft_id="second")  # "清空"
+        await queries.add_draft_photo(session, openid="u1", draft_id="second", media_id="new", now=clock())
         await session.commit()
     assert await purge_abandoned_photos(services) == 3
     assert [p.media_id for p in await photos(services)] == ["new"]

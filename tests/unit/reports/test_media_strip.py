@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from scheduler.media import PhotoRejected, check_and_strip
-from scheduler.media_strip import UnsupportedImage, orientation_only_exif, sniff, strip_metadata
+from bot.reports.photo_strip import UnsupportedImage, orientation_only_exif, sniff, strip_metadata
+from bot.reports.photos import PhotoRejected, check_and_strip
 from tests.unit.reports import imagefactory as imgs
 
 

@@ -1,0 +1,687 @@
+"""Every user-facing string of the service, in one place.
+
+Sections: common (service-wide), then one section per conversation area. Keep texts short: a WeChat
+text reply should stay well under 2 KB, and template fields under 20 characters.
+"""
+
+# ---- common ----------------------------------------------------------------------------------------
+
+ACCOUNT_NAME = "运城新污染物治理"
+
+WELCOME = (
+    "您好，欢迎关注“运城新污染物治理”！\n"
+    "这里可以：\n"
+    "1. 政策问答：直接发问题，如“PFOS还能用吗”“每年进口5吨新化学物质要办什么登记”；\n"
+    "2. 我要举报：发送“举报”，按提示提交线索、位置和照片，可匿名；\n"
+    "3. 部门联络人：发送“绑定 绑定码”接收任务提醒。\n"
+    "随时发送“帮助”查看用法，发送“取消”退出当前操作。"
+)
+
+HELP = (
+    "使用说明：\n"
+    "· 直接输入问题，获取政策解答（附依据）；\n"
+    "· 发送“举报”提交环境违法线索，“我的举报”或“查询 案件编号”查看进度；\n"
+    "· 部门联络人发送“绑定 绑定码”，之后可用“我的任务”“收到”“完成 任务编号”；\n"
+    "· 发送“取消”退出当前操作。\n"
+    "人工渠道：12369环保举报热线，或运城市生态环境局。"
+)
+
+CANCELLED = "已取消，当前操作未保存。需要时可以重新开始。"
+NOTHING_TO_CANCEL = "当前没有进行中的操作。发送“帮助”查看可以做什么。"
+HANDLER_ERROR = (
+    "抱歉，系统刚才处理出错了，您的这条消息没有生效，请稍后再试一次。"
+    "如情况紧急，请拨打12369环保举报热线。"
+)
+BUSY = "抱歉，系统正忙，您的这条消息没有生效，请稍后再发送一次。如情况紧急，请拨打12369环保举报热线。"
+UNSUPPORTED_TYPE = "暂时无法处理这类消息。请发送文字提问，或发送“举报”提交线索（可附位置和照片）。"
+FALLBACK = "没太明白您的意思。请直接输入问题，或发送“帮助”查看用法。"
+CONVERSATION_EXPIRED = "上一次未完成的操作已超时，已自动结束。"
+MENU_UNKNOWN = "这个菜单暂时没有内容，发送“帮助”查看用法。"
+EMPTY_TEXT = "请发送文字内容。发送“帮助”查看用法。"
+
+# Menu (python -m bot menu push); names ≤ 4 Chinese characters at the top level, ≤ 8 below.
+MENU_QA = "政策问答"
+MENU_REPORT = "我要举报"
+MENU_MINE = "我的"
+MENU_QA_REGISTRATION = "新化学物质登记"
+MENU_QA_LIST = "重点管控清单"
+MENU_QA_PLAN = "运城治理方案"
+MENU_REPORT_NEW = "提交举报"
+MENU_REPORT_MINE = "我的举报"
+MENU_REPORT_GUIDE = "举报须知"
+MENU_MY_TASKS = "我的任务"
+MENU_BIND_HELP = "联络人绑定"
+MENU_HELP = "使用帮助"
+
+# ---- simulator (sandbox page at /simulator) ---------------------------------------------------------
+
+SIM_BAD_OPENID = "用户标识只能由字母、数字、下划线和短横线组成，长度 1–64 个字符。"
+SIM_BAD_JSON = "请求格式不对：需要一个 JSON 对象。"
+SIM_EMPTY_TEXT = "消息内容不能为空。"
+SIM_TEXT_TOO_LONG = "消息太长了，请不超过 {limit} 个字。"
+SIM_BAD_LATITUDE = "纬度必须是 -90 到 90 之间的数字。"
+SIM_BAD_LONGITUDE = "经度必须是 -180 到 180 之间的数字。"
+SIM_LABEL_TOO_LONG = "位置名称请不超过 {limit} 个字。"
+SIM_NO_PHOTO = "请选择一张照片。"
+SIM_PHOTO_TOO_BIG = "照片太大了，请不超过 {limit_mb} MB。"
+SIM_PHOTO_NOT_IMAGE = "只能发送 JPEG、PNG、GIF 或 WebP 格式的图片。"
+SIM_UNKNOWN_MENU = "没有这个菜单项。"
+SIM_BAD_AFTER = "after 必须是不小于 0 的整数。"
+SIM_CALLBACK_FAILED = "公众号回调拒绝了这条消息（HTTP {status}）：{detail}"
+SIM_CALLBACK_UNREACHABLE = "连接公众号回调失败：{error}"
+SIM_NOT_SANDBOX = "模拟器只能在沙箱模式下使用照片（当前的 mp 通道不是沙箱）。"
+SIM_KIND_TEXT = "客服消息"
+SIM_KIND_TEMPLATE = "模板消息"
+SIM_KIND_TEXTCARD = "企业微信消息"
+SIM_KIND_OTHER = "其他消息"
+SIM_KIND_SUBSCRIBE = "订阅通知"
+SIM_REFUSED = "{label}（被微信拒绝）"
+SIM_REFUSED_DETAIL = "微信拒绝了这条消息：errcode {errcode}（{errmsg}）"
+SIM_TEMPLATE_DETAILS = "详情"
+SIM_REPLY_NEWS = "图文消息"
+
+# ---- reports (violation-report wizard, queries, notices) ---------------------------------------------
+
+REPORT_CATEGORY_LABELS: dict[str, str] = {
+    "discharge": "偷排直排新污染物、有毒有害化学物质",
+    "pesticide": "乱丢农药包装废弃物、过期农药兽药",
+    "antibiotic_sale": "药店无处方销售抗菌药（抗生素）",
+    "toys": "玩具、学生用品含禁用有害物质",
+    "banned_chemical": "生产使用淘汰或禁用化学品（如PFOS）",
+    "import_export": "非法进出口受控化学品",
+    "other": "其他新污染物相关问题",
+}
+REPORT_STATUS_LABELS: dict[str, str] = {
+    "submitted": "已提交，等待受理",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "已并入相同问题的案件",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已结案",
+}
+# The same states in at most 5 Chinese characters, for a template's phrase-typed key.
+REPORT_STATUS_PHRASES: dict[str, str] = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "已合并",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已结案",
+}
+REPORT_STEP_NAMES: dict[str, str] = {
+    "category": "类别",
+    "description": "描述",
+    "location": "位置",
+    "photos": "照片",
+    "contact": "身份（匿名/实名）",
+}
+
+REPORT_START = "开始填写举报。随时发送“取消”可退出，未提交的草稿保留{hours}小时。\n"
+REPORT_ASK_CATEGORY = "【第1步 类别】请回复序号（如“1”）或类别名称：\n{options}"
+REPORT_ASK_DESCRIPTION = (
+    "【第2步 描述】请用文字说明：发生了什么、什么时候发现、涉及哪家企业或什么物品（如知道）。"
+    "至少{min}个汉字，不超过{max}字。"
+)
+REPORT_ASK_LOCATION = (
+    "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
+)
+REPORT_ASK_OBJECT = (
+    "您反映的是气味、烟雾或噪声，所在位置不一定是来源。请告诉我们疑似来源："
+    "企业或设施名称、在您哪个方向、大约多远。不清楚请回复“不清楚”。"
+)
+REPORT_ASK_COUNTY_BORDER = (
+    "这个位置靠近区县交界，请回复序号确认所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
+)
+REPORT_ASK_COUNTY_ADDRESS = (
+    "地址里没有看到区县名称，请回复序号选择所属区县：\n{options}\n不确定请回复“不确定”，由工作人员判断。"
+)
+REPORT_ASK_PHOTOS = "【第4步 照片】可以发送现场照片（最多{max}张，逐张发送）。发完请回复“完成”；没有照片请回复“跳过”。"
+REPORT_ASK_PHOTOS_MORE = "【第4步 照片】已有{n}张，还可以发{left}张。发完请回复“完成”；回复“清空”删除已发的照片。"
+REPORT_ASK_CONTACT = (
+    "【第5步 身份】请选择：\n"
+    "1. 匿名举报：回复“匿名”或“1”；\n"
+    "2. 实名举报（可申请举报奖励）：直接回复“姓名 手机号”，如“张三 13812345678”。\n"
+    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方。"
+)
+REPORT_ASK_CONTACT_DETAILS = "请回复“姓名 手机号”，如“张三 13812345678”。改为匿名请回复“匿名”。"
+REPORT_BAD_PHONE = "手机号格式不对，应为1开头的11位手机号。请重新回复“姓名 手机号”，或回复“匿名”。"
+REPORT_BAD_NAME = "请写上姓名（2到20个字），如“张三 13812345678”；不想留名请回复“匿名”。"
+REPORT_SUMMARY = (
+    "请核对举报内容：\n"
+    "类别：{category}\n"
+    "描述：{description}\n"
+    "{object_line}"
+    "位置：{location}\n"
+    "区县：{county}\n"
+    "照片：{photos}张\n"
+    "身份：{contact}\n"
+    "无误请回复“确认”提交；要改请回复“修改”；放弃请回复“取消”。"
+)
+REPORT_SUMMARY_OBJECT = "疑似来源：{object}\n"
+REPORT_EDIT_MENU = "要修改哪一项？回复序号：\n{options}\n改好后会回到核对页面；也可以直接回复“确认”提交。"
+REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复“确认”提交。"
+REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
+
+REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
+REPORT_CATEGORY_GUESSED = "已按您的描述归为：{category}（不对的话，核对时可以回复“修改”）。"
+REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
+REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
+REPORT_NOT_ADDRESS = "没有认出这是地址。"
+REPORT_ADDRESS_LONG = "地址太长了（上限{max}字），请只写区县、乡镇、道路、门牌或附近的标志性地点。"
+REPORT_OBJECT_LONG = "太长了（上限{max}字），请简要写出企业或设施名称和方位。"
+REPORT_COUNTY_UNKNOWN = "请回复列表中的序号，或回复“不确定”。"
+REPORT_NEED_TEXT = "这一步需要文字回复。"
+REPORT_NEED_PHOTO_OR_DONE = "这一步请发送照片，或回复“完成”/“跳过”。"
+REPORT_PHOTO_ADDED = "已收到第{n}张照片。"
+REPORT_PHOTO_ADDED_ASIDE = "已收到照片（共{n}张），会附在举报中。"
+REPORT_PHOTO_LIMIT = "最多只能附{max}张照片，这张没有加上。"
+REPORT_PHOTOS_CLEARED = "已删除之前发送的照片。"
+REPORT_LOCATION_ADDED = "已记下位置：{location}。"
+REPORT_LOCATION_INVALID = "这个位置的坐标无法识别，请重新发送位置或输入地址。"
+REPORT_OUTSIDE = (
+    "提示：这个位置不在运城市范围内。本平台受理运城市范围内的线索；您的举报仍会保存，由工作人员人工核实转办。"
+    "其他地区的问题建议拨打12369环保举报热线。如位置发错了，可以重新发送位置。"
+)
+REPORT_COUNTY_SET = "所属区县：{county}。"
+REPORT_COUNTY_MANUAL = "所属区县由工作人员判断。"
+REPORT_COUNTY_PENDING = "待工作人员确定"
+REPORT_LOCATION_NONE = "（未提供）"
+REPORT_CONTACT_ANONYMOUS = "匿名"
+REPORT_CONTACT_REAL = "实名（{name}，{phone}）"
+REPORT_IN_PROGRESS = "您正在填写一份举报，接着上一步：\n"
+REPORT_OTHER_FEATURE = "您正在填写举报，请先提交或发送“取消”退出，再使用其他功能。\n"
+REPORT_DRAFT_EXPIRED = "您上次没有提交的举报草稿已超过{hours}小时，已自动作废。\n"
+REPORT_RESTART_HINT = "需要的话请发送“举报”重新填写；情况紧急请拨打12369环保举报热线。"
+REPORT_ATTACHED_ON_START = "已附上您刚才发送的{items}。\n"
+REPORT_ATTACHED_PHOTOS = "{n}张照片"
+REPORT_ATTACHED_LOCATION = "位置"
+REPORT_ATTACHED_JOIN = "和"
+REPORT_PHOTO_PENDING = "收到照片。如需举报，请在{minutes}分钟内发送“举报”，这张照片会自动附上。"
+REPORT_LOCATION_PENDING = "收到位置。如需举报这里的问题，请在{minutes}分钟内发送“举报”，位置会自动带上。"
+REPORT_LIMIT_REACHED = "您今天已经提交了{n}件举报，达到每日上限。情况紧急请拨打12369环保举报热线。"
+REPORT_BLOCKED = "暂时无法通过本公众号提交举报。请拨打12369环保举报热线，或通过运城市生态环境局网站反映。"
+REPORT_TEXT_TOO_LONG = "内容太长了（上限{max}字），请精简后重新发送。"
+
+REPORT_SUBMITTED = (
+    "举报已提交，案件编号：{case_no}\n"
+    "请保存编号，发送“查询 {case_no}”可查看进度。\n"
+    "转交单位：{routing}\n"
+    "一般情况下，15日内告知是否受理，受理后60日内办结，情况复杂的可延长（以主管部门最新要求为准）。"
+    "处理结果会通过本公众号告诉您。\n"
+    "情况紧急请拨打12369环保举报热线，也可使用“12369环保举报”微信公众号。"
+)
+REPORT_SUBMITTED_DUPLICATE = (
+    "举报已提交，案件编号：{case_no}\n"
+    "附近已有相同问题的举报（{original}）正在处理，您的举报已并入该案件，处理进展也会告诉您。"
+    "发送“查询 {case_no}”可查看进度。\n"
+    "情况紧急请拨打12369环保举报热线。"
+)
+REPORT_ROUTING_MANUAL = "（区县待工作人员核实）"
+REPORT_ALREADY_SUBMITTED = "这份举报已经提交过了，案件编号：{case_no}。发送“查询 {case_no}”查看进度。"
+
+REPORT_QUERY_USAGE = "请发送“查询 案件编号”，如“查询 YC20261128-0001”；发送“我的举报”查看您提交的全部举报。"
+REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
+REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
+REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
+REPORT_QUERY_REPLY = "答复（{at}）：{reply}\n"
+REPORT_QUERY_REJECTED = "不予受理原因：{reason}\n建议向{authority}反映。\n"
+REPORT_QUERY_NO_REPLY = "暂无答复，有进展会通知您。\n"
+REPORT_QUERY_MISSING_PHOTOS = "有{n}张照片未能接收，如有需要可在补充举报时重新发送。\n"
+REPORT_MINE_EMPTY = "您还没有提交过举报。发送“举报”开始。"
+REPORT_MINE_HEADER = "您的举报（最近{n}件）：\n"
+REPORT_MINE_LINE = "{case_no}｜{created}｜{status}\n"
+REPORT_MINE_FOOTER = "发送“查询 案件编号”查看详情和答复。"
+REPORT_GUIDE = (
+    "举报须知：\n"
+    "1. 可举报：偷排有毒有害物质、乱丢农药包装和过期药品、药店无处方卖抗生素、含禁用物质的玩具和学生用品、"
+    "生产使用PFOS等淘汰化学品、非法进出口受控化学品等。\n"
+    "2. 发送“举报”按提示填写：类别、描述、位置（发送位置或输入地址）、照片（最多9张），最后确认提交。\n"
+    "3. 可以匿名。想申请奖励请实名（姓名和手机号），信息严格保密，只有受理单位管理员可见。\n"
+    "4. 提交后会得到案件编号，发送“查询 编号”或“我的举报”查看进度和答复。\n"
+    "5. 一般15日内告知是否受理，受理后60日内办结（以主管部门最新要求为准）。\n"
+    "6. 紧急情况请直接拨打12369环保举报热线。"
+)
+
+REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+REPORT_LINKED_NOTICE = (
+    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+)
+REPORT_NOTICE_REPLY = "答复：{reply}"
+REPORT_NOTICE_REJECTED = "原因：{reason}；建议向{authority}反映。"
+REPORT_DEPT_NOTICE_TITLE = "新的举报线索"
+REPORT_DEPT_TRANSFER_TITLE = "转办的举报线索"
+REPORT_DEPT_FIELD_CASE = "案件编号"
+REPORT_DEPT_FIELD_CATEGORY = "类别"
+REPORT_DEPT_FIELD_COUNTY = "区县"
+REPORT_DEPT_FIELD_TIME = "提交时间"
+NOTICE_TEST_TITLE = "测试通知：新案件提醒"
+NOTICE_TEST_CATEGORY = "测试通知"
+NOTICE_TEST_DETAIL = "这是一条测试通知，用于确认本部门联络人能收到新案件提醒，无需处理。"
+NOTICE_TEST_NO_ADDRESS = "该联络人没有可用的接收地址"
+NOTICE_TEST_NOBODY = "{department} 没有已绑定的联络人。"
+NOTICE_TEST_ACCEPTED = "微信已接收"
+NOTICE_TEST_REFUSED = "微信拒绝"
+REPORT_DEPT_TODO_SUBJECT = "新举报{case_no}"  # a new case in the reminders' to-do template (事项)
+
+REPORTER_MASK_ANONYMOUS = "匿名举报人"
+REPORTER_MASK_REAL = "实名举报人（{name}，{phone}）"
+
+REPORT_ERR_NOT_FOUND = "没有编号为{case_no}的举报"
+REPORT_ERR_STATUS = "未知状态“{status}”（可用：{known}）"
+REPORT_ERR_TRANSITION = "不能从“{old}”改为“{new}”（可改为：{allowed}）"
+REPORT_ERR_REASON = "不予受理必须填写原因（reason）和有权处理的单位（competent_authority）"
+REPORT_ERR_RESOLVED = "办结必须填写处理结果（note）和给举报人的答复（public_reply）"
+REPORT_ERR_DUPLICATE_OF = "并案必须给出另一个存在的案件编号（duplicate_of）"
+REPORT_ERR_DEPARTMENT = "没有名为“{department}”的部门"
+REPORT_ERR_COUNTY = "未知区县“{county}”（可用：{known}）"
+REPORT_ERR_NOTE = "备注不能为空"
+REPORT_ERR_ACTOR = "必须注明操作人"
+REPORT_ERR_TOO_LONG = "{field}太长（上限{max}字）"
+REPORT_ERR_CATEGORY = "未知类别“{category}”"
+REPORT_NOTE_OUTSIDE = "位置在运城市范围外（或标注为外地），需人工转办"
+REPORT_NOTE_NEAREST = "按最近县城定为{county}（约{km}公里）"
+REPORT_NOTE_LABEL = "按位置名称定为{county}"
+REPORT_NOTE_ADDRESS = "按地址定为{county}"
+REPORT_NOTE_BORDER = "位置靠近{candidates}交界，举报人确认为{county}"
+REPORT_NOTE_BORDER_UNSURE = "位置靠近{candidates}交界，举报人不确定，暂按最近县城定为{county}，需人工核实"
+REPORT_NOTE_ADDRESS_CHOSEN = "地址未写明区县，举报人选择{county}"
+REPORT_NOTE_ADDRESS_UNSURE = "地址未写明区县，举报人不确定，需人工判断"
+REPORT_HELP_IN_WIZARD = "您正在填写举报，按提示回复即可，发送“取消”可退出。\n"
+
+# ---- knowledge (questions and answers; knowledge/ and handlers/knowledge.py) --------------------------
+
+KB_SOURCE_PREFIX = "依据："
+KB_SOURCE_SEPARATOR = "；"
+KB_SUGGEST_HEADER = "您还可以问（回复序号）："
+KB_SUGGEST_ITEM = "{n}. {question}"
+KB_UNSURE = "抱歉，这个问题我还不能确定怎么回答。"
+KB_UNSURE_SUGGEST_HEADER = "您是不是想问（回复序号查看）："
+KB_HUMAN_ROUTE = "需要人工帮助：环境违法举报请拨打12369环保举报热线；政策咨询请联系运城市生态环境局。"
+KB_HEALTH = (
+    "看病用药的问题（怎么吃、吃多久、能不能同时喝酒等）请咨询医生或药师；我这里解答新污染物治理和举报方面的问题。"
+)
+KB_NO_DATA = (
+    "这方面的具体信息（物质的理化性质和限值、办事收费和期限、系统账号、检测或咨询机构等）我这里没有可靠资料，"
+    "请以主管部门公布的信息为准；我可以告诉您相关规定和管控要求。"
+)
+KB_OTHER_TOPIC = (
+    "我这里解答新污染物治理方面的问题；大气、水、土壤污染防治，环评、排污许可等其他环境工作，"
+    "请咨询运城市生态环境局，环境违法可拨打12369。"
+)
+KB_ABROAD = "我只能解答我国和运城市的新污染物管理规定，其他国家和地区的规定请查阅当地官方资料。"
+KB_OTHER_PLACE = "我只能解答运城市的新污染物治理问题，其他地区的情况请咨询当地生态环境部门。"
+KB_EMPTY = "请直接输入您的问题，例如“PFOS还能用吗”“每年进口5吨新化学物质要办什么登记”。"
+KB_NUMBER_ONLY = (
+    "只收到一个数字。请输入完整的问题，例如“每年进口5吨新化学物质要办什么登记”；"
+    "查CAS号请写全，如“1763-23-1”。"
+)
+KB_PICK_EXPIRED = "序号对应的问题已失效，请直接输入您的问题。"
+KB_GREETING = (
+    "您好！我是运城新污染物治理问答助手，可以直接问我，例如“PFOS还能用吗”“运城的新污染物方案谁负责解读”。"
+)
+KB_THANKS = "不客气！还有问题随时问我。"
+KB_BYE = "再见！有问题随时来问。"
+
+KB_CHEMICAL_TITLE = "【{name}】"
+KB_CHEMICAL_ALIASES = "又称：{aliases}"
+KB_CHEMICAL_CAS = "CAS号：{cas}"
+KB_CHEMICAL_CAS_MORE = "等{n}个"
+KB_CHEMICAL_CAS_MATCH = "CAS号 {cas} 对应的物质是："
+KB_CHEMICAL_KEY_LIST = "《重点管控新污染物清单（2023年版）》第{item}类"
+KB_CHEMICAL_PRIORITY = "《优先控制化学品名录》{codes}"
+KB_CHEMICAL_LISTS = "所在名录：{lists}"
+KB_CHEMICAL_MEASURES = "管控措施：{measures}"
+KB_CHEMICAL_MEASURES_KEY_GENERIC = (
+    "已列入重点管控清单，适用禁止、限制、限排等管控措施；"
+    "具体要求请查阅清单原文或咨询运城市生态环境局，以主管部门最新要求为准。"
+)
+KB_CHEMICAL_MEASURES_PRIORITY = (
+    "名录中的化学品主要通过纳入有毒有害污染物名录和排污许可管理、限制产品中含量、实施强制性清洁生产审核等方式管控。"
+)
+KB_CAS_UNKNOWN = (
+    "CAS号 {cas} 不在本账号收录的《重点管控新污染物清单（2023年版）》和《优先控制化学品名录》物质中。"
+    "这不代表它没有其他管理要求；如果它没有列入《中国现有化学物质名录》，生产或进口前要办理新化学物质登记或备案。"
+)
+KB_CAS_BAD_CHECKSUM = "CAS号 {cas} 的校验位对不上，可能输错了，请核对后再发。"
+
+KB_REG_KIND_NAMES = {"standard": "常规登记", "simple": "简易登记", "filing": "备案"}
+KB_REG_RULES = {
+    "standard": "年生产或进口量10吨及以上",
+    "simple": "年生产或进口量1吨及以上、不足10吨",
+    "filing": "年生产或进口量不足1吨",
+}
+KB_REG_RESULT = "按每年{activity}{amount}计，属于新化学物质“{kind_name}”（{rule}）。"
+KB_REG_NEXT = {
+    "standard": (
+        "要在{activity}之前取得常规登记证：通过生态环境部政务服务平台在线申请，"
+        "由生态环境部固体废物与化学品管理技术中心受理审查。"
+        "取得后，首次生产或首次进口并转移之日起60日内报告首次活动情况；登记证要求年报的，每年4月30日前报送。"
+    ),
+    "simple": (
+        "要在{activity}之前取得简易登记证：通过生态环境部政务服务平台在线申请，"
+        "由生态环境部固体废物与化学品管理技术中心受理审查。"
+        "取得后，首次生产或首次进口并转移之日起60日内报告首次活动情况。"
+    ),
+    "filing": (
+        "要在{activity}之前办理备案：通过生态环境部政务服务平台在线提交，系统自动出具回执，"
+        "取得回执即可开展活动，生态环境部会抽查。"
+    ),
+}
+KB_REG_PER_PERIOD = "（按每{per}{stated}折算，全年约{amount}。）"
+KB_REG_EDGE = "（刚好1吨属于简易登记，刚好10吨属于常规登记。）"
+KB_REG_EXEMPT = "注意：{word}等产品由专门法规管理，不适用本办法；但用于其他工业用途的仍要登记。"
+KB_REG_POLYMER = "聚合物中新单体或反应体重量占比不超过2%、或属于低关注聚合物的，可以办理备案。"
+KB_REG_INVENTORY = "提示：只有未列入《中国现有化学物质名录》的物质才是新化学物质，已在名录中的不用办理。"
+
+KB_PLAN_CLAUSE = "方案{citation}“{title}”：{body}"
+KB_PLAN_UNITS = "责任单位：{units}"
+KB_CHEMICAL_SUGGEST = "{name}有哪些管控要求？"
+KB_PLAN_SUGGEST = "方案{citation}：{title}"
+KB_KEY_LIST_ELIMINATED = "（已淘汰类）"
+
+
+# ---- officials/reminders (binding, 我的任务, 收到, 完成, 解绑; reminder messages) ----------------------
+
+BIND_HELP = (
+    "部门联络人绑定：\n"
+    "1. 请向市生态环境局索取本单位的绑定码（7天内有效，只能使用一次）；\n"
+    "2. 在本公众号发送“绑定 绑定码”，例如“绑定 K7QM-4XPA”；\n"
+    "3. 绑定后可发送“我的任务”查看本单位任务，收到提醒后回复“收到”，完成后发送“完成 任务编号”，"
+    "不再接收请发送“解绑”。"
+)
+BIND_USAGE = "请在“绑定”后加上绑定码，例如“绑定 K7QM-4XPA”。" + "\n" + "没有绑定码？请联系市生态环境局。"
+BIND_OK = "绑定成功：您已登记为“{department}”的联络人{name}。\n发送“我的任务”查看本单位任务；收到提醒后回复“收到”。"
+BIND_ALREADY = "您已是“{department}”的联络人。如需改绑其他单位，请先发送“解绑”，再用新的绑定码绑定。"
+BIND_INVALID = "绑定码无效、已使用或已过期。请核对后重发，或向市生态环境局索取新的绑定码。"
+BIND_MALFORMED = "绑定码格式不对：应为8位字母和数字，例如 K7QM-4XPA。"
+BIND_THROTTLED = "尝试次数过多，请一小时后再试；如有疑问请联系市生态环境局。"
+NOT_OFFICIAL = (
+    "这个功能仅供已绑定的部门联络人使用。\n"
+    "如果您是牵头或配合单位的联络人，请向市生态环境局索取绑定码，然后发送“绑定 绑定码”。"
+)
+UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送给您。如需恢复，请重新索取绑定码。"
+
+MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
+MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
+MY_TASKS_MORE = "……另有{count}项未列出（按逾期、截止先后排列），可向市生态环境局查询全部任务。"
+MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
+MY_TASKS_NONE = "{department}目前没有未完成的任务。"
+TASK_STATUS_OVERDUE = "已逾期{n}个工作日"
+TASK_STATUS_DUE_TODAY = "今天到期"
+TASK_STATUS_LEFT = "还剩{n}个工作日"
+TASK_STATUS_DONE = "已完成"
+TASK_DEADLINE = "截止{date}"
+TASK_DEADLINE_NONE = "无截止日期"
+
+ACK_OK = "已确认收到（{count}条提醒）。完成后请发送“完成 任务编号”。"
+ACK_NONE = "目前没有需要确认的提醒。发送“我的任务”查看本单位任务。"
+ACK_ALREADY = "这条提醒此前已确认收到。"
+
+DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 T05”。发送“我的任务”查看编号。"
+DONE_OK = "已记录：{department}完成了任务 {id}“{title}”（{period}），登记人{actor}，{at}。"
+DONE_ALREADY = "任务 {id} 此前已登记为完成（{period}），无需重复登记。"
+DONE_FAILED = "无法登记：{reason}"
+PERIOD_ONCE = "本期"
+PERIOD_YEAR = "{year}年度"
+
+# Reminder messages. Template fields are one line of at most 20 characters; the rest is behind the url.
+REMINDER_TITLE = "新污染物治理任务提醒"
+REMINDER_FIELD_SUBJECT = "事项"
+REMINDER_FIELD_DEADLINE = "截止时间"
+REMINDER_FIELD_STATUS = "状态"
+REMINDER_FIELD_UNIT = "单位"
+REMINDER_MANY = "{count}项任务提醒"
+REMINDER_KIND = {
+    "before": "还剩{n}个工作日",
+    "due": "今天到期",
+    "overdue": "已逾期{n}个工作日",
+    "escalate": "督办：{count}个单位逾期",
+    "catchup": "逾期任务汇总",
+}
+REMINDER_SUMMARY = "逾期{overdue}项，临近{upcoming}项"
+REMINDER_DETAIL_HEADER = "{unit}：{name}您好，以下任务请关注（运城市新污染物治理工作方案）："
+REMINDER_DETAIL_LINE = "· {id}〔{citation}〕{title}，截止{due}，{state}"
+REMINDER_DETAIL_ESCALATE = "· {id}〔{citation}〕{title}，截止{due}，仍未完成的单位：{units}"
+REMINDER_DETAIL_CATCHUP = "· 服务暂停期间有提醒未能按时发出，已合并为本条汇总。"
+REMINDER_DETAIL_FOOTER = "回复“收到”确认；完成后回复“完成 任务编号”；回复“我的任务”查看全部。"
+REMINDER_PAGE_TITLE = "任务提醒详情"
+REMINDER_PAGE_MISSING = "提醒不存在或链接已失效。"
+
+UNREACHABLE_TITLE = "联络人无法接收提醒"
+# Same order as the reminder fields: 事项, 时间, 状态, 单位.
+UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "{date}", "状态": "{reason}", "单位": "{department}"}
+UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
+UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
+UNREACHABLE_REASON_INVALID = "账号无效"
+# ---- end of officials/reminders ---------------------------------------------------------------------
+KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
+KB_IDENTITY = (
+    "我是“运城新污染物治理”公众号的自动问答助手，答案来自运城市方案和有关法规。"
+    "需要人工帮助请拨打12369环保举报热线，或联系运城市生态环境局。"
+)
+
+
+# ---- facts found by storage (storage/facts.py), in words; ``reason(error)`` picks the sentence -----------
+FACTS = {
+    "report_not_found": REPORT_ERR_NOT_FOUND,
+    "no_departments": "没有任何部门：请先运行 python -m bot db upgrade",
+    "department_ambiguous": "部门“{wanted}”不唯一，可能是：{choices}",
+    "department_unknown": "未知部门“{wanted}”。可选：{choices}",
+    "contact_name_too_long": "姓名过长（最多 {limit} 个字符）",
+    "wecom_userid_invalid": "企业微信 userid 只能由字母、数字和 _ . @ - 组成，最长 64 个字符",
+    "wecom_userid_taken": "userid {userid} 已是 {department} 的联络人（编号 {contact_id}）",
+    "staff_username_invalid": "用户名须为 2–64 个字符，只能包含字母、数字、汉字和 . _ - @",
+    "staff_password_too_short": "密码至少 {limit} 个字符",
+    "staff_password_too_long": "密码最多 {limit} 个字符",
+    "staff_password_unclean": "密码不能以空白开头或结尾，也不能包含控制字符",
+    "staff_department_unknown": "没有名为“{name}”的部门。可用的部门：{choices}",
+    "staff_exists": "用户“{name}”已存在；要改密码请用 staff reset-password",
+    "staff_unknown": "没有用户“{name}”",
+}
+LIST_SEPARATOR = "、"
+
+
+def reason(error: Exception) -> str:
+    """What went wrong, in words: a storage fact (``fact`` and ``details``) through ``FACTS``; any other error
+    already carries its sentence."""
+    sentence = FACTS.get(getattr(error, "fact", None) or "")
+    if sentence is None:
+        return str(error)
+    details = getattr(error, "details", {})
+    values = {key: LIST_SEPARATOR.join(map(str, v)) if isinstance(v, tuple) else v for key, v in details.items()}
+    return sentence.format(**values)
+
+
+# ---- staff console (/console): flashes, error pages, field errors; page text lives in the templates ----
+
+TITLE = "运城新污染物治理 · 工作台"
+
+# ---- log-in -----------------------------------------------------------------------------------------
+LOGIN_BAD = "用户名或密码不正确。"
+LOGIN_LOCKED = "登录失败次数过多，已暂时锁定，请在 {until} 之后再试，或请管理员解锁。"
+LOGIN_REQUIRED = "请先登录。"
+LOGGED_OUT = "您已退出登录。"
+SESSION_ENDED = "登录已过期或已失效，请重新登录。"
+LOGIN_MISSING = "请填写用户名和密码。"
+
+# ---- error pages (title, explanation) ---------------------------------------------------------------
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("请求有误", "提交的内容不完整或格式不对，请返回上一页检查后重试。"),
+    401: ("需要登录", "请先登录工作台。"),
+    403: ("无权操作", "您没有权限执行这个操作。"),
+    404: ("未找到", "没有找到这个页面或案件，或者它不属于您的部门。"),
+    405: ("请求方式不对", "这个地址不支持这种请求方式。请通过页面上的按钮操作。"),
+    413: ("内容过大", "提交的内容太大，请精简后重试。"),
+    415: ("格式不支持", "请通过页面上的表单提交。"),
+    429: ("操作太频繁", "请稍后再试。"),
+    500: ("系统出错", "系统处理时出错，操作没有生效。请稍后重试；如多次出现，请联系管理员。"),
+}
+UNAVAILABLE = "工作台暂时无法使用（数据库不可用），请稍后再试。"
+CSRF_FAILED = (
+    "表单校验失败：页面已过期或不是从本系统提交的。请返回、刷新页面后重新提交。"
+    "（为防止跨站伪造请求，每个表单都带有校验码。）"
+)
+NOT_FOUND_CASE = "没有找到案件 {case_no}，或者它不属于您的部门。"
+BAD_CASE_NO = "案件编号格式不对。"
+ADMIN_ONLY = "只有管理员可以执行这个操作。"
+
+# ---- report actions ---------------------------------------------------------------------------------
+ACTION_DONE = {
+    "accept": "已受理案件 {case_no}，已通知举报人。",
+    "reject": "已不予受理案件 {case_no}，已通知举报人。",
+    "duplicate": "已将案件 {case_no} 标记为重复，已通知举报人。",
+    "transfer": "已将案件 {case_no} 转交 {department}。",
+    "investigate": "案件 {case_no} 已进入调查处理，已通知举报人。",
+    "resolve": "案件 {case_no} 已办结，答复已发送给举报人。",
+    "close": "案件 {case_no} 已归档。",
+    "county": "已将案件 {case_no} 分派到 {county}。",
+    "note": "内部备注已保存。",
+}
+ACTION_UNKNOWN = "未知的操作。"
+ACTION_NOT_NOW = "案件当前状态为“{status}”，不能执行这个操作"
+ACTION_FAILED = "操作未完成：{reason}"
+NEED_REASON = "不予受理须填写理由。"
+NEED_REPLY = "办结须填写给举报人的答复。"
+NEED_NOTE = "备注内容不能为空。"
+NEED_DUPLICATE_OF = "请填写重复的原案件编号。"
+DUPLICATE_SELF = "不能把案件标记为它自己的重复。"
+NEED_DEPARTMENT = "请选择要转交的部门。"
+UNKNOWN_DEPARTMENT = "没有这个部门：{department}"
+UNKNOWN_COUNTY = "请从列表中选择县(市、区)。"
+SAME_DEPARTMENT = "案件已经在 {department}。"
+FIELD_TOO_LONG = "“{field}”太长了（最多 {limit} 字）。"
+REVEALED = "已显示举报人身份；本次查看已记录在审计日志中。"
+NOT_REAL_NAME = "该举报为匿名举报，没有可显示的身份信息。"
+
+# ---- filters ----------------------------------------------------------------------------------------
+BAD_FILTER = "筛选条件有误：{what}。请返回列表重新选择。"
+BAD_DATE = "日期须为 年-月-日，如 2026-03-01"
+FILTER_TOO_LONG = "{name} 过长"
+FILTER_UNKNOWN = {
+    "status": "没有“{value}”这种状态",
+    "category": "没有“{value}”这个类别",
+    "county": "没有“{value}”这个县(市、区)",
+    "department": "没有“{value}”这个部门",
+    "sort": "没有“{value}”这种排序",
+    "task_status": "没有“{value}”这种任务状态",
+    "audit_action": "没有“{value}”这种操作",
+}
+DATE_FROM_LABEL = "起始日期"
+DATE_TO_LABEL = "截止日期"
+DATES_REVERSED = "起始日期晚于截止日期"
+SORT_LABELS = {"new": "最新提交在前", "old": "最早提交在前", "updated": "最近更新在前", "status": "按状态"}
+BAD_PAGE = "页码须为正整数"
+EXPORT_TOO_MANY = "符合条件的记录有 {total} 条，超过单次导出上限 {limit} 条，请缩小筛选范围。"
+
+# ---- labels shared by pages and exports -------------------------------------------------------------
+STATUS_LABELS = {
+    "submitted": "待受理",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "重复举报",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已归档",
+}
+TASK_STATUS_LABELS = {
+    "open": "进行中",
+    "done": "已完成",
+    "overdue": "已逾期",
+}
+DELIVERY_STATUS_LABELS = {
+    "planned": "待发送",
+    "batched": "发送中",
+    "sent": "已发送",
+    "skipped": "已跳过",
+    "cancelled": "已取消",
+    "dead": "发送失败",
+}
+REMINDER_KIND_LABELS = {
+    "due": "到期当日",
+    "overdue": "逾期提醒",
+    "escalate": "逾期升级（牵头单位）",
+    "catchup": "补发汇总",
+}
+REMINDER_BEFORE = "截止前 {days} 个工作日"
+
+
+def reminder_kind(kind: str) -> str:
+    if kind.startswith("before-") and kind[len("before-") :].isdigit():
+        return REMINDER_BEFORE.format(days=kind[len("before-") :])
+    return REMINDER_KIND_LABELS.get(kind, kind)
+
+
+AUDIT_ACTION_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_locked": "锁定期间尝试登录",
+    "lockout": "账号/地址被锁定",
+    "logout": "退出登录",
+    "reveal_identity": "查看实名举报人身份",
+    "report_accept": "受理",
+    "report_reject": "不予受理",
+    "report_duplicate": "标记重复",
+    "report_investigate": "调查处理",
+    "report_resolve": "办结答复",
+    "report_close": "归档",
+    "report_transfer": "转交部门",
+    "report_county": "分派县(市、区)",
+    "report_note": "内部备注",
+    "export_reports": "导出案件",
+    "export_tasks": "导出任务",
+    "task_done": "记录任务完成",
+}
+
+FIELD_LABELS = {
+    "note": "处理说明/备注",
+    "public_reply": "给举报人的答复",
+    "reason": "不予受理理由",
+    "competent_authority": "有权处理的机关",
+    "duplicate_of": "原案件编号",
+    "department": "部门",
+    "county": "县(市、区)",
+}
+SHEET_REPORTS = "举报案件"
+SHEET_TASKS = "方案任务"
+
+# ---- Open311 (public) -------------------------------------------------------------------------------
+OPEN311_GROUP = "环境违法举报"
+OPEN311_AREA = "山西省运城市{county}"
+CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
+
+TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
+NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"
+TASK_MARKED_DONE = "已记录：{department} 完成了任务 {task_id}。"
+TASK_ALREADY_DONE = "任务 {task_id} 此前已记录为 {department} 完成，未重复记录。"
+
+REPORT_COLUMNS = (
+    ("case_no", "案件编号"),
+    ("status", "状态"),
+    ("category", "类别"),
+    ("description", "举报内容"),
+    ("reported_object", "被举报对象"),
+    ("address", "地点"),
+    ("latitude", "纬度(GCJ-02)"),
+    ("longitude", "经度(GCJ-02)"),
+    ("county", "县(市、区)"),
+    ("department", "责任部门"),
+    ("duplicate_of", "重复于"),
+    ("public_reply", "答复"),
+    ("created_at", "提交时间"),
+    ("updated_at", "更新时间"),
+)
+TASK_COLUMNS = (
+    ("id", "任务编号"),
+    ("title", "任务"),
+    ("citation", "方案依据"),
+    ("lead", "牵头单位"),
+    ("cooperating", "配合单位"),
+    ("deadline", "时限"),
+    ("department", "部门"),
+    ("status", "状态"),
+    ("done_at", "完成时间"),
+    ("reminders_sent", "已发提醒"),
+    ("reminders_acknowledged", "已确认收到"),
+)
