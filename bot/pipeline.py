@@ -36,13 +36,15 @@ from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
-from bot.wechat.windows import opens_event_window
+from bot.wechat.limits import text_fits
+from bot.wechat.long_text import plan_reply
+from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
 from storage.event_windows import open_event_window
 from storage.models import ProcessedMessage, WechatUser
+from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY_CHARS = 2000
 BUSY_LOOKUP_SECONDS = 0.5  # a busy push looks for a stored reply (a retry) for at most this long
 
 # Every push runs these: built once as Core statements on the tables (no ORM unit of work, and SQLAlchemy
@@ -224,12 +226,13 @@ class MessagePipeline:
             except Exception:
                 log.exception("handler failed for %s message (dedup %s)", incoming.msg_type, _redact(key))
             else:
-                reply_xml = self._render(incoming, result, now)
+                reply_xml, more = self._render(incoming, result, now)
+                await self._continue(session, incoming, record_id, more, now)
                 await session.execute(_SET_REPLY, {"record_id": record_id, "reply": reply_xml})
                 await session.commit()
                 return reply_xml
         # The handler failed: none of its writes stay, but the push is answered, and a retry gets the same answer.
-        reply_xml = self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
+        reply_xml, _ = self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
         async with db.session() as session:
             if await self._claim(session, incoming, key, now, reply_xml) is None:
                 return await self._stored_reply(session, key) or ""
@@ -260,13 +263,33 @@ class MessagePipeline:
         elif opens_event_window(incoming.event):
             await open_event_window(session, incoming.openid, now)
 
-    def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> str:
+    def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> tuple[str, list[str]]:
+        """The passive reply's XML, and the continuations of a text over 2,048 bytes."""
         if result is None:
-            return ""
+            return "", []
         reply: Reply = TextReply(result) if isinstance(result, str) else result
-        if isinstance(reply, TextReply) and len(reply.content) > MAX_REPLY_CHARS:
-            reply = TextReply(reply.content[: MAX_REPLY_CHARS - 1] + "…")
-        return reply.render(incoming.openid, incoming.to_user, int(now.timestamp()))
+        more: list[str] = []
+        if isinstance(reply, TextReply) and not text_fits(reply.content):
+            quota = EVENT_QUOTA if incoming.is_event else MESSAGE_QUOTA
+            first, more = plan_reply(reply.content, quota)
+            reply = TextReply(first)
+        return reply.render(incoming.openid, incoming.to_user, int(now.timestamp())), more
+
+    async def _continue(
+        self, session: AsyncSession, incoming: Incoming, record_id: int, pieces: list[str], now: datetime
+    ) -> None:
+        """The rest of a long reply as customer-service texts, in the push's transaction."""
+        for number, piece in enumerate(pieces, start=1):
+            await enqueue(
+                session,
+                channel="mp",
+                kind="text",
+                recipient=incoming.openid,
+                payload={"content": piece},
+                now=now,
+                dedup_key=f"reply:{record_id}:{number}",
+                purpose="reply",
+            )
 
 
 def _redact(key: str) -> str:
