@@ -34,10 +34,10 @@ from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult
 from bot.services import Services
-from bot.wechat.messages import Incoming
-from bot.wechat.replies import Reply, TextReply
 from bot.wechat.limits import text_fits
 from bot.wechat.long_text import plan_reply
+from bot.wechat.messages import Incoming
+from bot.wechat.replies import Reply, TextReply
 from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
 from storage.event_windows import open_event_window
 from storage.models import ProcessedMessage, WechatUser
