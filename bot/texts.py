@@ -75,6 +75,7 @@ SIM_KIND_TEMPLATE = "模板消息"
 SIM_KIND_TEXTCARD = "企业微信消息"
 SIM_KIND_OTHER = "其他消息"
 SIM_KIND_SUBSCRIBE = "订阅通知"
+OFFICIALS_TAG = "联络人"  # the user tag whose personalised menu adds 我的任务 and 联络人绑定
 REPLY_REST_HINT = "\n（内容较长，其余部分未能发出。请发送“查询 案件编号”或打开案件页面查看全文。）"
 VOICE_NOT_RECOGNISED = "暂时无法识别语音内容，请改用文字发送。"
 SIM_REFUSED = "{label}（被微信拒绝）"

@@ -158,6 +158,8 @@ async def start_service(config: Config, knowledge_base, clock: FakeClock, platfo
 
 
 async def stop_service(service: RunningService) -> None:
+    if service.wx.platform is not None:  # delivery results still on their way back to this service
+        await service.wx.platform.drain_pushes()
     await service.wx.close()
     await service.server.close()
     await service.services.database.dispose()

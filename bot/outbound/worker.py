@@ -288,8 +288,12 @@ class OutboxWorker:
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
             url = payload.get("url")
             await channel.send_template(row.recipient, "textcard", data, url=str(url) if url else None)
+        elif row.kind in ("tag", "untag"):
+            tag_name = _text(payload, "tag")
+            tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
+            await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
         else:
-            raise PayloadError(f"unknown kind {row.kind!r} (text, template or textcard)")
+            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, tag or untag)")
 
     # ---- results ----------------------------------------------------------------------------------
 

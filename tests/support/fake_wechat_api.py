@@ -135,6 +135,9 @@ class FakeWechatApi:
     followers: set[str] = field(default_factory=set)
     templates: dict[str, set[str]] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    tags: dict[str, int] = field(default_factory=dict)
+    user_tags: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    conditional_menus: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._windows: dict[str, dict[str, _Window]] = defaultdict(dict)
@@ -254,7 +257,7 @@ class FakeWechatApi:
     async def drain_pushes(self) -> list[object]:
         """Wait for the delivery-result pushes started so far; returns their answers."""
         tasks, self._pushes = self._pushes, []
-        return list(await asyncio.gather(*tasks))
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
 
     # ---- inspection -------------------------------------------------------------------------------
 
@@ -301,6 +304,11 @@ class FakeWechatApi:
             "/cgi-bin/message/custom/send": self._custom_send,
             "/cgi-bin/message/template/send": self._template_send,
             "/cgi-bin/message/subscribe/bizsend": self._bizsend,
+            "/cgi-bin/tags/get": self._tags_get,
+            "/cgi-bin/tags/create": self._tags_create,
+            "/cgi-bin/tags/members/batchtagging": self._tagging,
+            "/cgi-bin/tags/members/batchuntagging": self._tagging,
+            "/cgi-bin/menu/addconditional": self._menu_conditional,
             "/cgi-bin/media/get": self._media_get,
             "/cgi-bin/menu/create": self._menu_create,
             "/cgi-bin/message/send": self._wecom_send,
@@ -311,7 +319,7 @@ class FakeWechatApi:
             refused = self._check_token(request.query.get("access_token", ""), path)
             if refused is not None:
                 return refused
-        if path not in {"/cgi-bin/media/get", "/cgi-bin/gettoken"} and not isinstance(body, dict):
+        if path not in {"/cgi-bin/media/get", "/cgi-bin/gettoken", "/cgi-bin/tags/get"} and not isinstance(body, dict):
             return _error(47001, "data format error")
         response = await handler(request, body)
         self._note_refusal(path, body, response)
@@ -506,6 +514,47 @@ class FakeWechatApi:
                     return _error(40018, "invalid button name size")
         self.menus.append(body)
         return _error(0, "ok")
+
+    async def _tags_get(self, request: web.Request, body: Any) -> web.Response:
+        return web.json_response({"tags": [{"id": i, "name": n, "count": 0} for n, i in self.tags.items()]})
+
+    async def _tags_create(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        name = str((body.get("tag") or {}).get("name") or "")
+        if not name or len(name.encode("utf-8")) > 30:
+            return _error(45158, "tag name too long")
+        if name in self.tags:
+            return _error(45157, "tag name already exists")
+        self.tags[name] = 100 + len(self.tags)
+        return web.json_response({"tag": {"id": self.tags[name], "name": name}})
+
+    async def _tagging(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        tag_id = body.get("tagid")
+        if tag_id not in self.tags.values():
+            return _error(45159, "invalid tag id")
+        for openid in body.get("openid_list") or []:
+            if openid not in self.followers:
+                return _error(40003, "invalid openid")
+            if request.path.endswith("batchuntagging"):
+                self.user_tags[openid].discard(tag_id)
+            else:
+                self.user_tags[openid].add(tag_id)
+        return _error(0, "ok")
+
+    async def _menu_conditional(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        if not self.menus:
+            return _error(65303, "there is no default menu")  # a personalised menu needs the default one
+        tag_id = str((body.get("matchrule") or {}).get("tag_id") or "")
+        if not tag_id.isdigit() or int(tag_id) not in self.tags.values():
+            return _error(40114, "invalid tag id in matchrule")
+        self.conditional_menus[int(tag_id)] = {k: v for k, v in body.items() if k != "matchrule"}
+        return web.json_response({"menuid": 200 + len(self.conditional_menus)})
+
+    def menu_for(self, openid: str) -> dict[str, Any] | None:
+        """The menu WeChat shows ``openid``: the personalised one of a tag they carry, else the default."""
+        for tag_id, menu in self.conditional_menus.items():
+            if tag_id in self.user_tags[openid]:
+                return menu
+        return self.menus[-1] if self.menus else None
 
     async def _wecom_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         if body.get("agentid") != AGENT_ID:

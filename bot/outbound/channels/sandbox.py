@@ -119,3 +119,14 @@ class SandboxChannel:
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self._record("menu", "menu", menu)
+
+    async def ensure_tag(self, name: str) -> int:
+        """The sandbox account has one tag per name; its id is stable (a hash would do, 1 is enough)."""
+        return 1
+
+    async def tag_users(self, tag_id: int, openids: list[str], *, remove: bool = False) -> None:
+        for openid in openids:
+            await self._record(openid, "untag" if remove else "tag", {"tag_id": tag_id})
+
+    async def create_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> None:
+        await self._record("menu", "menu", {**menu, "matchrule": {"tag_id": str(tag_id)}})

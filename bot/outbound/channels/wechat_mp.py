@@ -192,6 +192,29 @@ class WechatMpChannel:
             filename=result.filename or media_id,
         )
 
+    async def ensure_tag(self, name: str) -> int:
+        """The id of the user tag ``name``, created when the account has none of that name."""
+        result = await self.api.call("GET", "/cgi-bin/tags/get", tokens=self.tokens)
+        assert isinstance(result, dict)
+        for tag in result.get("tags") or []:
+            if isinstance(tag, dict) and tag.get("name") == name:
+                return int(tag["id"])
+        created = await self._post("/cgi-bin/tags/create", {"tag": {"name": name}})
+        return int((created.get("tag") or {}).get("id"))
+
+    async def tag_users(self, tag_id: int, openids: list[str], *, remove: bool = False) -> None:
+        """Tag (or untag) followers; the personalised menu follows the tag."""
+        path = "/cgi-bin/tags/members/batchuntagging" if remove else "/cgi-bin/tags/members/batchtagging"
+        await self._post(path, {"openid_list": openids, "tagid": tag_id})
+
+    async def create_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> None:
+        """A personalised menu for followers with ``tag_id`` (``menu/addconditional``)."""
+        try:
+            validate_menu(menu)
+        except (ValueError, KeyError) as exc:
+            raise ChannelError(f"menu not accepted: {exc}", errcode=40016, permanent=True) from None
+        await self._post("/cgi-bin/menu/addconditional", {**menu, "matchrule": {"tag_id": str(tag_id)}})
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         try:
             validate_menu(menu)
