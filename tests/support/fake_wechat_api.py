@@ -138,6 +138,7 @@ class FakeWechatApi:
     tags: dict[str, int] = field(default_factory=dict)
     user_tags: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     conditional_menus: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pictures: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._windows: dict[str, dict[str, _Window]] = defaultdict(dict)
@@ -204,6 +205,11 @@ class FakeWechatApi:
 
     def put_media(self, media_id: str, content: bytes, content_type: str) -> None:
         self.media[media_id] = (content, content_type)
+
+    def put_picture(self, name: str, content: bytes) -> str:
+        """A JPEG behind a PicUrl (no token needed); returns the URL an image push carries."""
+        self.pictures[f"/mmbiz_jpg/{name}"] = content
+        return f"{self.url}/mmbiz_jpg/{name}"
 
     # ---- what WeChat knows about users ------------------------------------------------------------
 
@@ -298,6 +304,8 @@ class FakeWechatApi:
         if self._failures[path]:
             errcode, errmsg = self._failures[path].popleft()
             return _error(errcode, errmsg)
+        if path.startswith("/mmbiz_jpg/") and path in self.pictures:  # a PicUrl: a CDN link, no token
+            return web.Response(body=self.pictures[path], content_type="image/jpeg")
         handler = {
             "/cgi-bin/stable_token": self._stable_token,
             "/cgi-bin/gettoken": self._gettoken,

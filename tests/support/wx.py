@@ -19,6 +19,8 @@ from bot.wechat import push
 from bot.wechat.messages import parse_xml
 from bot.wechat.push import PushSigner
 
+NO_PICTURE = "http://127.0.0.1:9/mmbiz_jpg/none.jpg"  # a PicUrl that answers nothing (refused at once)
+
 
 @dataclass
 class WxReply:
@@ -82,12 +84,14 @@ class WxClient:
         xml = push.text_xml(self.account, openid, content, msg_id=msg_id, create_time=self._ts())
         return await self.post_xml(xml, mode=mode, openid=openid)
 
-    async def send_image(self, openid: str, media_id: str, *, msg_id: str | None = None) -> WxReply:
+    async def send_image(
+        self, openid: str, media_id: str, *, msg_id: str | None = None, pic_url: str = NO_PICTURE
+    ) -> WxReply:
         xml = push.image_xml(
             self.account,
             openid,
             media_id,
-            pic_url="http://example.invalid/p.jpg",
+            pic_url=pic_url,
             msg_id=msg_id,
             create_time=self._ts(),
         )

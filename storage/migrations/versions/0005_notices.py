@@ -1,7 +1,7 @@
-"""Platform rules: replay guard for signed pushes, 1-minute event windows, subscription grants.
+"""Platform rules: replay guard for signed pushes, 1-minute event windows, subscription grants, PicUrl.
 
 Revision ID: 0005_notices
-Revises: 0004b_console_secret
+Revises: 0002_reports, 0003_reminders, 0004b_console_secret (joins the area branches: one head)
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_notices"
-down_revision: str | Sequence[str] | None = "0004b_console_secret"
+down_revision: str | Sequence[str] | None = ("0002_reports", "0003_reminders", "0004b_console_secret")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,9 +46,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_grants")),
     )
     op.create_index(op.f("ix_subscription_grants_openid"), "subscription_grants", ["openid"])
+    with op.batch_alter_table("report_photos") as batch:
+        batch.add_column(sa.Column("pic_url", sa.String(length=1024), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("report_photos") as batch:
+        batch.drop_column("pic_url")
     op.drop_table("subscription_grants")
     op.drop_table("wechat_event_windows")
     op.drop_table("push_nonces")
