@@ -121,9 +121,12 @@ async def test_photo_is_stored_as_sandbox_media_and_pushed_as_image(service: Run
 
 async def test_feed_shows_what_the_service_pushed_in_order(service: RunningService) -> None:
     mp, wecom = service.services.channel("mp"), service.services.channel("wecom")
+    for openid in ("sim-feed", "someone-else"):  # the strict sandbox sends only inside a user's window
+        await service.wx.send_text(openid, "帮助")
     await mp.send_text("sim-feed", "您的举报已受理")
     await mp.send_text("someone-else", "不是给你的")
-    await mp.send_template("sim-feed", "TPL1", {"thing1": "任务提醒", "time2": {"value": "2026-12-01"}},
+    await mp.send_template("sim-feed", "sandbox-template",
+                           {"thing1": "任务提醒", "time2": {"value": "2026-12-01 09:00"}},
                            url="http://127.0.0.1:8080/t/1")
     await wecom.send_text("sim-feed", "企业微信通知")
 
@@ -133,7 +136,7 @@ async def test_feed_shows_what_the_service_pushed_in_order(service: RunningServi
     assert [i["kind"] for i in items] == ["text", "template", "text"]
     assert items[0]["label"] == texts.SIM_KIND_TEXT and items[0]["lines"] == ["您的举报已受理"]
     assert items[1]["label"] == texts.SIM_KIND_TEMPLATE
-    assert items[1]["lines"] == ["thing1：任务提醒", "time2：2026-12-01"]
+    assert items[1]["lines"] == ["thing1：任务提醒", "time2：2026-12-01 09:00"]
     assert items[1]["url"] == "http://127.0.0.1:8080/t/1"
     assert items[2]["channel"] == "企业微信"
     assert [i["id"] for i in items] == sorted(i["id"] for i in items)
