@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.outbound.channels.base import ChannelError
 from tests.conftest import RunningService
 
 pytestmark = pytest.mark.browser
@@ -157,12 +158,19 @@ async def test_chat_in_the_simulator(service: RunningService, phone) -> None:  #
     # Messages the service pushes later (customer-service text, a template message) appear by themselves.
     await service.services.channel("mp").send_text(openid, "您提交的举报已受理，编号 YC20261120001。")
     await service.services.channel("mp").send_template(
-        openid, "TPL_TASK", {"thing1": "新污染物调查评估", "time2": "2026-12-31"}, url=f"{service.url}/t/1")
+        openid, "sandbox-template", {"thing1": "新污染物调查评估", "time2": "2026-12-31 17:00"},
+        url=f"{service.url}/t/1")
     pushed = page.locator('.bubble[data-kind="pushed"]')
     await expect(pushed).to_have_count(2, timeout=WAIT_MS)
     await expect(pushed.first).to_contain_text("YC20261120001")
     await expect(pushed.last).to_contain_text(texts.SIM_KIND_TEMPLATE)
     await expect(pushed.last).to_contain_text("thing1：新污染物调查评估")
+    # One WeChat would refuse (a template the account does not have) shows as refused, with WeChat's error.
+    with pytest.raises(ChannelError):
+        await service.services.channel("mp").send_template(openid, "TPL_UNKNOWN", {"thing1": "x"})
+    refused = page.locator('.bubble[data-kind="refused"]')
+    await expect(refused).to_have_count(1, timeout=WAIT_MS)
+    await expect(refused).to_contain_text("40037")
 
     chat = page.locator("#chat")
     await chat.evaluate("el => { el.style.scrollBehavior = 'auto'; el.scrollTop = el.scrollHeight; }")
