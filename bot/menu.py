@@ -16,6 +16,7 @@ KEY_REPORT_GUIDE = "REPORT_GUIDE"
 KEY_MY_TASKS = "MY_TASKS"
 KEY_BIND_HELP = "BIND_HELP"
 KEY_HELP = "HELP"
+KEY_PRIVACY = "PRIVACY"
 
 MAX_TOP_BUTTONS = 3
 MAX_SUB_BUTTONS = 5
@@ -28,7 +29,7 @@ def _click(name: str, key: str) -> dict[str, str]:
 def build_menu(*, officials: bool = False) -> dict[str, Any]:
     """The default menu every follower sees; with ``officials`` the personalised one for the officials'
     tag, which adds 我的任务 and 联络人绑定 (citizens never see them)."""
-    mine = [_click(texts.MENU_HELP, KEY_HELP)]
+    mine = [_click(texts.MENU_HELP, KEY_HELP), _click(texts.MENU_PRIVACY, KEY_PRIVACY)]
     if officials:
         mine = [_click(texts.MENU_MY_TASKS, KEY_MY_TASKS), _click(texts.MENU_BIND_HELP, KEY_BIND_HELP), *mine]
     menu = {

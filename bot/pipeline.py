@@ -32,7 +32,7 @@ from bot import texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
-from bot.routing import Dispatcher, HandlerResult
+from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.limits import text_fits
 from bot.wechat.long_text import plan_reply
@@ -40,6 +40,7 @@ from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
 from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
 from storage.event_windows import open_event_window
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded, hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 from storage.outbox import enqueue
 
@@ -83,12 +84,11 @@ def _touch_statement(dialect: Any, changed: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
 
 
-_LOCATION = ("last_latitude", "last_longitude")
 _CLAIM = {name: _claim_statement(d) for name, d in _DIALECTS.items()}
 _TOUCH = {
     (name, changed): _touch_statement(d, changed)
     for name, d in _DIALECTS.items()
-    for changed in ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+    for changed in ((), ("last_message_at",))
 }
 
 
@@ -151,6 +151,8 @@ class MessagePipeline:
         self.admission = Admission(min(limit, database.pool_capacity))
         self.admission_timeout = storage.admission_timeout_seconds or None
         self._dialect = "sqlite" if database.is_sqlite else "postgresql"
+        # pushes whose handler needs no session take the driver-direct path (storage.hotpath)
+        self.hotpath: HotPath | None = hotpath_for(database, self.admission.limit) if storage.hot_path else None
 
     async def handle(self, incoming: Incoming, *, received_at: float | None = None) -> str:
         """The plaintext reply XML for ``incoming`` ('' when there is nothing to say).
@@ -165,9 +167,14 @@ class MessagePipeline:
         except AdmissionTimeout:
             return await self._busy(incoming)
         try:
-            return await self._handle(incoming)
+            outcome = await self._handle(incoming)
         finally:
             self.admission.release()
+        if isinstance(outcome, Done):  # the driver-direct path: the turn is free, the commit may be pending
+            if outcome.settle is not None:
+                await outcome.settle()  # never answer before the push's data is committed (group commit)
+            return outcome.reply
+        return outcome
 
     async def _busy(self, incoming: Incoming) -> str:
         """No turn in time. A WeChat retry of a push already handled still gets its stored reply (a short
@@ -188,8 +195,12 @@ class MessagePipeline:
         now = self.services.now()
         return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
 
-    async def _handle(self, incoming: Incoming) -> str:
+    async def _handle(self, incoming: Incoming) -> str | Done:
         key = incoming.dedup_key
+        if self.hotpath is not None:
+            done = await self._handle_hot(incoming, key)
+            if done is not None:
+                return done
         try:
             return await self._handle_once(incoming, key)
         except IntegrityError:
@@ -239,6 +250,30 @@ class MessagePipeline:
             await session.commit()
         return reply_xml
 
+    async def _handle_hot(self, incoming: Incoming, key: str) -> Done | None:
+        """The same transaction on the driver-direct path; None when the push needs the full path."""
+        if incoming.is_event and opens_event_window(incoming.event):
+            return None  # the 1-minute window's row is written on the full path
+        now = self.services.now()
+        push = Push(key, incoming.openid, now, _touches(incoming))
+
+        async def respond(row: ConversationRow | None) -> tuple[str, tuple[str, dict[str, Any]] | None]:
+            conversation = ConversationState.from_row(incoming.openid, now, self.default_ttl, row)
+            ctx = Context(incoming=incoming, session=_NO_SESSION, conversation=conversation,  # type: ignore[arg-type]
+                          services=self.services, now=now)
+            handler = self.dispatcher.resolve(ctx)
+            if not is_session_free(handler):
+                raise SessionNeeded(getattr(handler, "__name__", "handler"))
+            result = await handler(ctx)
+            reply_xml, more = self._render(incoming, result, now)
+            if more:  # a reply over 2,048 bytes: its continuations go to the outbox on the full path
+                raise SessionNeeded("long reply")
+            return reply_xml, conversation.pending_write()
+
+        return await self.hotpath.handle(  # type: ignore[union-attr]
+            push, respond, lambda: self._render(incoming, TextReply(texts.HANDLER_ERROR), now)[0]
+        )
+
     async def _run_handler(self, session: AsyncSession, incoming: Incoming, now: datetime) -> HandlerResult:
         await self._touch_user(session, incoming, now)
         conversation = await ConversationState.load(session, incoming.openid, now, self.default_ttl)
@@ -250,13 +285,12 @@ class MessagePipeline:
     async def _touch_user(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """Create the follower's row, or record what this push tells about them, in one upsert."""
         params: dict[str, object] = {"openid": incoming.openid, "created_at": now}
-        touched = not incoming.is_event  # only a user's message opens the 48-hour window
+        touched = _touches(incoming)
         if touched:
             params["last_message_at"] = now
-        if incoming.location is not None:
-            params["last_latitude"] = incoming.location.latitude
-            params["last_longitude"] = incoming.location.longitude
-        changed = tuple(k for k in ("last_message_at", *_LOCATION) if k in params)
+        # Positions pushed by LOCATION events are not kept: a movement trace is sensitive personal
+        # information and nothing uses it. A location sent for a report is kept with that report.
+        changed = ("last_message_at",) if touched else ()
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
@@ -290,6 +324,15 @@ class MessagePipeline:
                 dedup_key=f"reply:{record_id}:{number}",
                 purpose="reply",
             )
+
+
+_NO_SESSION = NoSession()
+
+
+def _touches(incoming: Incoming) -> bool:
+    """Only a user's message moves last_message_at: it alone opens the 48-hour window (a CLICK, a follow or
+    a scan opens the 1-minute one, VIEW nothing)."""
+    return not incoming.is_event
 
 
 def _redact(key: str) -> str:

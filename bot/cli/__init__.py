@@ -11,7 +11,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import config_check, core, notices, reminders, reports, staff
+from bot import logsafe
+from bot.cli import config_check, core, notices, privacy, reminders, reports, staff
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -25,6 +26,7 @@ def _registrars() -> list[Registrar]:
         reports.register,
         reminders.register,
         staff.register,
+        privacy.register,
         config_check.register,
         notices.register,
     ]
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logsafe.install()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -12,6 +12,7 @@ from storage.models.core import (
     WechatUser,
 )
 from storage.models.notices import EventWindow, PushNonce, SubscriptionGrant  # noqa: F401
+from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task  # noqa: F401
 from storage.models.reports import Report, ReportEvent, ReportPendingLocation, ReportPhoto  # noqa: F401
 

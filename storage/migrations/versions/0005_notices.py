@@ -1,7 +1,7 @@
 """Platform rules: replay guard for signed pushes, 1-minute event windows, subscription grants, PicUrl.
 
 Revision ID: 0005_notices
-Revises: 0002_reports, 0003_reminders, 0004b_console_secret (joins the area branches: one head)
+Revises: 0005_privacy
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_notices"
-down_revision: str | Sequence[str] | None = ("0002_reports", "0003_reminders", "0004b_console_secret")
+down_revision: str | Sequence[str] | None = "0005_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
