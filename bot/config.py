@@ -41,15 +41,15 @@ class WechatConfig:
     # The key before a rotation: pushes still encrypted with it are read, and answered with it.
     previous_encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com"
-    # Unset: plaintext pushes are refused whenever an EncodingAESKey is configured; false allows them.
-    require_encryption: bool | None = None
+    # With an EncodingAESKey configured, plaintext pushes are refused unless this is set to false.
+    require_encryption: bool = True
     max_clock_skew_seconds: int = 300
     http_timeout_seconds: float = 10.0
 
     @property
     def encryption_required(self) -> bool:
         """Plaintext pushes are refused unless ``require_encryption = false`` is set, once a key exists."""
-        return self.require_encryption if self.require_encryption is not None else bool(self.encoding_aes_key)
+        return self.require_encryption and bool(self.encoding_aes_key)
 
 
 @dataclass
@@ -297,8 +297,6 @@ class Config:
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
     """Convert a TOML or environment value to the type of the field's default."""
-    if default is None:  # an optional switch: unset means "decided by other keys"
-        return _coerce(value, False, where)
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

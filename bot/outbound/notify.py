@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Config
 from bot.outbound.channels.sandbox_rules import SANDBOX_TEMPLATE_ID
 from bot.services import Services
-from bot.wechat.typed_values import Value, display, fit_values
+from bot.wechat.typed_values import Value, ValueMismatch, display, fit_values
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
 from storage.outbox import enqueue
@@ -67,8 +67,13 @@ def template_id_for(config: Config) -> str:
 def template_data(config: Config, fields: Mapping[str, Value | None]) -> dict[str, str]:
     """Positional mapping of labelled values onto ``[reminders] template_keys``, each written in its key's
     type (``bot.wechat.typed_values``); empty values are left out."""
-    keys = dict(zip(fields, config.reminders.template_keys, strict=False))
-    return fit_values(keys, fields)
+    data: dict[str, str] = {}
+    for (label, value), key in zip(fields.items(), config.reminders.template_keys, strict=False):
+        try:
+            data.update(fit_values({label: key}, {label: value}))
+        except ValueMismatch as exc:  # left empty rather than refused by WeChat (the url has the details)
+            log.error("notice field %s left out: %s", label, exc)
+    return data
 
 
 def textcard(title: str, fields: Mapping[str, Value], detail: str, url: str) -> dict[str, str]:
