@@ -18,6 +18,7 @@ from bot import logsafe
 from bot.callback import CallbackView
 from bot.config import Config, ConfigError
 from bot.console import setup_console
+from bot.console.favicon import add_routes as add_favicon_routes
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
@@ -97,6 +98,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    add_favicon_routes(app)
     setup_privacy_page(app, config)
     setup_console(app)
     setup_reminders(app)

@@ -132,6 +132,19 @@ class ReportsConfig:
     photo_max_attempts: int = 8
     photo_retry_seconds: int = 30
     media_poll_seconds: float = 5.0
+    # Case clocks (bot.cases.clock): calendar days to decide on acceptance, then to resolve once accepted.
+    accept_days: int = 15
+    complete_days: int = 60
+    max_extension_days: int = 30
+    clock_basis: str = (
+        "《信访工作条例》：收到之日起15日内告知是否受理；受理之日起60日内办结，"
+        "情况复杂的经批准可适当延长，延长不超过30日"
+    )
+    category_clocks: dict[str, Any] = field(default_factory=dict)
+    # The coordinator's weekly digest of overdue cases: ISO weekday (1 = Monday), 0 = off.
+    overdue_digest_weekday: int = 1
+    # Standard public replies per category and outcome ("" = the file shipped in bot/cases).
+    reply_templates_file: str = ""
 
 
 @dataclass
@@ -239,6 +252,7 @@ class PrivacyConfig:
     conversation_days: int = 7
     dedup_days: int = 7
     sent_outbox_days: int = 30
+    question_log_days: int = 365
     housekeeping_time: str = "03:30"
 
     def validate(self) -> None:
@@ -251,6 +265,7 @@ class PrivacyConfig:
             "conversation_days",
             "dedup_days",
             "sent_outbox_days",
+            "question_log_days",
         ):
             value = getattr(self, key)
             if not 1 <= value <= 36500:

@@ -40,7 +40,8 @@ from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
 from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
 from storage.event_windows import open_event_window
-from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded, hotpath_for
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded
+from storage.hotpath.choose import hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 from storage.outbox import enqueue
 
@@ -267,7 +268,7 @@ class MessagePipeline:
             result = await handler(ctx)
             reply_xml, more = self._render(incoming, result, now)
             if more:  # a reply over 2,048 bytes: its continuations go to the outbox on the full path
-                raise SessionNeeded("long reply")
+                raise SessionNeeded
             return reply_xml, conversation.pending_write()
 
         return await self.hotpath.handle(  # type: ignore[union-attr]

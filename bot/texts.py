@@ -169,7 +169,11 @@ REPORT_EDIT_UNKNOWN = "请回复1到5的序号选择要修改的项，或回复�
 REPORT_CONFIRM_HINT = "请回复“确认”提交、“修改”更改内容，或“取消”放弃。"
 
 REPORT_CATEGORY_UNKNOWN = "没有对应的类别。"
-REPORT_CATEGORY_GUESSED = "已按您的描述归为：{category}（不对的话，核对时可以回复“修改”）。"
+REPORT_DESCRIPTION_NOTED = "已记下您的描述：“{excerpt}”。"
+REPORT_CONFIRM_CATEGORY = (
+    "【第1步 类别】从描述看，属于“{category}”，对吗？\n回复“是”确认；不是的话请回复正确类别的序号：\n{options}"
+)
+REPORT_CONFIRM_CATEGORY_HINT = "请回复“是”，或回复类别序号（如“1”）。"
 REPORT_DESCRIPTION_SHORT = "描述太短了：请至少写{min}个汉字，说明发生了什么、涉及哪家企业或什么物品。"
 REPORT_DESCRIPTION_LONG = "描述太长了（{n}字，上限{max}字），请精简后重新发送。"
 REPORT_NOT_ADDRESS = "没有认出这是地址。"
@@ -226,10 +230,16 @@ REPORT_ROUTING_MANUAL = "（区县待工作人员核实）"
 REPORT_ALREADY_SUBMITTED = "这份举报已经提交过了，案件编号：{case_no}。发送“查询 {case_no}”查看进度。"
 
 REPORT_QUERY_USAGE = "请发送“查询 案件编号”，如“查询 YC20261128-0001”；发送“我的举报”查看您提交的全部举报。"
+REPORT_QUERY_FORMAT = (
+    "没有认出案件编号“{typed}”。案件编号形如 YC20261204-0007：YC、8位提交日期、短横线和序号"
+    "（序号前的0可以省略，如“查询 YC20261204-7”）。发送“我的举报”查看您提交的全部举报。"
+)
 REPORT_QUERY_NOT_FOUND = "没有找到您提交的编号为{case_no}的举报。请核对编号，或发送“我的举报”查看全部。"
-REPORT_QUERY_DETAIL = "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n状态：{status}\n{extra}"
+REPORT_QUERY_DETAIL = (
+    "案件编号：{case_no}\n提交时间：{created}\n类别：{category}\n承办单位：{units}\n状态：{status}\n{extra}"
+)
 REPORT_QUERY_LINKED = "已并入案件{original}，该案件状态：{status}\n"
-REPORT_QUERY_REPLY = "答复（{at}）：{reply}\n"
+REPORT_QUERY_REPLY = "{unit}答复（{at}）：{reply}\n"
 REPORT_QUERY_REJECTED = "不予受理原因：{reason}\n建议向{authority}反映。\n"
 REPORT_QUERY_NO_REPLY = "暂无答复，有进展会通知您。\n"
 REPORT_QUERY_MISSING_PHOTOS = "有{n}张照片未能接收，如有需要可在补充举报时重新发送。\n"
@@ -248,9 +258,10 @@ REPORT_GUIDE = (
     "6. 紧急情况请直接拨打12369环保举报热线。"
 )
 
-REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+REPORT_UPDATE_NOTICE = "【举报进展】您的举报{case_no}：{status}（{unit}）。{reply}\n发送“查询 {case_no}”查看详情。"
 REPORT_LINKED_NOTICE = (
-    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}。{reply}\n发送“查询 {case_no}”查看详情。"
+    "【举报进展】与您的举报{case_no}并案处理的{original}：{status}（{unit}）。{reply}\n"
+    "发送“查询 {case_no}”查看详情。"
 )
 REPORT_NOTICE_REPLY = "答复：{reply}"
 REPORT_NOTICE_REJECTED = "原因：{reason}；建议向{authority}反映。"
@@ -454,9 +465,13 @@ NOT_OFFICIAL = (
 )
 UNBIND_OK = "已解除绑定，“{department}”的任务提醒将不再发送给您。如需恢复，请重新索取绑定码。"
 
-MY_TASKS_HEADER = "{department}的未完成任务（{count}项）："
-MY_TASKS_LINE = "{id}｜{title}\n  {deadline}｜{status}"
-MY_TASKS_MORE = "……另有{count}项未列出（按逾期、截止先后排列），可向市生态环境局查询全部任务。"
+MY_TASKS_HEADER = "{department}的未完成任务（{count}项，其中牵头{lead}项；逾期的在前）："
+MY_TASKS_LINE = "{id}｜{title}{lead}\n  {period}{deadline}｜{status}"
+MY_TASKS_LEAD = "【牵头】"
+MY_TASKS_DONE_BEFORE = "（{period}已于{date}完成）"
+MY_TASKS_PAGE = "（第{page}/{pages}页）"
+MY_TASKS_NEXT = "发送“更多”或“我的任务 {next}”查看下一页。"
+MY_TASKS_NO_PAGE = "没有第{page}页：本单位的未完成任务共{pages}页，请发送“我的任务 1”至“我的任务 {pages}”。"
 MY_TASKS_FOOTER = "完成后请发送“完成 任务编号”，如“完成 {example}”。"
 MY_TASKS_NONE = "{department}目前没有未完成的任务。"
 TASK_STATUS_OVERDUE = "已逾期{n}个工作日"
@@ -470,7 +485,8 @@ ACK_OK = "已确认收到（{count}条提醒）。完成后请发送“完成 �
 ACK_NONE = "目前没有需要确认的提醒。发送“我的任务”查看本单位任务。"
 ACK_ALREADY = "这条提醒此前已确认收到。"
 
-DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 T05”。发送“我的任务”查看编号。"
+DONE_USAGE = "请在“完成”后加上任务编号，例如“完成 {example}”（{title}）。发送“我的任务”查看全部编号。"
+DONE_USAGE_NONE_OPEN = "{department}目前没有未完成的任务，无需登记。发送“我的任务”可随时查看。"
 DONE_OK = "已记录：{department}完成了任务 {id}“{title}”（{period}），登记人{actor}，{at}。"
 DONE_ALREADY = "任务 {id} 此前已登记为完成（{period}），无需重复登记。"
 DONE_FAILED = "无法登记：{reason}"
@@ -490,6 +506,7 @@ REMINDER_KIND = {
     "overdue": "已逾期{n}个工作日",
     "escalate": "督办：{count}个单位逾期",
     "catchup": "逾期任务汇总",
+    "casedigest": "超期案件周报",
 }
 REMINDER_SUMMARY = "逾期{overdue}项，临近{upcoming}项"
 REMINDER_DETAIL_HEADER = "{unit}：{name}您好，以下任务请关注（运城市新污染物治理工作方案）："
@@ -527,7 +544,9 @@ FACTS = {
     "staff_password_too_short": "密码至少 {limit} 个字符",
     "staff_password_too_long": "密码最多 {limit} 个字符",
     "staff_password_unclean": "密码不能以空白开头或结尾，也不能包含控制字符",
-    "staff_department_unknown": "没有名为“{name}”的部门。可用的部门：{choices}",
+    "staff_department_unknown": (
+        "没有名为“{name}”的部门。可用的部门：{choices}；区县政府：{counties}（也可只写区县名，如“{example}”）"
+    ),
     "staff_exists": "用户“{name}”已存在；要改密码请用 staff reset-password",
     "staff_unknown": "没有用户“{name}”",
 }
@@ -708,6 +727,10 @@ OPEN311_AREA = "山西省运城市{county}"
 CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
+TASK_PERIOD_ONCE = "一次性"
+TASK_DONE_VIA_LABELS = {"chat": "微信", "console": "控制台", "cli": "命令行"}
+AUDIT_TASK_DONE_DETAIL = "任务 {task}｜{department}｜{period}｜经{via}"
+AUDIT_EXPORT_DETAIL = "{format}，{rows}行"
 NOT_FOUND_TASK = "没有找到任务 {task_id}，或者它没有分配给您的部门。"
 TASK_MARKED_DONE = "已记录：{department} 完成了任务 {task_id}。"
 TASK_ALREADY_DONE = "任务 {task_id} 此前已记录为 {department} 完成，未重复记录。"
@@ -736,12 +759,86 @@ TASK_COLUMNS = (
     ("cooperating", "配合单位"),
     ("deadline", "时限"),
     ("department", "部门"),
+    ("period", "周期"),
     ("status", "状态"),
     ("done_at", "完成时间"),
-    ("reminders_sent", "已发提醒"),
-    ("reminders_acknowledged", "已确认收到"),
+    ("done_by", "记录人"),
+    ("reminders_sent", "本部门已发提醒"),
+    ("reminders_acknowledged", "本部门已确认收到"),
 )
 
+# ---- statistics (console 统计 page and the monthly report) --------------------------------------------
+
+STATS_UNROUTED = "待分派"
+STATS_NO_DATA = "所选范围内没有数据"
+STATS_BAD_MONTH = "月份格式应为 YYYY-MM（如 2026-11）：{value}"
+STATS_PERIOD_TOO_LONG = "统计时段不能超过 {years} 年"
+STATS_SECTIONS: dict[str, str] = {
+    "summary": "汇总",
+    "month": "按月案件数",
+    "county": "按县（市、区）",
+    "category": "按类别",
+    "status": "按状态",
+    "tasks": "方案任务（按部门）",
+    "questions": "每周提问与未能回答",
+}
+STATS_SUMMARY_LABELS: dict[str, str] = {
+    "period": "统计时段",
+    "scope": "范围",
+    "total": "案件总数",
+    "median_accept_days": "受理决定用时中位数（天）",
+    "median_resolve_days": "办结用时中位数（天，自受理起）",
+    "accept_on_time": "按时作出受理决定",
+    "accept_ended": "受理时限已届满或已决定",
+    "accept_share": "按时受理率",
+    "complete_on_time": "按时办结",
+    "complete_ended": "办结时限已届满或已办结",
+    "complete_share": "按时办结率",
+    "overdue_now": "当前超期案件",
+    "computed_at": "统计时间",
+}
+STATS_TASK_COLUMNS: tuple[str, ...] = ("部门", "已完成", "进行中", "已逾期")
+STATS_COUNT_COLUMNS: tuple[str, ...] = ("项目", "案件数")
+STATS_SCOPE_ALL = "全市"
+STATS_QUESTION_COLUMNS: tuple[str, ...] = ("周", "提问数", "未能回答")
+STATS_QUESTION_SERIES: tuple[str, ...] = ("已回答", "未能回答")
+STATS_QUESTIONS_HINT = "政策问答的提问（全市，不分部门和县区；只按统计时段筛选）。"
+STATS_CSV_COLUMNS: tuple[str, ...] = ("部分", "项目", "数值", "数值2", "数值3")
+
+# ---- case clocks (acceptance and completion deadlines) ------------------------------------------------
+
+CLOCK_STAGES: dict[str, str] = {"accept": "受理决定", "complete": "办结", "stopped": "已停止计时"}
+CLOCK_EXTEND_NOT_OPEN = "只有已受理、尚未办结的案件可以延长办理期限。"
+CLOCK_EXTEND_BAD_DAYS = "延长天数须为 1 到 365 之间的整数。"
+CLOCK_EXTEND_NO_REASON = "请填写延长办理期限的理由。"
+CLOCK_EXTEND_REASON_TOO_LONG = "理由请不超过 {limit} 个字。"
+CLOCK_EXTEND_TOO_LONG = "延长合计不能超过 {limit} 日（已延长 {already} 日）。"
+CLOCK_EXTEND_EVENT = "延长办理期限 {days} 日：{reason}"
+CLOCK_EXTENDED = "已将案件 {case_no} 的办理期限延长 {days} 日。"
+CLOCK_OVERDUE_BY = "已超期 {days} 天"
+CLOCK_LEFT = "剩 {days} 天"
+CLOCK_LEFT_HOURS = "剩不到 1 天"
+REPLY_TEMPLATE_UNKNOWN = "没有适用于本案类别的这个答复模板，请从列表中选择。"
+CASE_REMINDER_DEADLINE = "时限"
+CASE_REMINDER_TITLE = "{category}举报案件"
+REMINDER_DETAIL_CASES = "· {unit}：超期案件 {count} 件，最早的时限是{due}"
+
+# ---- rating an answer (question log) --------------------------------------------------------------------
+
+KB_RATE_USEFUL = ("有用",)
+KB_RATE_WORDS = ("有用", "没用")
+KB_RATED_USEFUL = "感谢反馈！很高兴能帮到您。"
+KB_RATED_USELESS = "感谢反馈！这个问题已记录，工作人员会据此完善问答内容。您也可以换个说法再问，或拨打12369咨询。"
+KB_RATE_NOTHING = "没有找到您最近30分钟内的提问。请直接输入问题。"
+
+# ---- 问答改进 (console) -----------------------------------------------------------------------------------
+
+QA_REVIEW_ONLY = "问答改进页面仅限管理员和市生态环境局的账号使用。"
+QA_BAD_DAYS = "最近天数须为 1 到 365 之间的整数"
+QA_BAD_GROUP = "没有指明要处理的提问组。"
+QA_MARKED = "已将这组提问标记为超出问答范围。"
+QA_ALREADY_DECIDED = "这组提问已经处理过了。"
+QA_REASONS: dict[str, str] = {"refused": "未能回答", "low": "把握不大", "useless": "用户评为没用"}
 # ---- privacy (个人信息保护) ---------------------------------------------------------------------------
 MENU_PRIVACY = "隐私说明"
 PRIVACY_NOTICE = (

@@ -10,6 +10,7 @@ def all_routers() -> list[Router]:
     """Routers in priority order: global commands first, dialogs next, free-text questions last."""
     return [
         knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
+        officials.more_router,  # 更多 right after a page of 我的任务; releases the paging otherwise
         common.router,
         privacy.router,
         officials.router,

@@ -23,7 +23,8 @@ from datetime import timedelta
 
 from bot import menu, texts
 from bot.context import Context
-from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free
+from bot.questions.log import rate_last, record_pick, record_question
+from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free, text_is
 from knowledge.answer_cache import AnswerCache
 
 pick_router = Router("knowledge-pick")
@@ -71,13 +72,23 @@ def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
         ctx.conversation.clear()
 
 
+@pick_router.on(text_is(*texts.KB_RATE_WORDS), state=NO_STATE)
+@pick_router.on(text_is(*texts.KB_RATE_WORDS), state=OFFERED_STATE)
+async def rate(ctx: Context) -> HandlerResult:
+    """有用 / 没用 right after an answer: recorded with that question in the log."""
+    useful = ctx.incoming.text.strip().strip("。.!！?？").strip() in texts.KB_RATE_USEFUL
+    if await rate_last(ctx.session, ctx.openid, useful, now=ctx.now):
+        return texts.KB_RATED_USEFUL if useful else texts.KB_RATED_USELESS
+    return texts.KB_RATE_NOTHING
+
+
 @pick_router.on(_is_pick, state=OFFERED_STATE)
-@session_free
-async def pick(ctx: Context) -> HandlerResult:
+async def pick(ctx: Context) -> HandlerResult:  # writes the question log: not session-free
     kb = ctx.services.knowledge
     if kb is None:
         return texts.KB_UNAVAILABLE
     n = picked_number(ctx.incoming.text) or 1
+    await record_pick(ctx.session, ctx.openid, now=ctx.now)
     answer = kb.answer_entry(_offered(ctx)[n - 1])
     _remember(ctx, answer.suggestions)
     return answer.text
@@ -101,13 +112,13 @@ async def menu_topic(ctx: Context) -> HandlerResult:
 
 
 @router.on(has_text(), state=NO_STATE)
-@session_free
-async def question(ctx: Context) -> HandlerResult:
+async def question(ctx: Context) -> HandlerResult:  # writes the question log: not session-free
     kb = ctx.services.knowledge
     if kb is None:
         return texts.KB_UNAVAILABLE
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
     answer = ANSWERS.answer(kb, ctx.incoming.text)
+    await record_question(ctx.session, ctx.openid, ctx.incoming.text, answer, now=ctx.now)
     _remember(ctx, answer.suggestions)
     return answer.text

@@ -30,9 +30,10 @@ from bot.routing import (
 )
 from handlers import common, report_answers
 from handlers import report_wizard as wizard
-from handlers.report_parse import clean, find_case_no
+from handlers.report_parse import clean, find_case_no, looks_like_case_attempt
 from storage import report_queries
 from storage.models import Report, ReportPendingLocation
+from storage.staff import units_of
 
 router = Router("report")
 
@@ -77,10 +78,10 @@ async def start_report(ctx: Context) -> HandlerResult:
     if _in_report(ctx):
         return await wizard.reprompt(ctx, texts.REPORT_IN_PROGRESS)
     rest = ""
-    text = clean(ctx.incoming.text)
+    text = ctx.incoming.text.strip()  # the description is kept exactly as typed
     for prefix in ENTRY_PREFIXES:
         if text.startswith(prefix):
-            rest = text[len(prefix) :].lstrip("：:，,。 ")
+            rest = text[len(prefix) :].lstrip("：:，,。 \u3000")
             break
     return await wizard.start(ctx, rest)
 
@@ -110,9 +111,13 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
     if report.status == "rejected":
         extra += texts.REPORT_QUERY_REJECTED.format(reason=report.reject_reason, authority=report.competent_authority)
     replies = sorted((e for e in report_events if e.public_reply and not e.internal), key=lambda e: e.at)
-    for e in replies[-QUERY_REPLIES:]:  # the newest ones, each short enough for one chat reply
+    shown = replies[-QUERY_REPLIES:]  # the newest ones, each short enough for one chat reply
+    units = await units_of(ctx.session, [e.actor for e in shown])
+    for e in shown:
         extra += texts.REPORT_QUERY_REPLY.format(
-            at=f"{e.at.astimezone(zone):%m-%d}", reply=notices.clip(e.public_reply, QUERY_REPLY_CHARS)
+            unit=units.get(e.actor) or report.department,
+            at=f"{e.at.astimezone(zone):%m-%d}",
+            reply=notices.clip(e.public_reply, QUERY_REPLY_CHARS),
         )
     if not replies and report.status != "rejected":
         extra += texts.REPORT_QUERY_NO_REPLY
@@ -124,8 +129,37 @@ async def render_for_reporter(ctx: Context, report: Report) -> str:
         created=f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
         category=catalog.category_label(report.category),
         status=catalog.status_label(report.status),
+        units=handling_units(report),
         extra=extra,
     ).rstrip()
+
+
+def handling_units(report: Report) -> str:
+    """The department a case is routed to and, when located in a county, that county's government."""
+    units = [report.department]
+    if report.county:
+        units.append(geo.county_government(report.county))
+    return "、".join(u for u in units if u)
+
+
+def _is_malformed_query(ctx: Context) -> bool:
+    """查询 followed by something meant as a case number that is not one (or a bare "YC2026…")."""
+    text = clean(ctx.incoming.text).upper()
+    if not text or find_case_no(text) is not None:
+        return False
+    prefix = QUERY_PREFIX.match(text)
+    rest = text[prefix.end() :] if prefix else text
+    if not prefix and not report_queries.normalize_case_no(rest).startswith("YC"):
+        return False
+    return looks_like_case_attempt(rest)
+
+
+@router.on(_is_malformed_query, _free_or_report)
+async def malformed_query(ctx: Context) -> HandlerResult:
+    typed = clean(ctx.incoming.text)
+    prefix = QUERY_PREFIX.match(typed)
+    shown = (typed[prefix.end() :] if prefix else typed).strip()[:30]
+    return await _with_prompt(ctx, texts.REPORT_QUERY_FORMAT.format(typed=shown))
 
 
 @router.on(_is_query, _free_or_report)

@@ -8,17 +8,19 @@ from sqlalchemy import select
 
 from bot import logsafe, texts
 from bot.context import Context
-from bot.reports import catalog, filing, geo
+from bot.reports import filing, geo
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,
     CONFIRM_WORDS,
     DONE_WORDS,
     EDIT_WORDS,
+    NO_WORDS,
     REAL_NAME_WORDS,
     SKIP_WORDS,
     UNKNOWN_OBJECT_WORDS,
     UNSURE_WORDS,
+    YES_WORDS,
     category_match,
     check_description,
     choose_number,
@@ -41,29 +43,46 @@ from handlers.report_wizard import (
     routing_of,
     set_address,
     state_of,
+    take_description,
 )
 from storage import report_queries
 from storage.models import Report
 
 
 async def on_category(ctx: Context) -> str:
-    cfg = ctx.services.config.reports
     data = draft(ctx)
     code, how = category_match(ctx.text)
-    checked = check_description(ctx.text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
-    if code is not None:
+    if code is not None and how != "keyword":
         data["category"] = code
-        if how != "keyword":
-            return await advance(ctx)
-        # A sentence that names the problem: it is the category and, if none yet, the description too.
-        if checked.ok and not data.get("description"):
-            data["description"] = checked.value
-        return await advance(ctx, texts.REPORT_CATEGORY_GUESSED.format(category=catalog.category_label(code)) + "\n")
-    if checked.ok and not data.get("description"):
-        # A description typed before the category: keep it, still ask for the category.
-        data["description"] = checked.value
-        return await reprompt(ctx)
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    if not data.get("description") or code is not None:
+        # A sentence describing the problem: keep it as the description (when none yet) and, if its
+        # words point to one category, ask the reporter to confirm that category.
+        noted = take_description(ctx, ctx.text) if not data.get("description") else ""
+        if code is not None:
+            data["category_guess"] = code
+        if noted or code is not None:
+            return await advance(ctx, noted)
     return await reprompt(ctx, texts.REPORT_CATEGORY_UNKNOWN + "\n")
+
+
+async def on_category_confirm(ctx: Context) -> str:
+    """The reporter answers the guessed category: yes, another category, or no."""
+    data = draft(ctx)
+    answer = word(ctx.text)
+    code, how = category_match(ctx.text)
+    if answer in CONFIRM_WORDS or answer in YES_WORDS:
+        data["category"] = data.pop("category_guess")
+        return await advance(ctx)
+    if code is not None and how != "keyword":
+        data["category"] = code
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    if answer in NO_WORDS:
+        data.pop("category_guess", None)
+        return await advance(ctx)
+    return await reprompt(ctx, texts.REPORT_CONFIRM_CATEGORY_HINT + "\n")
 
 
 async def on_description(ctx: Context) -> str:
@@ -84,19 +103,19 @@ async def on_description(ctx: Context) -> str:
 
 async def on_location_text(ctx: Context) -> str:
     cfg = ctx.services.config.reports
-    value = clean(ctx.text)
-    if len(value) > cfg.max_address_chars:
+    typed = ctx.text.strip()  # stored as typed; matched in normalized form
+    if len(typed) > cfg.max_address_chars:
         return await reprompt(ctx, texts.REPORT_ADDRESS_LONG.format(max=cfg.max_address_chars) + "\n")
-    if not looks_like_address(value):
+    if not looks_like_address(typed):
         return await reprompt(ctx, texts.REPORT_NOT_ADDRESS)
-    return await advance(ctx, set_address(ctx, value))
+    return await advance(ctx, set_address(ctx, typed))
 
 
 async def on_object(ctx: Context) -> str:
-    value = clean(ctx.text)
-    if len(value) > MAX_OBJECT_CHARS:
+    typed = ctx.text.strip()
+    if len(typed) > MAX_OBJECT_CHARS:
         return await reprompt(ctx, texts.REPORT_OBJECT_LONG.format(max=MAX_OBJECT_CHARS) + "\n")
-    draft(ctx)["object"] = "" if word(value) in UNKNOWN_OBJECT_WORDS else value
+    draft(ctx)["object"] = "" if word(typed) in UNKNOWN_OBJECT_WORDS else typed
     return await advance(ctx)
 
 
@@ -203,6 +222,7 @@ async def on_edit(ctx: Context) -> str:
         return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
     if step == "category":
         data.pop("category", None)
+        data.pop("category_guess", None)
     elif step == "description":
         data.pop("description", None)
         data.pop("object", None)
@@ -288,6 +308,7 @@ async def on_confirm(ctx: Context) -> str:
 
 TEXT_STEPS = {
     "category": on_category,
+    "category_confirm": on_category_confirm,
     "description": on_description,
     "location": on_location_text,
     "object": on_object,

@@ -15,7 +15,8 @@ from storage.report_queries import normalize_case_no
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NUMBER = re.compile(r"^(?:第|选)?\s*([0-9]{1,2})\s*(?:项|个|类|号)?[.、。:：）)]?$")
-_CASE_NO = re.compile(r"YC\d{8}-\d{4,}")
+_CASE_NO = re.compile(r"YC(\d{8})-?(\d{1,9})(?!\d)")
+_CASE_ATTEMPT = re.compile(r"YC\d|[\d-]{4,}$")
 _PHONE_CANDIDATE = re.compile(r"(?:\+?86[-\s]?)?(\d[\d\s-]{6,16}\d)")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _CONTACT_LABELS = re.compile(r"(姓名|名字|联系人|电话号码|电话|手机号码|手机号|手机|联系方式|实名|[:：,，;；/、\s])")
@@ -69,6 +70,8 @@ _NOT_ADDRESS = ("不知道", "不清楚", "不确定", "没有", "忘了", "随�
 
 # Nuisances whose source is usually not where the reporter stands (FACTS §6).
 _AT_A_DISTANCE = ("异味", "臭", "气味", "味道", "刺鼻", "烟", "粉尘", "噪声", "噪音", "吵")
+# Water reports: the pollution is where the reporter stands (a smell of sewage is part of the report).
+_WATER = ("废水", "污水", "排水", "排污口", "暗管", "渗坑", "下水道", "臭水", "黑水", "水沟", "水渠", "河水", "河道")
 
 DONE_WORDS = frozenset({"完成", "好了", "好", "发完了", "发完", "就这些", "没有了", "结束", "ok", "完毕"})
 SKIP_WORDS = frozenset({"跳过", "没有", "无", "不用", "没有照片", "不发", "略过", "skip"})
@@ -79,6 +82,8 @@ UNSURE_WORDS = frozenset({"不确定", "不知道", "不清楚", "不晓得", "�
 UNKNOWN_OBJECT_WORDS = frozenset({"不清楚", "不知道", "不确定", "没有", "无", "不晓得", "跳过"})
 CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "确认提交", "是", "对", "没问题", "ok", "yes"})
 EDIT_WORDS = frozenset({"修改", "改", "更改", "编辑", "返回", "重填"})
+YES_WORDS = frozenset({"是的", "对的", "对", "是", "没错", "正确", "好", "好的", "嗯", "可以"})
+NO_WORDS = frozenset({"不是", "不对", "错了", "否", "不", "no"})
 
 
 def clean(text: str) -> str:
@@ -160,9 +165,22 @@ def looks_like_address(text: str) -> bool:
     return hanzi_count(value) >= 3 and any(marker in value for marker in _ADDRESS_MARKERS)
 
 
-def needs_source(description: str) -> bool:
-    """True when the description is about smell, smoke or noise: the pin may not be the source."""
-    return any(w in description for w in _AT_A_DISTANCE)
+def needs_source(description: str, category: str = "") -> bool:
+    """True when the description is about smell, smoke or noise: the pin may not be the source.
+
+    Not for water (wastewater, sewage, a stinking ditch): that is reported where it is seen.
+    """
+    text = clean(description)
+    if any(w in text for w in _WATER):
+        return False
+    return any(w in text for w in _AT_A_DISTANCE)
+
+
+def guess_category(description: str) -> str | None:
+    """The one category a description's words point to (keywords of exactly one category), else None."""
+    typed = clean(description).lower()
+    hits = {cat.code for cat in CATEGORIES for kw in cat.keywords if kw.lower() in typed}
+    return hits.pop() if len(hits) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -193,5 +211,13 @@ def parse_contact(text: str) -> Contact:
 
 
 def find_case_no(text: str) -> str | None:
+    """The case number in ``text`` in its stored form: lower case, spaces, full-width characters, a missing
+    dash and a short sequence number are accepted (``查询 yc20261204-7`` → ``YC20261204-0007``)."""
     match = _CASE_NO.search(normalize_case_no(text))
-    return match.group(0) if match else None
+    return f"YC{match.group(1)}-{int(match.group(2)):04d}" if match else None
+
+
+def looks_like_case_attempt(rest: str) -> bool:
+    """What follows 查询 (or a bare "YC…") was meant as a case number: starts with YC and a digit, or is
+    only digits and dashes."""
+    return bool(_CASE_ATTEMPT.match(normalize_case_no(rest)))

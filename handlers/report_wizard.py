@@ -19,6 +19,8 @@ from bot.context import Context
 from bot.reports import catalog, geo
 from handlers.report_parse import (
     check_description,
+    clean,
+    guess_category,
     needs_source,
 )
 from storage import report_queries
@@ -50,12 +52,12 @@ def draft_ttl(ctx: Context) -> timedelta:
 def next_step(data: dict[str, Any]) -> str:
     """The first step whose answer is still missing."""
     if not data.get("category"):
-        return "category"
+        return "category_confirm" if data.get("category_guess") else "category"
     if not data.get("description"):
         return "description"
     if data.get("lat") is None and not data.get("address"):
         return "location"
-    if needs_source(data["description"]) and "object" not in data:
+    if needs_source(data["description"], data["category"]) and "object" not in data:
         return "object"
     if data.get("county_state") == "ask":
         return "county"
@@ -90,6 +92,11 @@ async def prompt(ctx: Context, step: str) -> str:
     data = draft(ctx)
     if step == "category":
         return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.CATEGORIES]))
+    if step == "category_confirm":
+        return texts.REPORT_CONFIRM_CATEGORY.format(
+            category=catalog.category_label(data.get("category_guess", "")),
+            options=_numbered([c.label for c in catalog.CATEGORIES]),
+        )
     if step == "description":
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
     if step == "location":
@@ -187,12 +194,32 @@ async def start(ctx: Context, description: str = "") -> str:
     if items:
         notes += texts.REPORT_ATTACHED_ON_START.format(items=texts.REPORT_ATTACHED_JOIN.join(items))
     if description:
-        checked = check_description(
-            description, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars
-        )
-        if checked.ok:
-            draft(ctx)["description"] = checked.value
+        notes += take_description(ctx, description)
     return await advance(ctx, texts.REPORT_START.format(hours=cfg.draft_expiry_hours) + notes)
+
+
+def take_description(ctx: Context, text: str) -> str:
+    """Keep a description typed before it was asked for (exactly as typed) and guess its category from
+    its words, to be confirmed; returns what to tell the reporter."""
+    cfg = ctx.services.config.reports
+    checked = check_description(text, min_hanzi=cfg.min_description_hanzi, max_chars=cfg.max_description_chars)
+    if not checked.ok:
+        if checked.problem == "long":
+            return texts.REPORT_DESCRIPTION_LONG.format(n=len(checked.value), max=cfg.max_description_chars) + "\n"
+        return ""  # a word or two after 我要举报: the description step asks properly later
+    data = draft(ctx)
+    if data.get("description") != checked.value:
+        data.pop("object", None)
+    data["description"] = checked.value
+    guess = guess_category(checked.value)
+    if guess and not data.get("category"):
+        data["category_guess"] = guess
+    return texts.REPORT_DESCRIPTION_NOTED.format(excerpt=excerpt(checked.value)) + "\n"
+
+
+def excerpt(text: str, limit: int = 30) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 # ---- locations and photos, accepted at any step ---------------------------------------------------
@@ -230,9 +257,10 @@ def set_pin(ctx: Context, lat: float, lon: float, label: str) -> str:
 
 
 def set_address(ctx: Context, address: str) -> str:
+    """Keep the address as typed; the county is read from its normalized form."""
     data = draft(ctx)
     data.update(lat=None, lon=None, address=address, location_source="typed")
-    guess = geo.locate_address(address)
+    guess = geo.locate_address(clean(address))
     if guess.county is not None:
         routing_of(
             data,

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.departments import COUNTIES, county_government_name
 from storage.facts import Fact
 from storage.models import Department, utcnow
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount
@@ -123,12 +125,26 @@ async def verify_password(password_hash: str, password: str) -> bool:
 # ---- accounts ----------------------------------------------------------------------------------------
 
 
-async def _department(session: AsyncSession, name: str) -> Department:
-    department = await session.scalar(select(Department).where(Department.name == name.strip()))
-    if department is None:
-        known = (await session.scalars(select(Department.name).order_by(Department.id))).all()
-        raise StaffError("staff_department_unknown", name=name, choices=tuple(known))
-    return department
+async def find_department(session: AsyncSession, name: str) -> Department:
+    """The unit an account belongs to, by its full name or a county's short name (盐湖区 → 盐湖区政府).
+
+    Unknown names raise ``StaffError("staff_department_unknown")`` with every valid name, so the operator
+    can copy one.
+    """
+    wanted = name.strip()
+    departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
+    by_name = {d.name: d for d in departments}
+    county_names = {county_government_name(county) for _code, county in COUNTIES}
+    for candidate in (wanted, county_government_name(wanted)):
+        if candidate in by_name and (candidate == wanted or candidate in county_names):
+            return by_name[candidate]
+    raise StaffError(
+        "staff_department_unknown",
+        name=wanted,
+        choices=tuple(d.name for d in departments if d.name not in county_names),
+        counties=tuple(d.name for d in departments if d.name in county_names),
+        example=COUNTIES[0][1],
+    )
 
 
 def _info(account: StaffAccount, department: Department) -> StaffInfo:
@@ -145,14 +161,20 @@ def _info(account: StaffAccount, department: Department) -> StaffInfo:
     )
 
 
+async def check_new_username(session: AsyncSession, username: str) -> str:
+    """The normalized name, if it is well-formed and not taken yet."""
+    name = check_username(username)
+    if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
+        raise StaffError("staff_exists", name=name)
+    return name
+
+
 async def add_staff(
     session: AsyncSession, username: str, password: str, *, department: str, is_admin: bool, now: datetime
 ) -> StaffInfo:
-    name = check_username(username)
+    name = await check_new_username(session, username)
     check_password(password)
-    unit = await _department(session, department)
-    if await session.scalar(select(StaffAccount.id).where(StaffAccount.username == name)) is not None:
-        raise StaffError("staff_exists", name=name)
+    unit = await find_department(session, department)
     account = StaffAccount(
         username=name,
         password_hash=await hash_password(password),
@@ -182,6 +204,19 @@ async def list_staff(session: AsyncSession) -> list[StaffInfo]:
         .order_by(StaffAccount.username)
     )
     return [_info(account, unit) for account, unit in rows.all()]
+
+
+async def units_of(session: AsyncSession, usernames: Iterable[str]) -> dict[str, str]:
+    """The department of each console account among ``usernames`` (others, e.g. ``cli:…``, are absent)."""
+    names = {normalize_username(n) for n in usernames if n}
+    if not names:
+        return {}
+    rows = await session.execute(
+        select(StaffAccount.username, Department.name)
+        .join(Department, Department.id == StaffAccount.department_id)
+        .where(StaffAccount.username.in_(names))
+    )
+    return {username: unit for username, unit in rows.all()}
 
 
 async def get_staff(session: AsyncSession, staff_id: int) -> StaffInfo | None:

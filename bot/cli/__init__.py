@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import logsafe
-from bot.cli import config_check, core, notices, privacy, reminders, reports, staff
+from bot.cli import config_check, core, logs, notices, privacy, reminders, reports, staff, stats
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -27,6 +27,7 @@ def _registrars() -> list[Registrar]:
         reminders.register,
         staff.register,
         privacy.register,
+        stats.register,
         config_check.register,
         notices.register,
     ]
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logsafe.install()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
 from aiohttp import web
 
 from bot import texts
+from bot.cli import logs
 from bot.cli.common import config_from, fail, open_services, print_json
 from bot.menu import build_menu
 from bot.outbound.channels.base import ChannelError
@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     config = config_from(args)
-    logging.getLogger().setLevel(config.server.log_level.upper())
+    logs.configure(config.server.log_level, config.reminders.timezone)
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config)

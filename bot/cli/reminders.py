@@ -15,9 +15,10 @@ from bot import texts
 from bot.cli.common import config_from, fail, open_services, print_json
 from bot.reminders.dispatch import run_pass
 from bot.reminders.views import list_messages, preview
+from bot.tasks.completion import deliveries_for_task, get_task, mark_done
 from bot.tasks.planfile import TaskFileError, import_tasks, read_tasks_file
 from bot.tasks.seed import generate_seed
-from bot.tasks.status import TaskError, deliveries_for_task, get_task, list_tasks, mark_done
+from bot.tasks.status import TaskError, list_tasks
 from knowledge.plan import load_plan
 from storage.contacts import (
     ContactError,

@@ -16,8 +16,10 @@ from bot.cli.common import fail, open_services, print_json
 from storage.staff import (
     StaffError,
     add_staff,
+    check_new_username,
     check_password,
     check_username,
+    find_department,
     list_staff,
     remove_staff,
     reset_password,
@@ -77,24 +79,27 @@ def read_password(from_stdin: bool) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    """Check the name and the unit first, so a typo is reported before anyone types a password."""
     try:
         check_username(args.user)
-        password = read_password(args.password_stdin)
-        check_password(password)
-    except (_NoPassword, StaffError) as exc:
+    except StaffError as exc:
         return fail(texts.reason(exc))
 
     async def run() -> str:
         async with open_services(args) as services, services.database.session() as session:
+            await check_new_username(session, args.user)
+            unit = await find_department(session, args.department)
+            password = read_password(args.password_stdin)
+            check_password(password)
             info = await add_staff(
-                session, args.user, password, department=args.department, is_admin=args.admin, now=services.now()
+                session, args.user, password, department=unit.name, is_admin=args.admin, now=services.now()
             )
             await session.commit()
             return f"added {info.username} ({info.department}{', admin' if info.is_admin else ''})"
 
     try:
         print(asyncio.run(run()))
-    except StaffError as exc:
+    except (_NoPassword, StaffError) as exc:
         return fail(texts.reason(exc))
     return 0
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.cases.clock import ClockConfigError, clock_rules
 from bot.config import ConfigError
-from bot.console import audit, auth, exports, privacy, reports, tasks
+from bot.console import audit, auth, clocks, exports, privacy, questions, reports, stats, tasks
 from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 from bot.console.open311 import build_open311_app
 from bot.services import SERVICES
@@ -28,6 +29,10 @@ def _check(config) -> None:  # type: ignore[no-untyped-def]
     ):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"[console] {name}: must be at least 1")
+    try:
+        clock_rules(config)
+    except ClockConfigError as exc:
+        raise ConfigError(str(exc)) from None
     if not 0 <= cfg.open311_coordinate_decimals <= 6:
         raise ConfigError("[console] open311_coordinate_decimals: must be between 0 and 6")
 
@@ -49,11 +54,17 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/reports/{case_no}", reports.report_page)
     router.add_post("/reports/{case_no}/action", reports.report_action)
     router.add_post("/reports/{case_no}/reveal", reports.reveal_identity)
+    router.add_post("/reports/{case_no}/extend", clocks.extend_deadline)
+    router.add_get("/deadlines", clocks.deadlines_page)
     router.add_get("/photos/{token}", reports.photo)
     router.add_get("/tasks", tasks.task_list)
     router.add_get("/tasks/export.{fmt}", exports.export_tasks)
     router.add_get("/tasks/{task_id}", tasks.task_page)
     router.add_post("/tasks/{task_id}/done", tasks.task_done)
+    router.add_get("/stats", stats.stats_page)
+    router.add_get("/stats/export.{fmt}", stats.stats_export)
+    router.add_get("/questions", questions.questions_page)
+    router.add_post("/questions/out-of-scope", questions.out_of_scope)
     router.add_get("/audit", audit.audit_page)
     router.add_get("/privacy", privacy.requests_page)
     router.add_post("/privacy/{request_id}/erase", privacy.erase)

@@ -5,11 +5,27 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import texts
-from bot.console.common import console_of, fail, render, require_admin
+from bot.console.common import console_of, fail, period_label, render, require_admin
 from bot.console.queries import valid_case_no
+from storage.models.console import AuditEntry
 from storage.staff import audit_entries
 
 MAX_ROWS = 500
+
+
+def detail_text(entry: AuditEntry) -> str:
+    """What an entry was about, for the table: the task and cycle of a completion, the size of an export."""
+    detail = entry.detail or {}
+    if entry.action == "task_done" and detail.get("task"):
+        return texts.AUDIT_TASK_DONE_DETAIL.format(
+            task=detail["task"],
+            department=detail.get("department", ""),
+            period=period_label(str(detail.get("period", ""))),
+            via=texts.TASK_DONE_VIA_LABELS.get(detail.get("via", ""), detail.get("via", "") or "—"),
+        )
+    if entry.action.startswith("export_") and "rows" in detail:
+        return texts.AUDIT_EXPORT_DETAIL.format(format=str(detail.get("format", "")).upper(), rows=detail["rows"])
+    return ""
 
 
 async def audit_page(request: web.Request) -> web.Response:
@@ -33,6 +49,7 @@ async def audit_page(request: web.Request) -> web.Response:
             "action": action,
             "actions": list(texts.AUDIT_ACTION_LABELS.items()),
             "action_label": lambda a: texts.AUDIT_ACTION_LABELS.get(a, a),
+            "detail_text": detail_text,
             "limit": MAX_ROWS,
         },
     )

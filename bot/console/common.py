@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot import texts
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
+from bot.questions.review import may_review
 from bot.services import Services
 from storage.sessions import is_revoked
 from storage.staff import StaffInfo, console_secret, get_staff
@@ -108,6 +109,11 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
+def period_label(period: str) -> str:
+    """A task occurrence as staff read it: 2025年度, or 一次性 for a one-off task."""
+    return texts.PERIOD_YEAR.format(year=period) if period.isdigit() else texts.TASK_PERIOD_ONCE
+
+
 def build_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -119,10 +125,13 @@ def build_environment() -> jinja2.Environment:
     env.filters["local"] = local_time
     env.filters["status_label"] = lambda s: texts.STATUS_LABELS.get(s, s)
     env.filters["task_status_label"] = lambda s: texts.TASK_STATUS_LABELS.get(s, s)
+    env.filters["period_label"] = period_label
+    env.filters["done_via_label"] = lambda s: texts.TASK_DONE_VIA_LABELS.get(s, s)
     env.globals["title"] = texts.TITLE
     env.globals["reminder_kind"] = texts.reminder_kind
     env.globals["delivery_status"] = lambda s: texts.DELIVERY_STATUS_LABELS.get(s, s)
     env.globals["csrf_field"] = CSRF_FIELD
+    env.globals["may_review_questions"] = may_review
     return env
 
 

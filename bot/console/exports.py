@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +30,9 @@ from storage.staff import record_audit
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MIN_WIDTH = 8  # spreadsheet columns, about one Latin character each
+MAX_WIDTH = 60
+WRAP = {"wrap_text": True, "vertical": "top"}  # the cell alignment of long or multi-line text
 
 
 def _plain(value: Any) -> Any:
@@ -79,18 +83,43 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+def display_width(value: Any) -> int:
+    """Columns a value takes in a spreadsheet: its longest line, a CJK character counting as two."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len("yyyy-mm-dd hh:mm")
+    if isinstance(value, date):
+        return len("yyyy-mm-dd")
+    return max(
+        (sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in str(value).splitlines()),
+        default=0,
+    )
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column as wide as its widest cell (header included), between ``MIN_WIDTH`` and ``MAX_WIDTH``."""
+    widths = [display_width(header) for header in headers]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], display_width(value))
+    return [min(MAX_WIDTH, max(MIN_WIDTH, width + 2)) for width in widths]
+
+
 def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """One sheet: bold frozen header, columns sized to their content, long or multi-line text wrapped."""
     # openpyxl (and the numpy it pulls in) loads on the first export rather than at every start-up
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    rows = list(rows)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
-    for index, header in enumerate(headers):
-        letter = _column_letter(index)
-        sheet.column_dimensions[letter].width = max(10, min(40, len(header) * 2 + 4))
+    widths = column_widths(headers, rows)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[_column_letter(index)].width = width
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
@@ -99,19 +128,24 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append(
+            [_xlsx_cell(sheet, value, widths[i] if i < len(widths) else MAX_WIDTH) for i, value in enumerate(row)]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
+def _xlsx_cell(sheet: Any, value: Any, width: int) -> Any:
     from openpyxl.cell import WriteOnlyCell  # loaded already by to_xlsx
+    from openpyxl.styles import Alignment  # loaded already by to_xlsx
 
     if isinstance(value, str):
         value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XML forbids control chars
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # never a formula, whatever the text starts with
+        if "\n" in value or display_width(value) > width - 2:
+            cell.alignment = Alignment(**WRAP)
         return cell
     if isinstance(value, datetime | date):
         cell = WriteOnlyCell(sheet, value=value)

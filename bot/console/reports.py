@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import texts
 from bot.console.catalog import category_codes, category_name
+from bot.console.clock_card import clock_context
 from bot.console.common import (
     client_ip,
     console_of,
@@ -42,6 +43,7 @@ from bot.console.queries import (
     valid_case_no,
     visible_report,
 )
+from bot.console.replies import apply_reply_templates
 from bot.reports import catalog, present
 from bot.reports import workflow as domain
 from bot.reports.geo import ROUTING_TARGETS
@@ -191,7 +193,10 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
     reveals = []
     if staff.is_admin and report.real_name:
         reveals = await audit_entries(db, case_no=report.case_no, action="reveal_identity", limit=20)
-    return {
+    context: dict[str, Any] = {
+        **await clock_context(request, db, report, may_act=can_act(staff, report)),
+        "reply_templates": {},
+        "chosen_reply": "",
         "report": report,
         "category": category_name(report.category),
         "map_url": map_link(request, report),
@@ -210,6 +215,8 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "open_action": "",
         "error": "",
     }
+    apply_reply_templates(request, report, context)
+    return context
 
 
 async def report_page(request: web.Request) -> web.Response:

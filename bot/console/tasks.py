@@ -20,16 +20,18 @@ from bot.console.common import (
     console_of,
     fail,
     form_data,
+    period_label,
     redirect,
     render,
     require_staff,
     session_of,
 )
 from bot.console.queries import department_names
+from bot.tasks.completion import deliveries_for_task, mark_done
 from bot.tasks.planfile import TASK_ID
-from bot.tasks.status import TaskError, TaskView, deliveries_for_task, list_tasks, mark_done
+from bot.tasks.status import DepartmentStatus, TaskError, TaskView, list_tasks
 from storage.contacts import DepartmentError
-from storage.staff import StaffInfo, record_audit
+from storage.staff import StaffInfo
 
 TASK_STATUSES = ("overdue", "open", "done")
 
@@ -108,10 +110,29 @@ async def task_page(request: web.Request) -> web.Response:
         deliveries = [d for d in deliveries if d.department == staff.department]
     own = [d for d in view.departments if staff.is_admin or d.department == staff.department]
     can_mark = [d.department for d in own if d.status != "done"]
+    # A department that finished the task's cycle already works on a later one: say which.
+    own_current = None
+    mark_period = view.cycle
+    if not staff.is_admin and own and own[0].status == "done" and view.period != view.cycle:
+        own_current = {
+            "department": staff.department,
+            "period": view.period,
+            "due_date": view.due_date,
+            "status": view.status,
+        }
+        if view.status != "done":
+            can_mark, mark_period = [staff.department], view.period
     return render(
         request,
         "task.html",
-        {"task": view, "deliveries": deliveries, "can_mark": can_mark, "role_labels": texts.TASK_ROLE_LABELS},
+        {
+            "task": view,
+            "deliveries": deliveries,
+            "can_mark": can_mark,
+            "own_current": own_current,
+            "mark_period": mark_period,
+            "role_labels": texts.TASK_ROLE_LABELS,
+        },
     )
 
 
@@ -127,17 +148,11 @@ async def task_done(request: web.Request) -> web.Response:
     async with console.services.database.session() as db:
         await _visible_task(db, staff, task_id, now)
         try:
-            result = await mark_done(db, task_id, department, actor=staff.username, now=now, via="console")
+            result = await mark_done(
+                db, task_id, department, actor=staff.username, now=now, via="console", ip=client_ip(request)
+            )
         except (TaskError, DepartmentError) as exc:
             raise fail(400, texts.reason(exc)) from None
-        await record_audit(
-            db,
-            actor=staff.username,
-            action="task_done",
-            ip=client_ip(request),
-            now=now,
-            detail={"task": task_id, "department": result.department, "period": result.period},
-        )
         await db.commit()
     message = texts.TASK_ALREADY_DONE if result.already else texts.TASK_MARKED_DONE
     session_of(request).flash(message.format(task_id=task_id, department=result.department))
@@ -148,7 +163,8 @@ async def task_done(request: web.Request) -> web.Response:
 
 
 async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], *, now: datetime) -> list[list[Any]]:
-    """One row per task and assigned department (only the account's own department for non-admins)."""
+    """One row per task and assigned department, all on the task's cycle (only the account's own department
+    for non-admins)."""
     status, department = _task_filters(staff, query)
     try:
         views = await list_tasks(db, department=department, now=now)
@@ -165,7 +181,8 @@ async def load_task_rows(db: Any, staff: StaffInfo, query: MultiDictProxy[str], 
     return rows
 
 
-def task_export_row(view: TaskView, unit: Any) -> list[Any]:
+def task_export_row(view: TaskView, unit: DepartmentStatus) -> list[Any]:
+    """One department's part of a task on the task's cycle, with the reminders it got for that cycle."""
     deadline = view.deadline_text or ""
     if unit.due_date is not None:
         deadline = f"{deadline}（{unit.due_date.isoformat()}）" if deadline else unit.due_date.isoformat()
@@ -177,9 +194,11 @@ def task_export_row(view: TaskView, unit: Any) -> list[Any]:
         "cooperating": "、".join(view.co_units),
         "deadline": deadline,
         "department": f"{unit.department}（{texts.TASK_ROLE_LABELS.get(unit.role, unit.role)}）",
+        "period": period_label(unit.period),
         "status": texts.TASK_STATUS_LABELS.get(unit.status, unit.status),
         "done_at": unit.done_at,
-        "reminders_sent": view.reminders_sent,
-        "reminders_acknowledged": view.reminders_acknowledged,
+        "done_by": unit.done_by,
+        "reminders_sent": unit.reminders_sent,
+        "reminders_acknowledged": unit.reminders_acknowledged,
     }
     return [values[key] for key, _label in texts.TASK_COLUMNS]

@@ -22,6 +22,7 @@ from bot.reports.photos import remove_if_unreferenced
 from bot.services import Services
 from storage.models import Conversation, OutboxMessage, ProcessedMessage
 from storage.models.privacy import DataRequest, RevokedSession
+from storage.models.questions import QuestionLog
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
 from storage.staff import record_audit
 
@@ -46,6 +47,7 @@ class PurgeResult:
     outbox_rows: int = 0
     pending_locations: int = 0
     ended_sessions: int = 0
+    question_log_rows: int = 0
 
     @property
     def changed(self) -> bool:
@@ -63,6 +65,7 @@ class PurgeResult:
             "outbox_rows": self.outbox_rows,
             "pending_locations": self.pending_locations,
             "ended_sessions": self.ended_sessions,
+            "question_log_rows": self.question_log_rows,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +197,9 @@ async def purge(services: Services, *, dry_run: bool = False, actor: str = SYSTE
             session, ReportPendingLocation, dry_run, ReportPendingLocation.received_at < pending_cutoff
         )
         result.ended_sessions = await _delete(session, RevokedSession, dry_run, RevokedSession.expires_at < now)
+        result.question_log_rows = await _delete(
+            session, QuestionLog, dry_run, QuestionLog.asked_at < now - cfg.question_log_days * days
+        )
         if not dry_run and result.changed:
             await record_audit(session, actor=actor, action="privacy_purge", now=now, detail=result.counts())
         if not dry_run:

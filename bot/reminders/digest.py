@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.reminders import case_items, is_case_delivery
 from bot.config import Config
 from bot.outbound.notify import route_for
 from bot.reminders.ladder import Ladder
@@ -182,6 +183,8 @@ async def _item_for(
             for v in overdue
         ]
         return [Item(kind=CATCHUP), *lines]
+    if is_case_delivery(row.task_id):
+        return await case_items(session, config, row, now)
     task = tasks.get(row.task_id)
     if task is None or not task.active:
         return None

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cases.reminders import case_rows
 from bot.config import PROJECT_ROOT, Config
 from bot.reminders.ladder import Ladder
 from bot.tasks import workdays
@@ -278,6 +279,8 @@ async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
     for day in fresh_days:
         if workdays.is_working_day(day):
             rows += rungs_for_day(snap, ladder, day, now)
+    async with database.session() as session:
+        rows += await case_rows(session, config, snap, ladder, fresh_days, now, make_row=_row)
     catch_up = {contact for _, contact in stale_rows} | {contact for _, contact in stale_messages}
     if report.missed_days:
         catch_up |= missed_contacts(snap, ladder, report.missed_days[0], report.missed_days[-1])

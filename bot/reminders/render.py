@@ -56,6 +56,9 @@ def detail_text(unit: str, name: str, items: Sequence[Item]) -> str:
     for item in sort_items(items):
         if item.family == "catchup":
             lines.append(texts.REMINDER_DETAIL_CATCHUP)
+        elif item.family == "casedigest":
+            due = cn_date(item.due) if item.due else ""
+            lines.append(texts.REMINDER_DETAIL_CASES.format(unit=item.task_id, count=item.n, due=due))
         elif item.family == "escalate":
             lines.append(
                 texts.REMINDER_DETAIL_ESCALATE.format(

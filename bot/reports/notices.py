@@ -23,6 +23,7 @@ from bot.reports.department_notice import case_template, case_values, labelled
 from storage.models import Report, ReportEvent
 from storage.outbox import enqueue
 from storage.report_queries import linked_reports
+from storage.staff import units_of
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -100,7 +101,11 @@ async def notify_reporters(
     """The status change to the reporter, and to the reporters of reports linked to this one."""
     assert report.case_no is not None
     reply = _reply_part(report, public_reply)
-    content = texts.REPORT_UPDATE_NOTICE.format(case_no=report.case_no, status=status_label(report.status), reply=reply)
+    # The unit that acted: a console account's department, else (command line, system) the case's unit.
+    unit = (await units_of(session, [event.actor])).get(event.actor) or report.department
+    content = texts.REPORT_UPDATE_NOTICE.format(
+        case_no=report.case_no, status=status_label(report.status), unit=unit, reply=reply
+    )
     if report.reporter_openid:  # empty once the reporter's identity was erased: nobody to tell
         await enqueue(
             session,
@@ -117,7 +122,7 @@ async def notify_reporters(
         if not linked.reporter_openid:
             continue
         content = texts.REPORT_LINKED_NOTICE.format(
-            case_no=linked.case_no, original=report.case_no, status=status_label(report.status), reply=reply
+            case_no=linked.case_no, original=report.case_no, status=status_label(report.status), unit=unit, reply=reply
         )
         await enqueue(
             session,

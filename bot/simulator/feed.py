@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
 from bot import texts
 from bot.outbound.channels.sandbox_rules import REFUSED
+from bot.outbound.template_labels import TemplateSpec, describe, plain_value
 from storage.db import Database
 from storage.models import SandboxMessage
 
@@ -15,8 +17,11 @@ PAGE_SIZE = 100
 CHANNEL_LABELS = {"mp": "公众号", "wecom": "企业微信"}
 
 
-def render(row: SandboxMessage) -> dict[str, Any]:
-    """One sandbox message as a card: a kind label, a title, lines of text and an optional link."""
+def render(row: SandboxMessage, templates: Sequence[TemplateSpec] = ()) -> dict[str, Any]:
+    """One sandbox message as a card: a kind label, a title, lines of text and an optional link.
+
+    A template message of a configured template shows its title and field labels, as WeChat shows it.
+    """
     payload = row.payload or {}
     item: dict[str, Any] = {
         "id": row.id,
@@ -32,9 +37,8 @@ def render(row: SandboxMessage) -> dict[str, Any]:
         item["lines"] = [str(payload.get("content", ""))]
     elif row.kind == "template":
         item["label"] = texts.SIM_KIND_TEMPLATE
-        item["title"] = str(payload.get("template_id") or "")
-        data = payload.get("data") or {}
-        item["lines"] = [f"{key}：{_value(value)}" for key, value in data.items()] if isinstance(data, dict) else []
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        item["title"], item["lines"] = describe(templates, str(payload.get("template_id") or ""), data)
         item["url"] = str(payload.get("url") or "")
     elif row.kind == "textcard":
         item["label"] = texts.SIM_KIND_TEXTCARD
@@ -45,11 +49,12 @@ def render(row: SandboxMessage) -> dict[str, Any]:
         item["label"] = texts.SIM_KIND_SUBSCRIBE
         item["title"] = str(payload.get("template_id") or "")
         data = payload.get("data") or {}
-        item["lines"] = [f"{key}：{_value(value)}" for key, value in data.items()] if isinstance(data, dict) else []
+        pairs = data.items() if isinstance(data, dict) else []
+        item["lines"] = [f"{key}：{plain_value(value)}" for key, value in pairs]
         item["url"] = str(payload.get("url") or "")
     else:
         item["label"] = texts.SIM_KIND_OTHER
-        item["lines"] = [f"{key}：{_value(value)}" for key, value in payload.items() if key != REFUSED]
+        item["lines"] = [f"{key}：{plain_value(value)}" for key, value in payload.items() if key != REFUSED]
     refused = payload.get(REFUSED)
     if isinstance(refused, dict):
         item["label"] = texts.SIM_REFUSED.format(label=item["label"])
@@ -57,14 +62,9 @@ def render(row: SandboxMessage) -> dict[str, Any]:
     return item
 
 
-def _value(value: Any) -> str:
-    """Template data may be stored as a plain string or as WeChat's {"value": …}."""
-    if isinstance(value, dict) and "value" in value:
-        return str(value["value"])
-    return str(value)
-
-
-async def messages_for(database: Database, recipient: str, after: int) -> list[dict[str, Any]]:
+async def messages_for(
+    database: Database, recipient: str, after: int, templates: Sequence[TemplateSpec] = ()
+) -> list[dict[str, Any]]:
     async with database.session() as session:
         rows = await session.scalars(
             select(SandboxMessage)
@@ -72,4 +72,4 @@ async def messages_for(database: Database, recipient: str, after: int) -> list[d
             .order_by(SandboxMessage.id)
             .limit(PAGE_SIZE)
         )
-        return [render(row) for row in rows]
+        return [render(row, templates) for row in rows]

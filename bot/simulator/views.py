@@ -13,6 +13,7 @@ from aiohttp import BodyPartReader, web
 
 from bot import menu, texts
 from bot.outbound.channels.sandbox import SandboxChannel
+from bot.outbound.template_labels import template_specs
 from bot.services import SERVICES
 from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
@@ -189,7 +190,8 @@ async def list_messages(request: web.Request) -> web.Response:
         after = inputs.after_id(request.query.get("after"))
     except InputError as exc:
         return _error(str(exc))
-    items = await messages_for(request.app[SERVICES].database, openid, after)
+    services = request.app[SERVICES]
+    items = await messages_for(services.database, openid, after, template_specs(services.config))
     last = items[-1]["id"] if items else after
     return web.json_response({"messages": items, "last_id": last})
 

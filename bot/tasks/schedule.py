@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar as month_calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -66,6 +66,21 @@ def current_occurrence(task: Task, today: date, done_periods: Iterable[str]) -> 
         nearest = min((o for o in occs if o.due >= today), key=lambda o: o.due, default=None)
         return nearest if nearest is not None and nearest.period not in done else None
     return upcoming[0] if upcoming else None
+
+
+def task_cycle(task: Task, today: date, done_by_department: Sequence[Iterable[str]]) -> Occurrence | None:
+    """The one occurrence a task is shown on, for all its departments alike: the oldest that is overdue
+    and not done by every department, else the one the departments work on next (for a yearly task the
+    nearest cycle), else the latest. ``done_by_department`` holds each assigned department's done periods."""
+    done_sets = [set(periods) for periods in done_by_department]
+    occs = occurrences(task, today)
+    for occ in occs:
+        if occ.due < today and any(occ.period not in done for done in done_sets):
+            return occ
+    ahead = [o for o in occs if o.due >= today]
+    if ahead:
+        return ahead[0]
+    return occs[-1] if occs else None
 
 
 def local_today(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:

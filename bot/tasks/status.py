@@ -1,30 +1,37 @@
-"""Where the plan's tasks stand: per-department status, the views chat, CLI and console show, marking done.
+"""Where the plan's tasks stand: per-department status on the task's cycle and the views chat, CLI and
+console show.
 
-The plan file is ``bot.tasks.planfile``; occurrences and due dates are ``bot.tasks.schedule``.
+The plan file is ``bot.tasks.planfile``; occurrences, due dates and a task's cycle are ``bot.tasks.schedule``;
+recording a completion and a task's reminders are ``bot.tasks.completion``.
 
-A task is due once (``deadline``) or every year (``recurrence = "yearly"``, ``due = "MM-DD"``). The
-effective due date of an occurrence is a working day: "by 2023-12-31" means the last working day on or
-before it (2023-12-29); a task may instead say ``deadline_rule = "next_working_day"`` (a deadline that
-falls on a holiday extends to the next working day). Each assigned department has its own status per
-occurrence (``period``: ``once`` or the year).
-
-Queries for the staff console: ``list_tasks`` (overdue first), ``deliveries_for_task``, ``mark_done``.
+Each assigned department has its own status per occurrence (``period``: ``once`` or the year). A task is
+shown on one cycle for all its departments (``task_cycle``: the oldest overdue one some department still
+owes, else the next); a department's own view follows its current occurrence, which is later once it has
+finished the task's cycle. Every recorded completion, of any cycle, is in ``TaskView.completions``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.tasks import workdays
-from bot.tasks.schedule import DEFAULT_TIMEZONE, ONCE, current_occurrence, local_today, occurrences
+from bot.tasks.schedule import (
+    DEFAULT_TIMEZONE,
+    ONCE,
+    Occurrence,
+    current_occurrence,
+    local_today,
+    occurrences,
+    task_cycle,
+)
 from storage.contacts import match_department_name
 from storage.models import Department
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task, TaskDepartment, TaskStatus
+from storage.models.reminders import ReminderDelivery, Task, TaskDepartment, TaskStatus
 
 ROLES = ("lead", "co", "local")
 ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
@@ -34,17 +41,10 @@ class TaskError(ValueError):
     """An operation on a task that cannot be done (unknown task, not assigned, already done)."""
 
 
-# ---- the data file ---------------------------------------------------------------------------
-
-
-# ---- occurrences -----------------------------------------------------------------------------
-
-
-# ---- views for chat, CLI and the console -------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class DepartmentStatus:
+    """One department's part of a task on one occurrence, with the reminders it got for that occurrence."""
+
     department: str
     role: str  # lead | co | local
     status: str  # open | overdue | done
@@ -52,12 +52,32 @@ class DepartmentStatus:
     due_date: date | None
     done_at: datetime | None = None
     done_by: str = ""
+    done_via: str = ""  # chat | console | cli
+    reminders_sent: int = 0
+    reminders_acknowledged: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A recorded completion of one occurrence by one department (any cycle, newest first in a view)."""
+
+    department: str
+    period: str
+    done_at: datetime | None
+    done_by: str
+    done_via: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
 class TaskView:
-    """A task as of one day. With a department filter, ``status``/``period``/``due_date`` are that
-    department's; otherwise the task's: overdue if any department is overdue, done if all are done."""
+    """A task as of one day. ``departments`` are all on the task's cycle (``task_cycle``). With a
+    department filter, ``status``/``period``/``due_date`` are that department's current occurrence (the one
+    its reminders are about; later than the task's cycle once it finished that); otherwise the task's
+    cycle: overdue if any department is overdue on it, done if all are done. ``completions`` lists every
+    recorded completion of the task, any cycle, newest first."""
 
     id: str
     citation: str
@@ -79,6 +99,11 @@ class TaskView:
     reminders_sent: int = 0
     reminders_acknowledged: int = 0
     active: bool = True
+    cycle: str = ""  # the period ``departments`` are shown on
+    completions: list[Completion] = field(default_factory=list)
+
+    def last_completion(self, department: str) -> Completion | None:
+        return next((c for c in self.completions if c.department == department), None)
 
     @property
     def open_count(self) -> int:
@@ -111,6 +136,7 @@ class TaskView:
             "reminders_sent": self.reminders_sent,
             "reminders_acknowledged": self.reminders_acknowledged,
             "active": self.active,
+            "cycle": self.cycle,
             "departments": [
                 {
                     "department": d.department,
@@ -120,9 +146,13 @@ class TaskView:
                     "due_date": d.due_date,
                     "done_at": d.done_at,
                     "done_by": d.done_by,
+                    "done_via": d.done_via,
+                    "reminders_sent": d.reminders_sent,
+                    "reminders_acknowledged": d.reminders_acknowledged,
                 }
                 for d in self.departments
             ],
+            "completions": [c.as_dict() for c in self.completions],
         }
 
 
@@ -139,20 +169,45 @@ async def _status_rows(session: AsyncSession, task_ids: list[str] | None = None)
     return out
 
 
+def _status_on(
+    dept: str,
+    role: str,
+    done_rows: dict[str, TaskStatus],
+    occ: Occurrence | None,
+    today: date,
+    counts: tuple[int, int] = (0, 0),
+) -> DepartmentStatus:
+    """A department's status on one given occurrence."""
+    if occ is None:
+        return DepartmentStatus(
+            dept, role, "open", ONCE, None, reminders_sent=counts[0], reminders_acknowledged=counts[1]
+        )
+    row = done_rows.get(occ.period)
+    if row is not None:
+        return DepartmentStatus(
+            dept, role, "done", occ.period, occ.due, row.done_at, row.done_by, row.done_via, counts[0], counts[1]
+        )
+    status = "overdue" if occ.due < today else "open"
+    return DepartmentStatus(
+        dept, role, status, occ.period, occ.due, reminders_sent=counts[0], reminders_acknowledged=counts[1]
+    )
+
+
 def _department_status(
     task: Task, dept: str, role: str, done_rows: dict[str, TaskStatus], today: date
 ) -> DepartmentStatus:
+    """A department's own current occurrence: what it works on now (and is reminded about)."""
     occ = current_occurrence(task, today, done_rows)
     if occ is None:
         last = max(done_rows.values(), key=lambda r: r.period, default=None)
         occs = occurrences(task, today)
         period = last.period if last else (occs[-1].period if occs else ONCE)
-        due = next((o.due for o in occs if o.period == period), None)
-        return DepartmentStatus(
-            dept, role, "done", period, due, last.done_at if last else None, last.done_by if last else ""
-        )
-    status = "overdue" if occ.due < today else "open"
-    return DepartmentStatus(dept, role, status, occ.period, occ.due)
+        occ = next((o for o in occs if o.period == period), None)
+    return _status_on(dept, role, done_rows, occ, today)
+
+
+def _completions(done: dict[str, TaskStatus], dept: str) -> list[Completion]:
+    return [Completion(dept, r.period, r.done_at, r.done_by, r.done_via) for r in done.values()]
 
 
 async def list_tasks(
@@ -166,8 +221,8 @@ async def list_tasks(
 ) -> list[TaskView]:
     """Tasks as of ``now``, overdue first (most overdue first), then by due date, done last.
 
-    ``department`` (short forms accepted) limits the list to that department's tasks and statuses.
-    Raises ``DepartmentError`` for an unknown department.
+    ``department`` (short forms accepted) limits the list to that department's tasks and its current
+    occurrence of each. Raises ``DepartmentError`` for an unknown department.
     """
     today = local_today(now, timezone)
     dept_rows = dict((await session.execute(select(Department.id, Department.name))).all())
@@ -187,15 +242,29 @@ async def list_tasks(
     if dept_id is not None:
         tasks = [t for t in tasks if any(d == dept_id for d, _ in roles.get(t.id, []))]
     done = await _status_rows(session, [t.id for t in tasks] if len(tasks) < 500 else None)
-    counts = await _delivery_counts(session, dept_id)
+    counts = await _delivery_counts(session)
+    totals = _task_totals(counts, dept_id)
     views = []
     for task in tasks:
         assigned = sorted(roles.get(task.id, []), key=lambda x: (ROLES.index(x[1]), x[0]))
+        rows = {d: done.get((task.id, d), {}) for d, _role in assigned}
+        cycle = task_cycle(task, today, [rows[d] for d, _role in assigned])
+        period = cycle.period if cycle else ONCE
         statuses = [
-            _department_status(task, dept_rows[d], role, done.get((task.id, d), {}), today) for d, role in assigned
+            _status_on(dept_rows[d], role, rows[d], cycle, today, counts.get((task.id, d, period), (0, 0)))
+            for d, role in assigned
         ]
-        focus = [s for s in statuses if dept_rows.get(dept_id or -1) == s.department] if dept_id else statuses
-        view = _task_view(task, dept_rows, assigned, statuses, focus, today, counts.get(task.id, (0, 0)))
+        completions = sorted(
+            (c for d, _role in assigned for c in _completions(rows[d], dept_rows[d])),
+            key=lambda c: (c.period, c.done_at or datetime.min.replace(tzinfo=UTC)),
+            reverse=True,
+        )
+        if dept_id is not None:
+            role = next(r for d, r in assigned if d == dept_id)
+            focus = _department_status(task, dept_rows[dept_id], role, rows[dept_id], today)
+        else:
+            focus = _task_status(statuses, cycle)
+        view = _task_view(task, dept_rows, assigned, statuses, focus, today, totals.get(task.id, (0, 0)), completions)
         if open_only and view.status == "done":
             continue
         views.append(view)
@@ -203,24 +272,25 @@ async def list_tasks(
     return views
 
 
+def _task_status(statuses: list[DepartmentStatus], cycle: Occurrence | None) -> DepartmentStatus:
+    """The task as a whole on its cycle: overdue if any department is, open if any is, else done."""
+    states = {s.status for s in statuses}
+    status = next((s for s in ("overdue", "open") if s in states), "done" if statuses else "open")
+    period, due = (cycle.period, cycle.due) if cycle else (ONCE, None)
+    return DepartmentStatus("", "", status, period, due)
+
+
 def _task_view(
     task: Task,
     dept_rows: dict[int, str],
     assigned: list[tuple[int, str]],
     statuses: list[DepartmentStatus],
-    focus: list[DepartmentStatus],
+    focus: DepartmentStatus,
     today: date,
     counts: tuple[int, int],
+    completions: list[Completion],
 ) -> TaskView:
-    open_focus = [s for s in focus if s.status != "done"]
-    pick = min(open_focus, key=lambda s: s.due_date or date.max) if open_focus else (focus[0] if focus else None)
-    if pick is None:
-        occs = occurrences(task, today)
-        occ = next((o for o in occs if o.due >= today), occs[-1] if occs else None)
-        period, due = (occ.period, occ.due) if occ else (ONCE, None)
-        status = "open"
-    else:
-        period, due, status = pick.period, pick.due_date, pick.status
+    period, due, status = focus.period, focus.due_date, focus.status
     nominal = next((o.nominal for o in occurrences(task, today) if o.period == period), task.deadline)
     overdue = workdays.working_days_between(due, today) if due and status == "overdue" else 0
     left = workdays.working_days_between(today, due) if due and status == "open" and due >= today else 0
@@ -245,144 +315,34 @@ def _task_view(
         reminders_sent=counts[0],
         reminders_acknowledged=counts[1],
         active=task.active,
+        cycle=statuses[0].period if statuses else period,
+        completions=completions,
     )
 
 
-async def _delivery_counts(session: AsyncSession, department_id: int | None) -> dict[str, tuple[int, int]]:
+async def _delivery_counts(session: AsyncSession) -> dict[tuple[str, int, str], tuple[int, int]]:
+    """Reminders sent and acknowledged per (task, department, period)."""
     query = (
         select(
             ReminderDelivery.task_id,
+            ReminderDelivery.department_id,
+            ReminderDelivery.period,
             func.count(ReminderDelivery.sent_at),
             func.count(ReminderDelivery.acknowledged_at),
         )
         .where(ReminderDelivery.status == "sent")
-        .group_by(ReminderDelivery.task_id)
+        .group_by(ReminderDelivery.task_id, ReminderDelivery.department_id, ReminderDelivery.period)
     )
-    if department_id is not None:
-        query = query.where(ReminderDelivery.department_id == department_id)
-    return {task_id: (sent, acked) for task_id, sent, acked in (await session.execute(query)).all()}
+    return {(t, d, p): (sent, acked) for t, d, p, sent, acked in (await session.execute(query)).all()}
 
 
-async def get_task(session: AsyncSession, task_id: str) -> Task | None:
-    return await session.get(Task, (task_id or "").strip().upper())
-
-
-@dataclass(frozen=True)
-class DeliveryView:
-    id: int
-    task_id: str
-    period: str
-    department: str
-    contact_id: int
-    contact_name: str
-    kind: str
-    on_date: date
-    status: str
-    sent_at: datetime | None
-    acknowledged_at: datetime | None
-    message_key: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-async def deliveries_for_task(session: AsyncSession, task_id: str, *, limit: int = 1000) -> list[DeliveryView]:
-    """Reminders planned for a task, newest first, with whether they were sent and acknowledged."""
-    query = (
-        select(ReminderDelivery, Department.name, Contact.name, ReminderMessage.key)
-        .join(Department, Department.id == ReminderDelivery.department_id)
-        .join(Contact, Contact.id == ReminderDelivery.contact_id)
-        .outerjoin(ReminderMessage, ReminderMessage.id == ReminderDelivery.message_id)
-        .where(ReminderDelivery.task_id == (task_id or "").strip().upper())
-        .order_by(ReminderDelivery.on_date.desc(), ReminderDelivery.id.desc())
-        .limit(limit)
-    )
-    return [
-        DeliveryView(
-            id=d.id,
-            task_id=d.task_id,
-            period=d.period,
-            department=dept,
-            contact_id=d.contact_id,
-            contact_name=contact_name,
-            kind=d.kind,
-            on_date=d.on_date,
-            status=d.status,
-            sent_at=d.sent_at,
-            acknowledged_at=d.acknowledged_at,
-            message_key=key or "",
-        )
-        for d, dept, contact_name, key in (await session.execute(query)).all()
-    ]
-
-
-@dataclass(frozen=True)
-class DoneResult:
-    task_id: str
-    title: str
-    department: str
-    period: str
-    due_date: date
-    already: bool  # it had been marked done before (nothing changed)
-
-
-async def mark_done(
-    session: AsyncSession,
-    task_id: str,
-    department: str,
-    *,
-    actor: str,
-    now: datetime,
-    via: str = "cli",
-    period: str | None = None,
-    timezone: str = DEFAULT_TIMEZONE,
-) -> DoneResult:
-    """Record that ``department`` finished the current occurrence of a task (or ``period``), with who
-    and when. Raises ``TaskError`` (unknown task, department not assigned) or ``DepartmentError``."""
-    task = await get_task(session, task_id)
-    if task is None:
-        raise TaskError(f"没有编号为 {task_id} 的任务")
-    dept_rows = dict((await session.execute(select(Department.name, Department.id))).all())
-    name = match_department_name(department, list(dept_rows))
-    dept_id = dept_rows[name]
-    role = await session.scalar(
-        select(TaskDepartment.role).where(TaskDepartment.task_id == task.id, TaskDepartment.department_id == dept_id)
-    )
-    if role is None:
-        raise TaskError(f"任务 {task.id} 没有分配给 {name}")
-    today = local_today(now, timezone)
-    existing = {
-        r.period: r
-        for r in (
-            await session.scalars(
-                select(TaskStatus).where(TaskStatus.task_id == task.id, TaskStatus.department_id == dept_id)
-            )
-        ).all()
-    }
-    done_periods = [p for p, r in existing.items() if r.status == "done"]
-    occs = occurrences(task, today)
-    if period is None:
-        occ = current_occurrence(task, today, done_periods)
-        if occ is None:
-            last = max((r for r in existing.values() if r.status == "done"), key=lambda r: r.period, default=None)
-            occ = next((o for o in occs if last and o.period == last.period), occs[-1] if occs else None)
-            if occ is None:
-                raise TaskError(f"任务 {task.id} 没有截止日期")
-            return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)
-    else:
-        occ = next((o for o in occs if o.period == period), None)
-        if occ is None:
-            raise TaskError(f"任务 {task.id} 没有周期 {period}（可选：{'、'.join(o.period for o in occs)}）")
-    row = existing.get(occ.period)
-    if row is not None and row.status == "done":
-        return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)
-    if row is None:
-        row = TaskStatus(task_id=task.id, department_id=dept_id, period=occ.period)
-        session.add(row)
-    row.status = "done"
-    row.done_at = now
-    row.done_by = actor[:128]
-    row.done_via = via
-    row.updated_at = now
-    await session.flush()
-    return DoneResult(task.id, task.title, name, occ.period, occ.due, already=False)
+def _task_totals(
+    counts: dict[tuple[str, int, str], tuple[int, int]], department_id: int | None
+) -> dict[str, tuple[int, int]]:
+    """Reminders per task over every cycle: all departments', or only ``department_id``'s."""
+    totals: dict[str, tuple[int, int]] = {}
+    for (task_id, d, _period), (sent, acked) in counts.items():
+        if department_id is None or d == department_id:
+            before = totals.get(task_id, (0, 0))
+            totals[task_id] = (before[0] + sent, before[1] + acked)
+    return totals

@@ -1,6 +1,7 @@
 """All tables. Each area keeps its tables in its own module; importing this package registers them all."""
 
 from storage.models.base import Base, utcnow
+from storage.models.cases import ReportExtension  # noqa: F401
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount  # noqa: F401
 from storage.models.core import (
     AccessToken,
@@ -13,6 +14,7 @@ from storage.models.core import (
 )
 from storage.models.notices import EventWindow, PushNonce, SubscriptionGrant  # noqa: F401
 from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
+from storage.models.questions import QuestionLog, QuestionTriage  # noqa: F401
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task  # noqa: F401
 from storage.models.reports import Report, ReportEvent, ReportPendingLocation, ReportPhoto  # noqa: F401
 

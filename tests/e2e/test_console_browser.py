@@ -19,13 +19,16 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.outbound.worker import OutboxWorker
+from storage.contacts import create_binding_code, resolve_department
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.fonts import ensure_chinese_font
 from tests.unit.console.helpers import PASSWORD, make_staff, sample_jpeg, seed_report, seed_tasks
 
 pytestmark = pytest.mark.browser
@@ -44,6 +47,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 REPORTER = "o-reporter-browser"
+LOCAL = ZoneInfo("Asia/Shanghai")
 REPLY = "经现场核查，该企业确有偷排行为，已责令停产整改并立案处罚。感谢您的监督！"
 
 
@@ -72,6 +76,7 @@ def chromium_path() -> str:
     problem = _chromium_problem()
     if problem:
         pytest.skip(f"console browser test skipped: {problem}")
+    ensure_chinese_font()  # readable screenshots; the assertions do not depend on it
     return str(CHROMIUM)
 
 
@@ -234,11 +239,21 @@ async def test_refusals_in_the_browser(browser: Any, api_service: RunningService
     await other.close()
 
 
-async def test_task_pages(browser: Any, api_service: RunningService) -> None:
+async def test_task_pages(browser: Any, api_service: RunningService, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
     services = api_service.services
     base = api_service.url
     await seed_tasks(services)
     await make_staff(services, "eco", "市生态环境局")
+    # The co-operating bureau's contact reports T01 done in the chat; the console shows who and when.
+    async with services.database.session() as session:
+        unit = await resolve_department(session, "市工信局")
+        code, _row = await create_binding_code(session, unit, name="钱七", now=api_service.clock())
+        await session.commit()
+    assert "绑定成功" in (await api_service.wx.send_text("o-gongxin", f"绑定 {code}")).content
+    assert "已记录：市工信局完成了任务 T01" in (await api_service.wx.send_text("o-gongxin", "完成 T01")).content
+    done_at = api_service.clock().astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
     context = await browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = await context.new_page()
     await _login(page, base, "eco")
@@ -250,7 +265,19 @@ async def test_task_pages(browser: Any, api_service: RunningService) -> None:
     await page.set_viewport_size(PHONE)
     await page.screenshot(path="/tmp/console-tasks-phone.png", full_page=True)
     await page.click("text=T01")
+    chat_row = page.locator("#departments tbody tr", has_text="市工信局")
+    for shown in ("配合", "已完成", done_at, "钱七（联络人#", "微信"):
+        await expect(chat_row).to_contain_text(shown)
     await page.click("button:has-text('记录为已完成')")
     await page.wait_for_selector("text=完成了任务 T01")
+    own_row = page.locator("#departments tbody tr", has_text="市生态环境局")
+    for shown in ("牵头", "已完成", "eco", "控制台"):
+        await expect(own_row).to_contain_text(shown)
+    history = page.locator("#completions tbody tr")
+    await expect(history).to_have_count(2)
+    await expect(page.locator("#completions")).to_contain_text("钱七（联络人#")
+    await page.set_viewport_size(DESKTOP)
+    await page.screenshot(path=str(tmp_path / "console-task-page.png"), full_page=True)
+    await page.set_viewport_size(PHONE)
     await page.screenshot(path="/tmp/console-task-phone.png", full_page=True)
     await context.close()

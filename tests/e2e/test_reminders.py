@@ -220,7 +220,9 @@ async def test_chat_and_cli_refuse_bad_input_clearly(
     assert texts.BIND_MALFORMED in (await wx.send_text("o-stranger", "绑定 12")).content
     assert texts.BIND_HELP in (await wx.click("o-stranger", "BIND_HELP")).content
     assert "绑定成功" in (await wx.send_text("o-o", f"绑定 {await _invite(config, '盐湖区', '')}")).content
-    assert texts.DONE_USAGE in (await wx.send_text("o-o", "完成")).content
+    usage = (await wx.send_text("o-o", "完成")).content
+    assert "请在“完成”后加上任务编号" in usage
+    assert "例如“完成 TA”" in usage or "例如“完成 TB”" in usage  # one of the department's own tasks
     assert "没有编号为 T404 的任务" in (await wx.send_text("o-o", "完成 T404")).content
     assert "没有分配给" in (await wx.send_text("o-o", "完成 TC")).content
     assert texts.ACK_NONE in (await wx.send_text("o-o", "收到")).content

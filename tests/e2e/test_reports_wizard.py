@@ -87,7 +87,8 @@ async def test_a_sentence_naming_the_problem_gives_category_and_description(svc:
     wx = svc.wx
     await wx.send_text("u", "举报")
     reply = await wx.send_text("u", "城东那家药店不要处方就卖抗生素")
-    assert "已按您的描述归为" in reply.content and "抗菌药" in reply.content and "第3步" in reply.content
+    assert "已记下您的描述" in reply.content and "属于“药店无处方销售抗菌药（抗生素）”，对吗" in reply.content
+    assert "第3步" in (await wx.send_text("u", "是")).content
 
 
 async def test_edit_goes_back_and_returns_to_the_summary(svc: RunningService) -> None:

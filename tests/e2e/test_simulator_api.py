@@ -150,6 +150,20 @@ async def test_feed_shows_what_the_service_pushed_in_order(service: RunningServi
     assert [i["lines"] for i in later["messages"]] == [["新消息"]]
 
 
+async def test_feed_labels_a_configured_template(service: RunningService) -> None:
+    from bot.outbound.notify import message_payload
+
+    fields = {"事项": "新举报 YC20261204-0007", "截止时间": "2026年12月10日", "状态": "待受理", "单位": "市生态环境局"}
+    _kind, payload = message_payload(service.services.config, "mp", title="", fields=fields, detail="", url="")
+    await service.services.channel("mp").send_template("sim-tpl", payload["template_id"], payload["data"])
+    status, body = await feed(service, "sim-tpl")
+    assert status == 200
+    [item] = body["messages"]
+    assert item["title"] == texts.REMINDER_TITLE
+    assert item["lines"] == [f"{label}：{value}" for label, value in fields.items()]
+    assert "sandbox-template" not in str(item) and "thing1" not in str(item)
+
+
 @pytest.mark.parametrize(
     ("action", "payload", "message"),
     [
@@ -260,3 +274,25 @@ async def test_malformed_uploads_are_400_not_500(service: RunningService, conten
                                                           headers={"Content-Type": content_type}) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]
+
+
+async def test_console_and_simulator_pages_have_a_favicon(service: RunningService) -> None:
+    import re
+
+    from PIL import Image
+
+    async with aiohttp.ClientSession() as http:
+        for page in ("/simulator", "/console/login"):
+            async with http.get(f"{service.url}{page}") as resp:
+                html = await resp.text()
+            icons = re.findall(r'<link rel="icon" href="([^"]+)"', html)
+            assert icons == ["/favicon.svg", "/favicon.ico"], page
+        async with http.get(f"{service.url}/favicon.svg") as resp:
+            assert resp.status == 200 and resp.content_type == "image/svg+xml"
+            assert (await resp.text()).lstrip().startswith("<svg")
+        async with http.get(f"{service.url}/favicon.ico") as resp:
+            assert resp.status == 200 and resp.content_type == "image/vnd.microsoft.icon"
+            body = await resp.read()
+    icon = Image.open(io.BytesIO(body))
+    assert icon.format == "ICO" and (16, 16) in icon.info["sizes"] and (32, 32) in icon.info["sizes"]
+    assert icon.convert("RGBA").getpixel((icon.width // 2, icon.height // 2))[:3] == (255, 255, 255)  # the drop

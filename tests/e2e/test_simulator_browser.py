@@ -20,6 +20,7 @@ import pytest
 from bot import texts
 from bot.outbound.channels.base import ChannelError
 from tests.conftest import RunningService
+from tests.support.fonts import ensure_chinese_font
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,7 @@ def chromium_path() -> str:
     problem = ensure_chromium()
     if problem:
         pytest.skip(f"browser test skipped: {problem}")
+    ensure_chinese_font()  # readable screenshots; the assertions do not depend on it
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -92,7 +94,7 @@ def tiny_png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-async def test_chat_in_the_simulator(service: RunningService, phone) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_in_the_simulator(service: RunningService, phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import Page, expect
 
     page: Page = phone

@@ -16,7 +16,7 @@ from bot.routing import Dispatcher, Router, session_free, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming, Location
 from storage.db import Database
-from storage.hotpath import SqliteHotPath
+from storage.hotpath.sqlite import SqliteHotPath
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
 from tests.conftest import make_config

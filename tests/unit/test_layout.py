@@ -16,6 +16,7 @@ DEFERRED = {
     ("bot.cli.core", "bot.app"),  # the serve command: the whole service loads only when it is served
     ("knowledge.cli", "knowledge.answerer"),  # jieba and the knowledge data, only for the kb commands
     ("knowledge.cli", "knowledge.evaluation"),
+    ("knowledge.cli", "knowledge.blind"),
     ("knowledge.cli", "knowledge.checks"),
     ("knowledge.cli", "knowledge.loader"),
     ("storage.db", "storage"),  # the local SQLite driver, only for SQLite URLs

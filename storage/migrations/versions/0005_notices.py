@@ -1,7 +1,7 @@
 """Platform rules: replay guard for signed pushes, 1-minute event windows, subscription grants, PicUrl.
 
 Revision ID: 0005_notices
-Revises: 0005_privacy
+Revises: 0006_loops_question_log
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_notices"
-down_revision: str | Sequence[str] | None = "0005_privacy"
+down_revision: str | Sequence[str] | None = "0006_loops_question_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

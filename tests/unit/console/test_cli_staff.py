@@ -104,3 +104,29 @@ def test_missing_department_is_a_usage_error(cli_env, monkeypatch, capsys) -> No
     with pytest.raises(SystemExit) as exc:
         run(monkeypatch, capsys, "staff", "add", "li")
     assert exc.value.code == 2
+
+
+def test_a_county_short_name_is_its_government(cli_env, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    args = ("staff", "add", "yanhu", "--department", "盐湖区", "--password-stdin")
+    code, out, err = run(monkeypatch, capsys, *args, stdin="good secret 1\n")
+    assert code == 0, err
+    assert "added yanhu (盐湖区政府)" in out
+    code, out, _ = run(monkeypatch, capsys, "staff", "list", "--json")
+    assert [(a["username"], a["department"]) for a in json.loads(out)] == [("yanhu", "盐湖区政府")]
+
+
+@pytest.mark.parametrize("department", ["盐湖", "生态环境局", "盐湖区政府 x", "市"])
+def test_unknown_unit_lists_the_valid_names(cli_env, monkeypatch, capsys, department) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = run(monkeypatch, capsys, "staff", "add", "li", "--department", department, "--password-stdin")
+    assert code == 1
+    assert f"没有名为“{department}”的部门" in err
+    for name in ("市生态环境局", "市农业农村局", "运城开发区管委会", "盐湖区政府", "河津市政府"):
+        assert name in err
+    assert "no password" not in err  # refused before the password was read
+
+
+def test_taken_name_is_refused_before_the_password(cli_env, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    args = ("staff", "add", "li", "--department", "市卫健委", "--password-stdin")
+    assert run(monkeypatch, capsys, *args, stdin="good secret 1\n")[0] == 0
+    code, _out, err = run(monkeypatch, capsys, *args, stdin="")
+    assert code == 1 and "已存在" in err and "no password" not in err

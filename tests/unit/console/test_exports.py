@@ -106,7 +106,7 @@ async def test_task_export(console_service: RunningService, client_factory) -> N
     status, _text, response = await client.get("/console/tasks/export.csv?status=overdue")
     rows = list(csv.reader(io.StringIO(response.body_bytes.decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["T01"]
-    assert rows[1][7] == "已逾期"
+    assert rows[1][rows[0].index("状态")] == "已逾期"
     status, _text, _ = await client.get("/console/tasks/export.csv?status=bogus")
     assert status == 400
 
@@ -119,3 +119,24 @@ def test_builders_round_trip() -> None:
     assert parsed[2][1] == "'-1+1" and parsed[2][3] == "'@cmd"
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx("表", ["编号", "内容", "数", "空"], rows))).active
     assert [c.value for c in sheet[3]] == ["YC2", "-1+1", 2, "@cmd"]
+
+
+def test_xlsx_columns_fit_their_content_and_long_text_wraps() -> None:
+    from datetime import datetime
+
+    long_text = "河边有人乱扔农药瓶子，" * 12  # 132 CJK characters, far wider than a column may be
+    rows = [
+        ["YC20261204-0001", long_text, datetime(2026, 12, 4, 9, 30), "a\nlonger second line"],
+        ["YC20261204-0002", "短", datetime(2026, 12, 4, 10, 0), "x"],
+    ]
+    headers = ["案件编号", "举报内容", "提交时间", "备注"]
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx("表", headers, rows))).active
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCD"}
+    assert widths["A"] == len("YC20261204-0001") + 2  # the case number fits, no more
+    assert widths["B"] == 60  # capped …
+    assert sheet["B2"].alignment.wrap_text and sheet["B2"].value == long_text  # … and the text wraps, whole
+    assert not sheet["B3"].alignment.wrap_text  # "短" fits
+    assert widths["C"] == len("yyyy-mm-dd hh:mm") + 2
+    assert widths["D"] == len("longer second line") + 2  # the longest line of a multi-line cell
+    assert sheet["D2"].alignment.wrap_text
+    assert not sheet["A1"].alignment.wrap_text and sheet["A1"].font.bold

@@ -9,7 +9,7 @@ from bot.outbound.channels.base import ChannelError
 from bot.reminders.dispatch import run_pass
 from bot.services import Services
 from bot.tasks import workdays
-from bot.tasks.status import mark_done
+from bot.tasks.completion import mark_done
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage

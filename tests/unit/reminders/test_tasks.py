@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
 from bot.tasks import workdays
+from bot.tasks.completion import deliveries_for_task, mark_done
 from bot.tasks.planfile import TaskFileError, import_tasks, parse_tasks_text, read_tasks_file
 from bot.tasks.seed import generate_seed
-from bot.tasks.status import TaskError, deliveries_for_task, list_tasks, mark_done
+from bot.tasks.status import TaskError, list_tasks
 from knowledge.plan import load_plan
 from storage.db import Database
 from storage.models import Department

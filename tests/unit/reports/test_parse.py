@@ -81,3 +81,33 @@ def test_smell_smoke_and_noise_ask_for_the_source() -> None:
     assert parse.needs_source("烟囱冒黑烟")
     assert parse.needs_source("工厂噪音很大")
     assert not parse.needs_source("河边堆放农药包装袋")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("查询 YC20261204-1", "YC20261204-0001"),
+        ("查询 yc20261204-7", "YC20261204-0007"),
+        ("YC202612040007", "YC20261204-0007"),
+        ("查询 YC20261204-00012", "YC20261204-0012"),
+        ("查询 YC20261204-12345", "YC20261204-12345"),
+        ("查询 YC2026", None),
+        ("查询 YC20261204-", None),
+    ],
+)
+def test_case_numbers_as_people_type_them(typed: str, expected: str | None) -> None:
+    assert parse.find_case_no(typed) == expected
+
+
+def test_water_reports_need_no_source() -> None:
+    assert not parse.needs_source("化工厂往河道排污水，臭得很")
+    assert not parse.needs_source("村口臭水沟一直冒泡")
+    assert not parse.needs_source("暗管排放的废水有刺鼻气味")
+    assert parse.needs_source("河边那个厂子烟囱冒黑烟")  # smoke by a river is still smoke
+
+
+def test_guess_category_only_when_one_fits() -> None:
+    assert parse.guess_category("河边有人乱扔农药瓶子") == "pesticide"
+    assert parse.guess_category("药店不要处方就卖抗生素") == "antibiotic_sale"
+    assert parse.guess_category("化工厂偷排废水，还在用禁用的全氟化合物") is None
+    assert parse.guess_category("这里很脏") is None

@@ -1,0 +1,1 @@
+"""The question log: recording what the knowledge base was asked, follow-ups and ratings."""

@@ -1,0 +1,1 @@
+"""Statistics for leaders: the figures (``figures``), SVG charts (``svg``) and the monthly report (``report``)."""

@@ -1,0 +1,216 @@
+"""The driver-direct path on SQLite: sqlite3 on the event loop, group commit (see ``SqliteHotPath``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.hotpath import (
+    _CONVERSATION_FIELDS,
+    _CONVERSATION_SQL,
+    _SQL,
+    _USER_VARIANTS,
+    ConversationRow,
+    HotPath,
+    Push,
+    Respond,
+    SessionNeeded,
+    _sql,
+    _Tx,
+    _user_columns,
+    _user_values,
+    _users_upsert,
+)
+
+log = logging.getLogger(__name__)
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text of a UTC instant (see ``UTCDateTime``)."""
+    if value is None:
+        return None
+    v = value.astimezone(UTC)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}."
+            f"{v.microsecond:06d}")
+
+
+def _sqlite_read_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class _SqliteTx(_Tx):
+    """One push: a savepoint inside the group transaction (see ``SqliteHotPath``)."""
+
+    def __init__(self, path: SqliteHotPath, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.open = True
+
+    async def claim(self, key: str, openid: str, reply: str, now: datetime) -> int | None:
+        row = self.conn.execute(_SQLITE["claim"], (key, openid, reply, _sqlite_time(now))).fetchone()
+        return None if row is None else int(row[0])
+
+    async def stored_reply(self, key: str) -> str | None:
+        row = self.conn.execute(_SQLITE["stored"], (key,)).fetchone()
+        return None if row is None else row[0]
+
+    async def touch_user(self, push: Push) -> None:
+        now = _sqlite_time(push.now)
+        columns = _user_columns(push)
+        self.conn.execute(_SQLITE_USERS[columns], _user_values(push, now))
+        if push.touched:
+            self.conn.execute(_SQLITE["wake"], (now, push.openid))
+
+    async def conversation(self, openid: str) -> ConversationRow | None:
+        row = self.conn.execute(_SQLITE["conversation"], (openid,)).fetchone()
+        if row is None:
+            return None
+        state, data, updated_at, expires_at = row
+        return ConversationRow(state, None if data is None else json.loads(data),
+                               _sqlite_read_time(updated_at), _sqlite_read_time(expires_at))
+
+    async def save_conversation(self, openid: str, write: tuple[str, dict[str, Any]]) -> None:
+        kind, values = write
+        params: list[Any] = []
+        for name in _CONVERSATION_FIELDS[kind]:
+            value = values[name]
+            if name == "data":
+                value = json.dumps(value)
+            elif name in ("updated_at", "expires_at"):
+                value = _sqlite_time(value)
+            params.append(value)
+        self.conn.execute(_SQLITE_CONVERSATION[kind], (*params, openid))
+
+    async def set_reply(self, record_id: int, reply: str) -> None:
+        self.conn.execute(_SQLITE["set_reply"], (reply, record_id))
+
+    async def commit(self) -> Callable[[], Awaitable[None]] | None:
+        if not self.open:
+            return None
+        self.open = False
+        self.conn.execute("RELEASE push")
+        self.path.schedule_commit()
+        return self.path.settle
+
+    async def rollback(self) -> None:
+        if self.open:
+            self.open = False
+            self.conn.execute("ROLLBACK TO push")
+            self.conn.execute("RELEASE push")
+            self.path.schedule_commit()  # the group still ends soon, even when nothing else joins it
+
+
+MAX_GROUP = 64  # pushes sharing one SQLite commit at most
+_SQLITE = {name: _sql(text, "qmark") for name, text in _SQL.items()}
+_SQLITE_CONVERSATION = {name: _sql(text, "qmark") for name, text in _CONVERSATION_SQL.items()}
+_SQLITE_USERS = {c: _users_upsert(c, ["?"] * 6) for c in _USER_VARIANTS}
+
+
+class SqliteHotPath(HotPath):
+    """sqlite3 on the event loop's thread, with group commit.
+
+    A push's statements run synchronously (no other push can interleave), each push inside its own
+    savepoint of a group transaction: a failing push rolls back to its savepoint and leaves the others
+    alone. The group commits once no push that was ready to run with it is left (``call_soon``, pushed back
+    as pushes join), and only then is any of its pushes answered: the commit, SQLite's costly step, is
+    shared, and no reply leaves before its data is committed. Should the commit fail, every push of the
+    group gets the error (answered politely, nothing stored: a retry is handled afresh).
+
+    A handler that really waits for something (suspends) while the write lock is held would let other
+    pushes interleave: such a push is rolled back and handed to the full path.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+        self._group_open = False
+        self._waiters: list[asyncio.Future[None]] = []
+        self._flush_handle: asyncio.Handle | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=64)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=0")  # never wait on the event loop: the full path waits instead
+        return conn
+
+    async def _begin(self) -> _Tx | None:
+        if self.conn is None:
+            self.conn = self._connect()
+        if not self._group_open:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return None  # another connection is writing: the full path waits for it
+                raise
+            self._group_open = True
+        self.conn.execute("SAVEPOINT push")
+        return _SqliteTx(self, self.conn)
+
+    async def _respond(self, respond: Respond, row: ConversationRow | None) -> tuple[str, Any]:
+        """Run the handler without letting it suspend (see the class docstring)."""
+        coro = respond(row)
+        try:
+            coro.send(None)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        coro.close()
+        raise SessionNeeded  # the handler waited for something: the full path runs it
+
+    async def settle(self) -> None:
+        """Return once the current group is committed; joining pushes the commit back behind the pushes
+        that are ready to run now (up to ``MAX_GROUP`` pushes), so that they share it."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) >= MAX_GROUP:
+            self._flush()
+        else:
+            self.schedule_commit(later=True)
+        await waiter
+
+    def schedule_commit(self, *, later: bool = False) -> None:
+        """Commit the group once the event loop has run what is ready now (``later``: push it back)."""
+        if self._flush_handle is not None:
+            if not later:
+                return
+            self._flush_handle.cancel()
+        self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        waiters, self._waiters = self._waiters, []
+        if not self._group_open or self.conn is None:
+            error: BaseException | None = RuntimeError("the group transaction is gone")
+        else:
+            self._group_open = False
+            try:
+                self.conn.execute("COMMIT")
+                error = None
+            except sqlite3.Error as exc:
+                log.error("group commit failed (%s); %d pushes not applied", type(exc).__name__, len(waiters))
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                error = exc
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            if self._group_open:
+                self._flush()
+            self.conn.close()
+            self.conn = None
+
+
