@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from bot import logsafe, metrics
 from bot.callback import CallbackView
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.console import setup_console
 from bot.console.favicon import add_routes as add_favicon_routes
 from bot.logging_setup import request_logging
@@ -27,9 +27,12 @@ from bot.privacy.web import setup_privacy_page
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
+from bot.reports.keymaps import key_map_problems
 from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
+from bot.wechat.replay_guard import ReplayGuard
+from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
 from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
@@ -40,10 +43,17 @@ from storage.migrate import ensure_schema
 log = logging.getLogger(__name__)
 
 
-def build_crypto(config: Config) -> MessageCrypto | None:
-    if not config.wechat.encoding_aes_key:
+def build_crypto(config: Config, *, previous: bool = False) -> MessageCrypto | None:
+    """The crypto of ``[wechat] encoding_aes_key`` (or of ``previous_encoding_aes_key``), None when unset."""
+    key = config.wechat.previous_encoding_aes_key if previous else config.wechat.encoding_aes_key
+    if not key:
         return None
-    return MessageCrypto(config.wechat.token, config.wechat.encoding_aes_key, config.wechat.app_id)
+    return MessageCrypto(config.wechat.token, key, config.wechat.app_id)
+
+
+def startup_problems(config: Config) -> list[str]:
+    """Reasons to refuse to start: key maps that WeChat would refuse, published secrets outside the sandbox."""
+    return [*key_map_problems(config), *secret_problems(config)]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -68,6 +78,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    if problems := startup_problems(config):
+        raise ConfigError("; ".join(problems))
     logsafe.install()
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
@@ -83,8 +95,10 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         pipeline=pipeline,
         max_body_bytes=config.server.max_body_bytes,
         max_skew_seconds=config.wechat.max_clock_skew_seconds,
-        require_encryption=config.wechat.require_encryption,
+        require_encryption=config.wechat.encryption_required,
         wall_clock=lambda: services.now().timestamp(),
+        previous_crypto=build_crypto(config, previous=True),
+        replay_guard=ReplayGuard(services.database, config.wechat.max_clock_skew_seconds, services.now),
     )
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)

@@ -18,6 +18,7 @@ from bot.logging_setup import note_push_type
 from bot.pipeline import MessagePipeline
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
+from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.replies import TextReply
 from bot.wechat.signature import signature_matches, timestamp_is_fresh
 
@@ -39,9 +40,14 @@ class CallbackView:
         max_skew_seconds: int,
         require_encryption: bool = False,
         wall_clock: Callable[[], float] = time.time,
+        previous_crypto: MessageCrypto | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> None:
         self.token = token
         self.crypto = crypto
+        # Key rotation: a push encrypted with the previous EncodingAESKey is read and answered with it.
+        self.previous_crypto = previous_crypto
+        self.replay_guard = replay_guard
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
         self.max_skew_seconds = max_skew_seconds
@@ -85,8 +91,8 @@ class CallbackView:
             raise web.HTTPBadRequest(text="empty body")
         return body
 
-    def _open_envelope(self, query: dict[str, str], body: bytes) -> tuple[Incoming, bool]:
-        """Returns the message and whether the reply must be encrypted."""
+    def _open_envelope(self, query: dict[str, str], body: bytes) -> tuple[Incoming, MessageCrypto | None]:
+        """Returns the message and the crypto its reply must be encrypted with (None: plaintext)."""
         encrypt_type = query.get("encrypt_type", "raw").lower()
         if encrypt_type not in {"raw", "aes"}:
             raise web.HTTPBadRequest(text="unknown encrypt_type")
@@ -98,7 +104,7 @@ class CallbackView:
             if self.require_encryption:
                 raise web.HTTPForbidden(text="plaintext mode is disabled")
             try:
-                return to_incoming(fields), False
+                return to_incoming(fields), None
             except MalformedMessage as exc:
                 raise web.HTTPBadRequest(text=str(exc)) from None
         if self.crypto is None:
@@ -110,10 +116,19 @@ class CallbackView:
         if not signature_matches(msg_signature, self.token, query["timestamp"], query["nonce"], encrypt):
             raise web.HTTPForbidden(text="bad msg_signature")
         try:
-            inner = self.crypto.decrypt(encrypt)
-            return to_incoming(parse_xml(inner)), True
+            crypto, inner = self._decrypt(encrypt)
+            return to_incoming(parse_xml(inner)), crypto
         except (CryptoError, MalformedMessage) as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
+
+    def _decrypt(self, encrypt: str) -> tuple[MessageCrypto, bytes]:
+        assert self.crypto is not None
+        try:
+            return self.crypto, self.crypto.decrypt(encrypt)
+        except CryptoError:
+            if self.previous_crypto is None:
+                raise
+            return self.previous_crypto, self.previous_crypto.decrypt(encrypt)
 
     async def receive(self, request: web.Request) -> web.Response:
         """POST: a message or event pushed by WeChat."""
@@ -121,8 +136,12 @@ class CallbackView:
         query = dict(request.query)
         self._check_signature(query)
         body = await self._read_body(request)
+        if self.replay_guard is not None and not await self.replay_guard.admit(
+            int(query["timestamp"]), query["nonce"], body
+        ):
+            raise web.HTTPForbidden(text="this signature was already used with another message")
         try:
-            incoming, encrypted = self._open_envelope(query, body)
+            incoming, reply_crypto = self._open_envelope(query, body)
         except web.HTTPException:
             raise
         except Exception:  # a parser surprise must still be a 400, never a 500
@@ -142,7 +161,7 @@ class CallbackView:
                 )
         if not reply_xml:
             return web.Response(text=SUCCESS, content_type="text/plain")
-        if encrypted and self.crypto is not None:
-            envelope = self.crypto.encrypt_reply(reply_xml, str(int(self.wall_clock())), secrets.token_hex(8))
+        if reply_crypto is not None:
+            envelope = reply_crypto.encrypt_reply(reply_xml, str(int(self.wall_clock())), secrets.token_hex(8))
             return web.Response(text=envelope, content_type="application/xml")
         return web.Response(text=reply_xml, content_type="application/xml")

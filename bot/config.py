@@ -38,10 +38,18 @@ class WechatConfig:
     app_id: str = ""
     app_secret: str = ""
     encoding_aes_key: str = ""
+    # The key before a rotation: pushes still encrypted with it are read, and answered with it.
+    previous_encoding_aes_key: str = ""
     api_base_url: str = "https://api.weixin.qq.com"
-    require_encryption: bool = False
+    # With an EncodingAESKey configured, plaintext pushes are refused unless this is set to false.
+    require_encryption: bool = True
     max_clock_skew_seconds: int = 300
     http_timeout_seconds: float = 10.0
+
+    @property
+    def encryption_required(self) -> bool:
+        """Plaintext pushes are refused unless ``require_encryption = false`` is set, once a key exists."""
+        return self.require_encryption and bool(self.encoding_aes_key)
 
 
 @dataclass
@@ -200,6 +208,25 @@ class RemindersConfig:
 
 
 @dataclass
+class NoticesConfig:
+    """Templates of the notices to reporters and to departments; keys map each value to a template key."""
+
+    report_template_id: str = ""
+    report_template_keys: dict[str, str] = field(
+        default_factory=lambda: {"case_no": "character_string1", "status": "phrase2", "unit": "thing3", "time": "time4"}
+    )
+    case_template_id: str = ""
+    case_template_keys: dict[str, str] = field(
+        default_factory=lambda: {
+            "case_no": "character_string1",
+            "category": "thing2",
+            "county": "thing3",
+            "time": "time4",
+        }
+    )
+
+
+@dataclass
 class ConsoleConfig:
     secret_key: str = ""
     session_max_age_seconds: int = 8 * 3600
@@ -277,6 +304,7 @@ class Config:
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -327,6 +355,15 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if isinstance(default, dict):
+        if isinstance(value, str):  # an environment override: "name=key, name=key"
+            pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ConfigError(f"{where}: expected name=key pairs separated by commas, got {value!r}")
+            return {name.strip(): key.strip() for name, key in pairs}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{where}: expected a table of names to template keys, got {value!r}")
+        return dict(value)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
+from bot.wechat.limits import menu_name_problem
 
 KEY_QA_REGISTRATION = "QA_REGISTRATION"
 KEY_QA_LIST = "QA_LIST"
@@ -25,7 +26,12 @@ def _click(name: str, key: str) -> dict[str, str]:
     return {"type": "click", "name": name, "key": key}
 
 
-def build_menu() -> dict[str, Any]:
+def build_menu(*, officials: bool = False) -> dict[str, Any]:
+    """The default menu every follower sees; with ``officials`` the personalised one for the officials'
+    tag, which adds 我的任务 and 联络人绑定 (citizens never see them)."""
+    mine = [_click(texts.MENU_HELP, KEY_HELP), _click(texts.MENU_PRIVACY, KEY_PRIVACY)]
+    if officials:
+        mine = [_click(texts.MENU_MY_TASKS, KEY_MY_TASKS), _click(texts.MENU_BIND_HELP, KEY_BIND_HELP), *mine]
     menu = {
         "button": [
             {
@@ -44,15 +50,7 @@ def build_menu() -> dict[str, Any]:
                     _click(texts.MENU_REPORT_GUIDE, KEY_REPORT_GUIDE),
                 ],
             },
-            {
-                "name": texts.MENU_MINE,
-                "sub_button": [
-                    _click(texts.MENU_MY_TASKS, KEY_MY_TASKS),
-                    _click(texts.MENU_BIND_HELP, KEY_BIND_HELP),
-                    _click(texts.MENU_HELP, KEY_HELP),
-                    _click(texts.MENU_PRIVACY, KEY_PRIVACY),
-                ],
-            },
+            {"name": texts.MENU_MINE, "sub_button": mine},
         ]
     }
     validate_menu(menu)
@@ -70,3 +68,6 @@ def validate_menu(menu: dict[str, Any]) -> None:
             raise ValueError(
                 f"menu {button['name']!r} has {len(subs)} sub-buttons; the limit is {MAX_SUB_BUTTONS}"
             )
+        for name, top in ((button.get("name", ""), True), *((sub.get("name", ""), False) for sub in subs)):
+            if (problem := menu_name_problem(str(name), top=top)) is not None:
+                raise ValueError(problem)

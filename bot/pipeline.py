@@ -34,16 +34,19 @@ from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
 from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
+from bot.wechat.limits import text_fits
+from bot.wechat.long_text import plan_reply
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
+from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
+from storage.event_windows import open_event_window
 from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded
 from storage.hotpath.choose import hotpath_for
 from storage.models import ProcessedMessage, WechatUser
+from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY_CHARS = 2000
-TOUCH_EVENTS = frozenset({"CLICK", "VIEW", "SUBSCRIBE", "SCAN"})
 BUSY_LOOKUP_SECONDS = 0.5  # a busy push looks for a stored reply (a retry) for at most this long
 
 # Every push runs these: built once as Core statements on the tables (no ORM unit of work, and SQLAlchemy
@@ -236,12 +239,13 @@ class MessagePipeline:
             except Exception:
                 log.exception("handler failed for %s message (dedup %s)", incoming.msg_type, _redact(key))
             else:
-                reply_xml = self._render(incoming, result, now)
+                reply_xml, more = self._render(incoming, result, now)
+                await self._continue(session, incoming, record_id, more, now)
                 await session.execute(_SET_REPLY, {"record_id": record_id, "reply": reply_xml})
                 await session.commit()
                 return reply_xml
         # The handler failed: none of its writes stay, but the push is answered, and a retry gets the same answer.
-        reply_xml = self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
+        reply_xml, _ = self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
         async with db.session() as session:
             if await self._claim(session, incoming, key, now, reply_xml) is None:
                 return await self._stored_reply(session, key) or ""
@@ -250,6 +254,8 @@ class MessagePipeline:
 
     async def _handle_hot(self, incoming: Incoming, key: str) -> Done | None:
         """The same transaction on the driver-direct path; None when the push needs the full path."""
+        if incoming.is_event and opens_event_window(incoming.event):
+            return None  # the 1-minute window's row is written on the full path
         now = self.services.now()
         push = Push(key, incoming.openid, now, _touches(incoming))
 
@@ -261,10 +267,13 @@ class MessagePipeline:
             if not is_session_free(handler):
                 raise SessionNeeded(getattr(handler, "__name__", "handler"))
             result = await handler(ctx)
-            return self._render(incoming, result, now), conversation.pending_write()
+            reply_xml, more = self._render(incoming, result, now)
+            if more:  # a reply over 2,048 bytes: its continuations go to the outbox on the full path
+                raise SessionNeeded
+            return reply_xml, conversation.pending_write()
 
         return await self.hotpath.handle(  # type: ignore[union-attr]
-            push, respond, lambda: self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
+            push, respond, lambda: self._render(incoming, TextReply(texts.HANDLER_ERROR), now)[0]
         )
 
     async def _run_handler(self, session: AsyncSession, incoming: Incoming, now: datetime) -> HandlerResult:
@@ -287,22 +296,45 @@ class MessagePipeline:
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
+        elif opens_event_window(incoming.event):
+            await open_event_window(session, incoming.openid, now)
 
-    def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> str:
+    def _render(self, incoming: Incoming, result: HandlerResult, now: datetime) -> tuple[str, list[str]]:
+        """The passive reply's XML, and the continuations of a text over 2,048 bytes."""
         if result is None:
-            return ""
+            return "", []
         reply: Reply = TextReply(result) if isinstance(result, str) else result
-        if isinstance(reply, TextReply) and len(reply.content) > MAX_REPLY_CHARS:
-            reply = TextReply(reply.content[: MAX_REPLY_CHARS - 1] + "…")
-        return reply.render(incoming.openid, incoming.to_user, int(now.timestamp()))
+        more: list[str] = []
+        if isinstance(reply, TextReply) and not text_fits(reply.content):
+            quota = EVENT_QUOTA if incoming.is_event else MESSAGE_QUOTA
+            first, more = plan_reply(reply.content, quota)
+            reply = TextReply(first)
+        return reply.render(incoming.openid, incoming.to_user, int(now.timestamp())), more
+
+    async def _continue(
+        self, session: AsyncSession, incoming: Incoming, record_id: int, pieces: list[str], now: datetime
+    ) -> None:
+        """The rest of a long reply as customer-service texts, in the push's transaction."""
+        for number, piece in enumerate(pieces, start=1):
+            await enqueue(
+                session,
+                channel="mp",
+                kind="text",
+                recipient=incoming.openid,
+                payload={"content": piece},
+                now=now,
+                dedup_key=f"reply:{record_id}:{number}",
+                purpose="reply",
+            )
 
 
 _NO_SESSION = NoSession()
 
 
 def _touches(incoming: Incoming) -> bool:
-    """A message or a touching event: the follower's last_message_at moves (the 48-hour window opens)."""
-    return not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
+    """Only a user's message moves last_message_at: it alone opens the 48-hour window (a CLICK, a follow or
+    a scan opens the 1-minute one, VIEW nothing)."""
+    return not incoming.is_event
 
 
 def _redact(key: str) -> str:

@@ -74,6 +74,12 @@ SIM_KIND_TEXT = "客服消息"
 SIM_KIND_TEMPLATE = "模板消息"
 SIM_KIND_TEXTCARD = "企业微信消息"
 SIM_KIND_OTHER = "其他消息"
+SIM_KIND_SUBSCRIBE = "订阅通知"
+OFFICIALS_TAG = "联络人"  # the user tag whose personalised menu adds 我的任务 and 联络人绑定
+REPLY_REST_HINT = "\n（内容较长，其余部分未能发出。请发送“查询 案件编号”或打开案件页面查看全文。）"
+VOICE_NOT_RECOGNISED = "暂时无法识别语音内容，请改用文字发送。"
+SIM_REFUSED = "{label}（被微信拒绝）"
+SIM_REFUSED_DETAIL = "微信拒绝了这条消息：errcode {errcode}（{errmsg}）"
 SIM_TEMPLATE_DETAILS = "详情"
 SIM_REPLY_NEWS = "图文消息"
 
@@ -93,6 +99,16 @@ REPORT_STATUS_LABELS: dict[str, str] = {
     "accepted": "已受理",
     "rejected": "不予受理",
     "duplicate": "已并入相同问题的案件",
+    "investigating": "调查处理中",
+    "resolved": "已办结",
+    "closed": "已结案",
+}
+# The same states in at most 5 Chinese characters, for a template's phrase-typed key.
+REPORT_STATUS_PHRASES: dict[str, str] = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "duplicate": "已合并",
     "investigating": "调查处理中",
     "resolved": "已办结",
     "closed": "已结案",
@@ -255,6 +271,14 @@ REPORT_DEPT_FIELD_CASE = "案件编号"
 REPORT_DEPT_FIELD_CATEGORY = "类别"
 REPORT_DEPT_FIELD_COUNTY = "区县"
 REPORT_DEPT_FIELD_TIME = "提交时间"
+NOTICE_TEST_TITLE = "测试通知：新案件提醒"
+NOTICE_TEST_CATEGORY = "测试通知"
+NOTICE_TEST_DETAIL = "这是一条测试通知，用于确认本部门联络人能收到新案件提醒，无需处理。"
+NOTICE_TEST_NO_ADDRESS = "该联络人没有可用的接收地址"
+NOTICE_TEST_NOBODY = "{department} 没有已绑定的联络人。"
+NOTICE_TEST_ACCEPTED = "微信已接收"
+NOTICE_TEST_REFUSED = "微信拒绝"
+REPORT_DEPT_TODO_SUBJECT = "新举报{case_no}"  # a new case in the reminders' to-do template (事项)
 
 REPORTER_MASK_ERASED = "身份信息已按保存期限或本人请求删除"
 REPORTER_MASK_ANONYMOUS = "匿名举报人"

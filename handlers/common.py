@@ -88,6 +88,12 @@ async def unknown_menu(ctx: Context) -> HandlerResult:
     return texts.MENU_UNKNOWN
 
 
+@fallback_router.on(msg_type("voice"), lambda ctx: not ctx.incoming.text)
+async def unrecognised_voice(ctx: Context) -> HandlerResult:
+    """WeChat is retiring speech recognition: a voice message usually arrives without text."""
+    return texts.VOICE_NOT_RECOGNISED
+
+
 @fallback_router.on(msg_type("text"), lambda ctx: not ctx.incoming.text)
 @session_free
 async def empty_text(ctx: Context) -> HandlerResult:

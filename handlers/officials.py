@@ -32,6 +32,7 @@ from storage.contacts import (
     unbind,
 )
 from storage.models.reminders import Contact
+from storage.outbox import enqueue
 
 router = Router("officials")
 more_router = Router("officials-more")
@@ -61,6 +62,21 @@ async def _official(ctx: Context) -> Contact | None:
     return contact
 
 
+async def _officials_tag(ctx: Context, kind: str) -> None:
+    """Tag (or untag) the official so that WeChat shows them the officials' personalised menu; sent by the
+    outbox worker after this transaction commits."""
+    await enqueue(
+        ctx.session,
+        channel="mp",
+        kind=kind,
+        recipient=ctx.openid,
+        payload={"tag": texts.OFFICIALS_TAG},
+        now=ctx.now,
+        dedup_key=f"{kind}:{ctx.openid}:{ctx.now.timestamp():.0f}",
+        purpose="officials-tag",
+    )
+
+
 async def _department_name(ctx: Context, contact: Contact) -> str:
     dept = await department_by_id(ctx.session, contact.department_id)
     return dept.name if dept else ""
@@ -80,6 +96,7 @@ async def bind(ctx: Context) -> HandlerResult:
     )
     outcome = await redeem_code(ctx.session, ctx.openid, code, now=ctx.now, limits=limits)
     if outcome.status == "bound":
+        await _officials_tag(ctx, "tag")
         name = f"（{outcome.contact.name}）" if outcome.contact and outcome.contact.name else ""
         return texts.BIND_OK.format(department=outcome.department, name=name)
     if outcome.status == "already":
@@ -280,4 +297,5 @@ async def unbind_me(ctx: Context) -> HandlerResult:
         return texts.NOT_OFFICIAL
     department = await _department_name(ctx, contact)
     await unbind(ctx.session, contact, now=ctx.now, reason="unbound in chat")
+    await _officials_tag(ctx, "untag")
     return texts.UNBIND_OK.format(department=department)

@@ -257,7 +257,12 @@ async def early_photo(ctx: Context) -> HandlerResult:
             + texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)
         )
     await report_queries.add_draft_photo(
-        ctx.session, openid=ctx.openid, draft_id=None, media_id=ctx.incoming.media_id, now=ctx.now
+        ctx.session,
+        openid=ctx.openid,
+        draft_id=None,
+        media_id=ctx.incoming.media_id,
+        now=ctx.now,
+        pic_url=ctx.incoming.pic_url,
     )
     return texts.REPORT_PHOTO_PENDING.format(minutes=cfg.pending_attachment_minutes)
 

@@ -292,7 +292,12 @@ async def attach_photo(ctx: Context) -> str:
     if not ctx.incoming.media_id:
         return await reprompt(ctx, texts.REPORT_NEED_PHOTO_OR_DONE + "\n")
     count = await report_queries.add_draft_photo(
-        ctx.session, openid=ctx.openid, draft_id=draft(ctx)["draft_id"], media_id=ctx.incoming.media_id, now=ctx.now
+        ctx.session,
+        openid=ctx.openid,
+        draft_id=draft(ctx)["draft_id"],
+        media_id=ctx.incoming.media_id,
+        now=ctx.now,
+        pic_url=ctx.incoming.pic_url,
     )
     if current_step(ctx) == "photos":
         return await reprompt(ctx, texts.REPORT_PHOTO_ADDED.format(n=count) + "\n")

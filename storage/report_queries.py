@@ -129,7 +129,7 @@ async def linked_reports(session: AsyncSession, case_no: str) -> list[Report]:
 
 
 async def add_draft_photo(
-    session: AsyncSession, *, openid: str, draft_id: str | None, media_id: str, now: datetime
+    session: AsyncSession, *, openid: str, draft_id: str | None, media_id: str, now: datetime, pic_url: str = ""
 ) -> int:
     """Queue a photo for download; returns how many photos the draft (or the pending pool) now has."""
     owner = _draft_photos(openid, draft_id)
@@ -140,6 +140,7 @@ async def add_draft_photo(
             reporter_openid=openid,
             position=count + 1,
             media_id=media_id[:255],
+            pic_url=pic_url if len(pic_url) <= 1024 else "",
             status="pending",
             next_attempt_at=now,
             received_at=now,

@@ -104,7 +104,9 @@ def make_config(tmp_path: Path, db_url: str, **overrides: object) -> Config:
 
 @pytest.fixture
 def config(tmp_path: Path, sqlite_url: str) -> Config:
-    return make_config(tmp_path, sqlite_url)
+    """The example configuration as an account in 兼容模式: every push mode is exercised against one server,
+    so plaintext is allowed explicitly (the default with a key refuses it: see test_callback_security)."""
+    return make_config(tmp_path, sqlite_url, YCBOT_WECHAT_REQUIRE_ENCRYPTION="false")
 
 
 @pytest.fixture(scope="session")
@@ -135,23 +137,29 @@ class RunningService:
         return self.services.config
 
 
-async def start_service(config: Config, knowledge_base, clock: FakeClock) -> RunningService:  # type: ignore[no-untyped-def]
+async def start_service(config: Config, knowledge_base, clock: FakeClock, platform=None) -> RunningService:  # type: ignore[no-untyped-def]
+    """``platform``: a FakeWechatApi that sees every push first and posts delivery results back."""
     database = Database(config.storage.url)
     services = Services(
         config=config,
         database=database,
-        channels=build_channels(config, database),
+        channels=build_channels(config, database, clock),
         knowledge=knowledge_base,
         clock=clock,
     )
     server = TestServer(create_app(config, deps=services), host="127.0.0.1")
     await server.start_server()
     signer = PushSigner(config.wechat.token, config.wechat.encoding_aes_key, config.wechat.app_id)
-    wx = WxClient(str(server.make_url("/")), signer, clock)
+    wx = WxClient(str(server.make_url("/")), signer, clock, platform=platform)
+    if platform is not None:
+        platform.clock = clock
+        platform.push_events_to(wx.push_event)
     return RunningService(server=server, services=services, wx=wx, clock=clock)
 
 
 async def stop_service(service: RunningService) -> None:
+    if service.wx.platform is not None:  # delivery results still on their way back to this service
+        await service.wx.platform.drain_pushes()
     await service.wx.close()
     await service.server.close()
     await service.services.database.dispose()

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import logsafe
-from bot.cli import backup, config_check, core, logs, privacy, reminders, reports, staff, stats, status
+from bot.cli import backup, config_check, core, logs, notices, privacy, reminders, reports, staff, stats, status
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -31,6 +31,7 @@ def _registrars() -> list[Registrar]:
         backup.register,
         config_check.register,
         status.register,
+        notices.register,
     ]
 
 

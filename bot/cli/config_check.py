@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 
 from bot.cli.common import config_from, print_json
 from bot.config import ENV_PREFIX, EXAMPLE_CONFIG_PATH, Config
+from bot.reports.keymaps import key_map_problems
+from bot.wechat.secrets_check import secret_problems
 from knowledge import workdays
 from storage.db import normalize_url
 
@@ -84,6 +86,12 @@ def _mask(value: str) -> str:
     return "(empty)" if not value else f"set ({len(value)} characters)"
 
 
+def config_problems(config: Config) -> list[str]:
+    """Template key maps that do not fit the values put in them, and published secrets outside the sandbox
+    (the same checks the service makes at start-up)."""
+    return [*key_map_problems(config), *secret_problems(config)]
+
+
 def check(config: Config, env: dict[str, str] | None = None) -> CheckReport:
     env = dict(os.environ) if env is None else env
     report = CheckReport(
@@ -125,6 +133,8 @@ def check(config: Config, env: dict[str, str] | None = None) -> CheckReport:
             report.warnings.append("[server] public_base_url: not https; links in messages go out unencrypted")
         if not config.console.secret_key:
             report.warnings.append("[console] secret_key: empty; a key kept in the database signs sessions")
+    named = {error.split(":", 1)[0] for error in report.errors}
+    report.errors.extend(p for p in config_problems(config) if p.split(":", 1)[0] not in named)
     _check_paths(config, report)
     return report
 

@@ -7,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from bot import texts
 from bot.cli.common import config_from, fail, open_services, print_json
 from bot.logging_setup import configure
 from bot.menu import build_menu
@@ -79,10 +80,14 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 def cmd_menu_push(args: argparse.Namespace) -> int:
     menu = build_menu()
+    officials = build_menu(officials=True)
 
     async def run() -> None:
         async with open_services(args) as services:
-            await services.channel("mp").create_menu(menu)
+            channel = services.channel("mp")
+            await channel.create_menu(menu)  # what every follower sees: no officials' items
+            tag_id = await channel.ensure_tag(texts.OFFICIALS_TAG)  # type: ignore[attr-defined]
+            await channel.create_conditional_menu(officials, tag_id)  # type: ignore[attr-defined]
 
     try:
         asyncio.run(run())

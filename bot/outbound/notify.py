@@ -14,13 +14,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
+from bot.outbound.channels.sandbox_rules import SANDBOX_TEMPLATE_ID
 from bot.services import Services
+from bot.wechat.typed_values import Value, ValueMismatch, display, fit_values
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
 from storage.outbox import enqueue
@@ -30,8 +33,15 @@ log = logging.getLogger(__name__)
 TEMPLATE_FIELD_MAX = 20
 TEXTCARD_TITLE_MAX_BYTES = 128
 TEXTCARD_DESCRIPTION_MAX_BYTES = 512
-SANDBOX_TEMPLATE_ID = "sandbox-template"
 _WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """A notice's own 公众号 template: its id and the values already written in each key's type."""
+
+    template_id: str
+    data: Mapping[str, str]
 
 
 def one_line(value: object, limit: int = TEMPLATE_FIELD_MAX) -> str:
@@ -54,13 +64,20 @@ def template_id_for(config: Config) -> str:
     return config.reminders.template_id or (SANDBOX_TEMPLATE_ID if config.uses_sandbox else "")
 
 
-def template_data(config: Config, fields: Mapping[str, str]) -> dict[str, str]:
-    """Positional mapping of labelled values onto ``[reminders] template_keys``."""
-    return {key: one_line(value) for key, value in zip(config.reminders.template_keys, fields.values(), strict=False)}
+def template_data(config: Config, fields: Mapping[str, Value | None]) -> dict[str, str]:
+    """Positional mapping of labelled values onto ``[reminders] template_keys``, each written in its key's
+    type (``bot.wechat.typed_values``); empty values are left out."""
+    data: dict[str, str] = {}
+    for (label, value), key in zip(fields.items(), config.reminders.template_keys, strict=False):
+        try:
+            data.update(fit_values({label: key}, {label: value}))
+        except ValueMismatch as exc:  # left empty rather than refused by WeChat (the url has the details)
+            log.error("notice field %s left out: %s", label, exc)
+    return data
 
 
-def textcard(title: str, fields: Mapping[str, str], detail: str, url: str) -> dict[str, str]:
-    lines = [f"{label}：{_WHITESPACE.sub(' ', str(value)).strip()}" for label, value in fields.items()]
+def textcard(title: str, fields: Mapping[str, Value], detail: str, url: str) -> dict[str, str]:
+    lines = [f"{label}：{display(value)}" for label, value in fields.items()]
     if detail:
         lines.append(detail.strip())
     return {
@@ -80,11 +97,22 @@ def route_for(config: Config, contact: Contact) -> tuple[str, str] | None:
 
 
 def message_payload(
-    config: Config, channel: str, *, title: str, fields: Mapping[str, str], detail: str, url: str
+    config: Config,
+    channel: str,
+    *,
+    title: str,
+    fields: Mapping[str, Value],
+    detail: str,
+    url: str,
+    template: TemplateMessage | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """(kind, payload) for one message on ``channel`` in the outbox's payload format."""
+    """(kind, payload) for one message on ``channel`` in the outbox's payload format. ``template`` is the
+    notice's own 公众号 template (id and typed data); without it the reminders' template takes the fields
+    by position."""
     if channel == "wecom":
         return "textcard", textcard(title, fields, detail, url)
+    if template is not None:
+        return "template", {"template_id": template.template_id, "data": dict(template.data), "url": url}
     return "template", {"template_id": template_id_for(config), "data": template_data(config, fields), "url": url}
 
 
@@ -94,12 +122,13 @@ async def notify_department(
     *,
     department: str,
     title: str,
-    fields: dict[str, str],
+    fields: Mapping[str, Value],
     detail: str,
     url: str,
     dedup_key: str,
     now: datetime,
     purpose: str = "notice",
+    template: TemplateMessage | None = None,
 ) -> int:
     """Enqueue one message per active contact of ``department``; returns how many were enqueued.
 
@@ -123,6 +152,7 @@ async def notify_department(
         dedup_key=dedup_key,
         now=now,
         purpose=purpose,
+        template=template,
     )
 
 
@@ -132,12 +162,13 @@ async def notify_contacts(
     contacts: Sequence[Contact],
     *,
     title: str,
-    fields: Mapping[str, str],
+    fields: Mapping[str, Value],
     detail: str,
     url: str,
     dedup_key: str,
     now: datetime,
     purpose: str = "notice",
+    template: TemplateMessage | None = None,
 ) -> int:
     count = 0
     for contact in contacts:
@@ -145,7 +176,9 @@ async def notify_contacts(
         if route is None:
             continue
         channel, recipient = route
-        kind, payload = message_payload(config, channel, title=title, fields=fields, detail=detail, url=url)
+        kind, payload = message_payload(
+            config, channel, title=title, fields=fields, detail=detail, url=url, template=template
+        )
         if channel == "mp" and not payload["template_id"]:
             log.error("[reminders] template_id is empty: notice %s to contact %s not queued", dedup_key, contact.id)
             continue

@@ -46,8 +46,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import metrics
 from bot.outbound.channels.base import Channel, ChannelError
 from bot.services import Services
+from bot.wechat.windows import EVENT_WINDOW
+from storage.event_windows import window_starts
 from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
-from storage.models import OutboxMessage, WechatUser
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -257,9 +259,14 @@ class OutboxWorker:
         return Outcome("sent")
 
     async def _in_window(self, openid: str) -> bool:
+        """A window is open: 48 hours after the user's last message, or 1 minute after a CLICK/follow/scan
+        (which allows 3 sends: rows left over wait for the user's next message)."""
+        now = self.services.now()
         async with self.services.database.session() as session:
-            last = await session.scalar(select(WechatUser.last_message_at).where(WechatUser.openid == openid))
-        return last is not None and self.services.now() - last < CUSTOMER_SERVICE_WINDOW
+            message_at, event_at, _ = await window_starts(session, openid)
+        if message_at is not None and now - message_at < CUSTOMER_SERVICE_WINDOW:
+            return True
+        return event_at is not None and now - event_at < EVENT_WINDOW
 
     async def _send(self, channel: Channel, row: OutboxMessage) -> None:
         payload = row.payload if isinstance(row.payload, dict) else {}
@@ -283,8 +290,12 @@ class OutboxWorker:
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
             url = payload.get("url")
             await channel.send_template(row.recipient, "textcard", data, url=str(url) if url else None)
+        elif row.kind in ("tag", "untag"):
+            tag_name = _text(payload, "tag")
+            tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
+            await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
         else:
-            raise PayloadError(f"unknown kind {row.kind!r} (text, template or textcard)")
+            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, tag or untag)")
 
     # ---- results ----------------------------------------------------------------------------------
 

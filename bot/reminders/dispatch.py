@@ -21,6 +21,7 @@ from bot.reminders.digest import batch
 from bot.reminders.ladder import Ladder
 from bot.reminders.planner import PlanReport, plan
 from bot.services import Services
+from bot.wechat.typed_values import Value
 from storage.contacts import mark_unreachable
 from storage.db import Database
 from storage.models import Department
@@ -241,7 +242,12 @@ async def _tell_coordinator(
         "reason": reason,
         "date": Ladder.from_config(config.reminders).local(now).strftime("%Y年%m月%d日"),
     }
-    fields = {label: template.format(**values) for label, template in texts.UNREACHABLE_FIELDS.items()}
+    # The moment goes in as a datetime so that a time- or date-typed key gets the form WeChat requires.
+    moment = Ladder.from_config(config.reminders).local(now).replace(second=0, microsecond=0)
+    fields: dict[str, Value] = {
+        label: moment if template == "{date}" else template.format(**values)
+        for label, template in texts.UNREACHABLE_FIELDS.items()
+    }
     await notify_department(
         session,
         services,

@@ -118,9 +118,11 @@ def render(config: Config, channel: str, *, unit: str, name: str, items: Sequenc
             "url": url,
             "detail": detail,
         }
+    dues = [i.due for i in items if i.family != "catchup" and i.due]
+    typed: dict[str, str | date | None] = {**fields, texts.REMINDER_FIELD_DEADLINE: min(dues) if dues else None}
     return {
         "template_id": template_id_for(config),
-        "data": template_data(config, {k: v or "-" for k, v in fields.items()}),
+        "data": template_data(config, typed),
         "url": url,
         "detail": detail,
     }

@@ -19,6 +19,7 @@ from bot.reports.catalog import (
     local_zone,
     status_label,
 )
+from bot.reports.department_notice import case_template, case_values, labelled
 from storage.models import Report, ReportEvent
 from storage.outbox import enqueue
 from storage.report_queries import linked_reports
@@ -41,12 +42,10 @@ async def notify_unit(
     """One notice to a department's bound officials (the reminders area owns the contacts)."""
     zone = local_zone(services)
     assert report.case_no is not None
-    fields = {
-        texts.REPORT_DEPT_FIELD_CASE: report.case_no,
-        texts.REPORT_DEPT_FIELD_CATEGORY: category_label(report.category)[:20],
-        texts.REPORT_DEPT_FIELD_COUNTY: report.county or texts.REPORT_COUNTY_PENDING,
-        texts.REPORT_DEPT_FIELD_TIME: f"{report.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
-    }
+    values = case_values(
+        report.case_no, category_label(report.category), report.county or "", report.created_at.astimezone(zone)
+    )
+    fields = labelled(values)
     place = report.address or ""
     detail = report.description[:300] + (f"\n{place}" if place else "")
     return await notify_department(
@@ -59,6 +58,7 @@ async def notify_unit(
         url=console_url(services, report.case_no),
         dedup_key=key,
         now=now,
+        template=case_template(services.config, values),
     )
 
 

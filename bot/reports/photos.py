@@ -37,6 +37,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from bot import metrics
 from bot.outbound.channels.base import ChannelError
 from bot.reports.photo_strip import StrippedImage, UnsupportedImage, strip_metadata
+from bot.reports.pic_url import fetch_pic_url
 from bot.services import Services
 from storage.models import Conversation, ReportPhoto
 
@@ -72,6 +73,7 @@ class _Claim:
     media_id: str
     attempts: int
     received_at: datetime
+    pic_url: str = ""
 
 
 class PhotoRejected(ValueError):
@@ -127,7 +129,13 @@ async def _claim(services: Services, now: datetime, limit: int) -> list[_Claim]:
     async with services.database.session() as session:
         rows = (
             await session.execute(
-                select(ReportPhoto.id, ReportPhoto.media_id, ReportPhoto.attempts, ReportPhoto.received_at)
+                select(
+                    ReportPhoto.id,
+                    ReportPhoto.media_id,
+                    ReportPhoto.attempts,
+                    ReportPhoto.received_at,
+                    ReportPhoto.pic_url,
+                )
                 .where(
                     ReportPhoto.status == "pending",
                     ReportPhoto.next_attempt_at <= now,
@@ -149,7 +157,7 @@ async def _claim(services: Services, now: datetime, limit: int) -> list[_Claim]:
                 .values(claimed_until=now + LEASE)
             )
             if result.rowcount:
-                claims.append(_Claim(row.id, row.media_id, row.attempts, row.received_at))
+                claims.append(_Claim(row.id, row.media_id, row.attempts, row.received_at, row.pic_url or ""))
         await session.commit()
         return claims
 
@@ -171,7 +179,14 @@ async def _process(services: Services, claim: _Claim, now: datetime, run: MediaR
         await _finish(services, claim.id, status="expired", attempts=attempts, last_error="media id older than 3 days")
         return
     try:
-        media = await services.channel("mp").download_media(claim.media_id)
+        try:
+            media = await services.channel("mp").download_media(claim.media_id)
+        except ChannelError:
+            # The push's PicUrl (a CDN link needing no token) stands in when media/get fails.
+            fallback = await fetch_pic_url(claim.pic_url, services.config) if claim.pic_url else None
+            if fallback is None:
+                raise
+            media = fallback
     except ChannelError as exc:
         if exc.errcode in EXPIRED_ERRCODES:
             run.expired += 1

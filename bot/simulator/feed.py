@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import texts
+from bot.outbound.channels.sandbox_rules import REFUSED
 from bot.outbound.template_labels import TemplateSpec, describe, plain_value
 from storage.db import Database
 from storage.models import SandboxMessage
@@ -44,9 +45,20 @@ def render(row: SandboxMessage, templates: Sequence[TemplateSpec] = ()) -> dict[
         item["title"] = str(payload.get("title", ""))
         item["lines"] = [str(payload.get("description", ""))]
         item["url"] = str(payload.get("url") or "")
+    elif row.kind == "subscribe":
+        item["label"] = texts.SIM_KIND_SUBSCRIBE
+        item["title"] = str(payload.get("template_id") or "")
+        data = payload.get("data") or {}
+        pairs = data.items() if isinstance(data, dict) else []
+        item["lines"] = [f"{key}：{plain_value(value)}" for key, value in pairs]
+        item["url"] = str(payload.get("url") or "")
     else:
         item["label"] = texts.SIM_KIND_OTHER
-        item["lines"] = [f"{key}：{plain_value(value)}" for key, value in payload.items()]
+        item["lines"] = [f"{key}：{plain_value(value)}" for key, value in payload.items() if key != REFUSED]
+    refused = payload.get(REFUSED)
+    if isinstance(refused, dict):
+        item["label"] = texts.SIM_REFUSED.format(label=item["label"])
+        item["refused"] = texts.SIM_REFUSED_DETAIL.format(errcode=refused.get("errcode"), errmsg=refused.get("errmsg"))
     return item
 
 

@@ -97,6 +97,7 @@ class ReportPhoto(Base):
     reporter_openid: Mapped[str] = mapped_column(String(128))
     position: Mapped[int] = mapped_column(Integer, default=0)
     media_id: Mapped[str] = mapped_column(String(255))
+    pic_url: Mapped[str] = mapped_column(String(1024), default="")  # fallback when media/get fails
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -95,7 +95,7 @@ async def browser(chromium_path: str) -> AsyncIterator[Any]:
 @pytest.fixture
 async def api_service(tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatApi) -> AsyncIterator[RunningService]:
     config = make_api_config(tmp_path, sqlite_url, fake_wechat, YCBOT_CONSOLE_SECRET_KEY="browser-test-key")
-    running = await start_service(config, object(), FakeClock())
+    running = await start_service(config, object(), FakeClock(), platform=fake_wechat)
     yield running
     await stop_service(running)
 
@@ -124,6 +124,7 @@ async def test_official_resolves_a_case_and_the_reporter_is_told(
     base = api_service.url
     await make_staff(services, "eco", "市生态环境局")
     case_no = await seed_report(services, openid=REPORTER, photos=(sample_jpeg(),))
+    fake_wechat.user_message(REPORTER)  # the report was the reporter's own messages: WeChat opened the window
     for index in range(3):
         await seed_report(
             services,

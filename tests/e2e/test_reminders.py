@@ -114,6 +114,8 @@ async def _invite(config: Path, department: str, name: str) -> str:
 @pytest.fixture
 async def setup(service: RunningService, fake_wechat: FakeWechatApi, tmp_path: Path):  # type: ignore[no-untyped-def]
     config = _cli_config(tmp_path / "cli.toml", service, fake_wechat)
+    service.wx.platform = fake_wechat  # WeChat sees the officials' messages (they follow the account)
+    fake_wechat.add_template(TEMPLATE_ID, ["thing1", "time2", "thing3", "thing4"])
     code, out, err = await cli(config, "tasks", "import", str(_tasks_file(tmp_path / "tasks.toml")))
     assert code == 0, err
     assert "3 created" in out
@@ -144,7 +146,7 @@ async def test_bind_dispatch_exactly_once(service: RunningService, fake_wechat: 
     body = county[0].body
     assert body["template_id"] == TEMPLATE_ID and body["client_msg_id"].startswith("rm")
     assert body["data"]["thing1"]["value"] == "2项任务提醒"
-    assert body["data"]["time2"]["value"] == "2025年12月31日"
+    assert body["data"]["time2"]["value"] == "2025年12月31日 23:59"  # a time key needs a time of day
     assert body["data"]["thing4"]["value"] == "盐湖区政府"
     assert health[0].body["data"]["thing1"]["value"] == "发布抗菌药物临床应用监测报告"
     assert health[0].body["data"]["thing3"]["value"] == "还剩1个工作日"

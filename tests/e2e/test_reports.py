@@ -30,7 +30,9 @@ async def api_service(
     tmp_path: Path, db_url: str, fake_wechat: FakeWechatApi, knowledge_base, clock: FakeClock
 ) -> AsyncIterator[RunningService]:
     """The service on loopback (SQLite and PostgreSQL) with its channels pointing at the fake API."""
-    running = await start_service(make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock)
+    running = await start_service(
+        make_api_config(tmp_path, db_url, fake_wechat), knowledge_base, clock, platform=fake_wechat
+    )
     yield running
     await stop_service(running)
 
@@ -220,6 +222,15 @@ async def test_expired_media_id_keeps_the_report(api_service: RunningService, fa
     assert data["photos"][0]["stored"] is False and data["photos"][0]["status"] == "expired"
     assert data["photos_missing"] == 1
     assert "1张照片未能接收" in (await wx.send_text("u-expired", f"查询 {case_no}")).content
+
+
+async def test_pic_url_stands_in_when_media_get_fails(api_service: RunningService, fake_wechat: FakeWechatApi) -> None:
+    service, wx = api_service, api_service.wx
+    picture = fake_wechat.put_picture("cdn-photo.jpg", imgs.jpeg())
+    await wx.send_image("u-picurl", "NOT-ON-MEDIA-GET", pic_url=picture)  # media/get answers 40007
+    run = await download_pending_photos(service.services, now=service.clock())
+    assert (run.stored, run.expired) == (1, 0)
+    assert fake_wechat.count("/cgi-bin/media/get") == 1 and fake_wechat.count("/mmbiz_jpg/cdn-photo.jpg") == 1
 
 
 async def test_location_outside_yuncheng_is_kept_for_manual_routing(api_service: RunningService) -> None:

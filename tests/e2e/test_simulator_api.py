@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +123,12 @@ async def test_photo_is_stored_as_sandbox_media_and_pushed_as_image(service: Run
 
 async def test_feed_shows_what_the_service_pushed_in_order(service: RunningService) -> None:
     mp, wecom = service.services.channel("mp"), service.services.channel("wecom")
+    for openid in ("sim-feed", "someone-else"):  # the strict sandbox sends only inside a user's window
+        await service.wx.send_text(openid, "帮助")
     await mp.send_text("sim-feed", "您的举报已受理")
     await mp.send_text("someone-else", "不是给你的")
-    await mp.send_template("sim-feed", "TPL1", {"thing1": "任务提醒", "time2": {"value": "2026-12-01"}},
+    await mp.send_template("sim-feed", "sandbox-template",
+                           {"thing1": "任务提醒", "time2": {"value": "2026-12-01 09:00"}},
                            url="http://127.0.0.1:8080/t/1")
     await wecom.send_text("sim-feed", "企业微信通知")
 
@@ -134,7 +138,7 @@ async def test_feed_shows_what_the_service_pushed_in_order(service: RunningServi
     assert [i["kind"] for i in items] == ["text", "template", "text"]
     assert items[0]["label"] == texts.SIM_KIND_TEXT and items[0]["lines"] == ["您的举报已受理"]
     assert items[1]["label"] == texts.SIM_KIND_TEMPLATE
-    assert items[1]["lines"] == ["thing1：任务提醒", "time2：2026-12-01"]
+    assert items[1]["lines"] == ["事项：任务提醒", "截止时间：2026-12-01 09:00"]
     assert items[1]["url"] == "http://127.0.0.1:8080/t/1"
     assert items[2]["channel"] == "企业微信"
     assert [i["id"] for i in items] == sorted(i["id"] for i in items)
@@ -150,14 +154,17 @@ async def test_feed_shows_what_the_service_pushed_in_order(service: RunningServi
 async def test_feed_labels_a_configured_template(service: RunningService) -> None:
     from bot.outbound.notify import message_payload
 
-    fields = {"事项": "新举报 YC20261204-0007", "截止时间": "2026年12月10日", "状态": "待受理", "单位": "市生态环境局"}
+    fields = {"事项": "新举报 YC20261204-0007", "截止时间": date(2026, 12, 10), "状态": "待受理",
+              "单位": "市生态环境局"}
     _kind, payload = message_payload(service.services.config, "mp", title="", fields=fields, detail="", url="")
+    await service.wx.send_text("sim-tpl", "帮助")  # the strict sandbox sends only to followers
     await service.services.channel("mp").send_template("sim-tpl", payload["template_id"], payload["data"])
     status, body = await feed(service, "sim-tpl")
     assert status == 200
     [item] = body["messages"]
     assert item["title"] == texts.REMINDER_TITLE
-    assert item["lines"] == [f"{label}：{value}" for label, value in fields.items()]
+    shown = {**fields, "截止时间": "2026年12月10日 23:59"}  # a time-typed key carries a time of day
+    assert item["lines"] == [f"{label}：{value}" for label, value in shown.items()]
     assert "sandbox-template" not in str(item) and "thing1" not in str(item)
 
 

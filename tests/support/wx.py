@@ -19,6 +19,8 @@ from bot.wechat import push
 from bot.wechat.messages import parse_xml
 from bot.wechat.push import PushSigner
 
+NO_PICTURE = "http://127.0.0.1:9/mmbiz_jpg/none.jpg"  # a PicUrl that answers nothing (refused at once)
+
 
 @dataclass
 class WxReply:
@@ -45,8 +47,11 @@ class WxClient:
         *,
         account: str = "gh_test_account",
         mode: str = "safe",
+        platform: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A FakeWechatApi: told of every push first, as WeChat knows what a user did before it pushes it.
+        self.platform = platform
         self.signer = signer
         self.clock = clock
         self.account = account
@@ -60,6 +65,10 @@ class WxClient:
         return int(self.clock().timestamp())
 
     async def post_xml(self, xml: str, *, mode: str | None = None, openid: str = "") -> WxReply:
+        if self.platform is not None:
+            pushed = parse_xml(xml.encode("utf-8"))
+            sender = str(pushed.get("FromUserName") or openid)
+            self.platform.observe_push(sender, str(pushed.get("MsgType", "")), str(pushed.get("Event") or ""))
         signed = self.signer.request(xml, mode or self.mode, timestamp=self._ts(), openid=openid)
         async with self.http.post(f"{self.base_url}/wechat", params=signed.query, data=signed.body) as resp:
             body = await resp.text()
@@ -75,12 +84,14 @@ class WxClient:
         xml = push.text_xml(self.account, openid, content, msg_id=msg_id, create_time=self._ts())
         return await self.post_xml(xml, mode=mode, openid=openid)
 
-    async def send_image(self, openid: str, media_id: str, *, msg_id: str | None = None) -> WxReply:
+    async def send_image(
+        self, openid: str, media_id: str, *, msg_id: str | None = None, pic_url: str = NO_PICTURE
+    ) -> WxReply:
         xml = push.image_xml(
             self.account,
             openid,
             media_id,
-            pic_url="http://example.invalid/p.jpg",
+            pic_url=pic_url,
             msg_id=msg_id,
             create_time=self._ts(),
         )
@@ -98,6 +109,12 @@ class WxClient:
         return await self.post_xml(
             push.event_xml(self.account, openid, event, key, create_time=self._ts()), openid=openid
         )
+
+    async def push_event(self, openid: str, xml: str) -> WxReply:
+        """A delivery-result event from the platform itself (no user action): posted without observing it."""
+        signed = self.signer.request(xml, self.mode, timestamp=self._ts(), openid=openid)
+        async with self.http.post(f"{self.base_url}/wechat", params=signed.query, data=signed.body) as resp:
+            return WxReply(status=resp.status, body=await resp.text())
 
     async def click(self, openid: str, key: str) -> WxReply:
         return await self.send_event(openid, "CLICK", key)

@@ -21,6 +21,8 @@ PERMANENT_ERRCODES = frozenset(
         47001,  # malformed payload
         47003,  # template data does not fit the template (field name, length, line break)
         43101,  # the user refused this kind of message
+        45002,  # text over 2,048 bytes
+        40018,  # menu button name too long
         60111,  # WeCom: userid not found
         81013,  # WeCom: user, party and tag all invalid
         40007,  # invalid media_id (expired media)

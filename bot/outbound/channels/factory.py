@@ -9,6 +9,7 @@ from bot.config import Config
 from bot.outbound.channels.base import Channel
 from bot.outbound.channels.http import RetryPolicy
 from bot.outbound.channels.sandbox import SandboxChannel
+from bot.outbound.channels.sandbox_rules import sandbox_templates
 from bot.outbound.channels.tokens import Clock
 from bot.outbound.channels.wechat_mp import WechatMpChannel
 from bot.outbound.channels.wecom import WecomChannel
@@ -35,12 +36,15 @@ def build_api_channels(
     return channels
 
 
-def build_channels(config: Config, database: Database) -> dict[str, Channel]:
-    """Sandbox channels without credentials; the real APIs otherwise."""
+def build_channels(config: Config, database: Database, clock: Clock = system_clock) -> dict[str, Channel]:
+    """Sandbox channels without credentials (the 公众号 one as strict as WeChat); the real APIs otherwise."""
     inbox = config.media_path() / "sandbox-inbox"
     if config.uses_sandbox:
-        return {"mp": SandboxChannel(database, inbox, "mp"), "wecom": SandboxChannel(database, inbox, "wecom")}
-    return build_api_channels(config, database)
+        return {
+            "mp": SandboxChannel(database, inbox, "mp", clock=clock, templates=sandbox_templates(config)),
+            "wecom": SandboxChannel(database, inbox, "wecom", clock=clock),
+        }
+    return build_api_channels(config, database, clock=clock)
 
 
 def build_services(config: Config) -> Services:

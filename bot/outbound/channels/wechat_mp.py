@@ -164,6 +164,19 @@ class WechatMpChannel:
         result = await self._post("/cgi-bin/message/template/send", body)
         return SendResult(msg_id=str(result.get("msgid", "")))
 
+    async def send_subscription(
+        self, recipient: str, template_id: str, data: dict[str, str], *, page: str | None = None
+    ) -> SendResult:
+        """A subscription notification (订阅通知, bizsend): needs the user's grant (43101 without one) and
+        reaches users who have since unfollowed."""
+        _require(recipient, "the recipient openid", 40003)
+        _require(template_id, "the template_id", 40037)
+        body: dict[str, Any] = {"touser": recipient, "template_id": template_id, "data": template_fields(data)}
+        if page:
+            body["page"] = page
+        result = await self._post("/cgi-bin/message/subscribe/bizsend", body)
+        return SendResult(msg_id=str(result.get("msgid", "")))
+
     async def download_media(self, media_id: str) -> Media:
         if not MEDIA_ID.fullmatch(media_id or ""):
             raise ChannelError("invalid media_id", errcode=40007, permanent=True)
@@ -178,6 +191,29 @@ class WechatMpChannel:
             content_type=result.content_type or "application/octet-stream",
             filename=result.filename or media_id,
         )
+
+    async def ensure_tag(self, name: str) -> int:
+        """The id of the user tag ``name``, created when the account has none of that name."""
+        result = await self.api.call("GET", "/cgi-bin/tags/get", tokens=self.tokens)
+        assert isinstance(result, dict)
+        for tag in result.get("tags") or []:
+            if isinstance(tag, dict) and tag.get("name") == name:
+                return int(tag["id"])
+        created = await self._post("/cgi-bin/tags/create", {"tag": {"name": name}})
+        return int((created.get("tag") or {}).get("id"))
+
+    async def tag_users(self, tag_id: int, openids: list[str], *, remove: bool = False) -> None:
+        """Tag (or untag) followers; the personalised menu follows the tag."""
+        path = "/cgi-bin/tags/members/batchuntagging" if remove else "/cgi-bin/tags/members/batchtagging"
+        await self._post(path, {"openid_list": openids, "tagid": tag_id})
+
+    async def create_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> None:
+        """A personalised menu for followers with ``tag_id`` (``menu/addconditional``)."""
+        try:
+            validate_menu(menu)
+        except (ValueError, KeyError) as exc:
+            raise ChannelError(f"menu not accepted: {exc}", errcode=40016, permanent=True) from None
+        await self._post("/cgi-bin/menu/addconditional", {**menu, "matchrule": {"tag_id": str(tag_id)}})
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         try:

@@ -84,8 +84,10 @@
   function showPushed(item) {
     const chipClass = item.kind === "template" ? "template" : item.channel === "企业微信" ? "wecom" : "";
     const when = item.created_at ? new Date(item.created_at).toLocaleTimeString("zh-CN", { hour12: false }) : "";
-    const bubble = card(item.label, chipClass, item.title, item.lines, item.url, item.channel + " " + when);
-    bubble.dataset.kind = "pushed";
+    const refused = item.refused ? "refused " : "";
+    const lines = item.refused ? [item.refused, ...item.lines] : item.lines;
+    const bubble = card(item.label, refused + chipClass, item.title, lines, item.url, item.channel + " " + when);
+    bubble.dataset.kind = item.refused ? "refused" : "pushed";
     bubble.dataset.id = String(item.id);
   }
 

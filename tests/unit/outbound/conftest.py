@@ -113,3 +113,24 @@ async def channels(api_config: Config, clock: FakeClock, retry: RetryPolicy) -> 
     yield factory
     for channel in factory.opened:
         await channel.close()
+
+
+# Templates these tests send with, as the account would have added them in the admin.
+TEST_TEMPLATES = {"TPL": ("thing1", "time2", "thing3", "thing4"), "TPL-1": ("thing1", "time2", "thing3", "thing4")}
+# Users the channel-mechanics tests send to: followers who wrote to the account just now.
+TEST_FOLLOWERS = (*(f"openid-{i}" for i in range(10)), "openid-x", "openid-w")
+
+
+@pytest.fixture(autouse=True)
+def wechat_side(request: pytest.FixtureRequest, clock: FakeClock) -> None:
+    """What WeChat knows before these tests start: the templates, and (for the channel tests, not the
+    worker's, which set each user up themselves) the followers and their open windows."""
+    if "fake_wechat" not in request.fixturenames:
+        return
+    fake: FakeWechatApi = request.getfixturevalue("fake_wechat")
+    fake.clock = clock
+    for template_id, keys in TEST_TEMPLATES.items():
+        fake.add_template(template_id, keys)
+    if request.module.__name__.endswith(("test_api_calls", "test_tokens")):
+        for openid in TEST_FOLLOWERS:
+            fake.user_message(openid)

@@ -165,7 +165,8 @@ def test_template_fields_drop_retired_keys_and_colours():
 
 
 async def test_template_send(mp, fake_wechat):
-    data = {"thing1": "开展新污染物调查监测评估工作（第一阶段）\n含重点行业", "time2": "2026年12月31日", "remark": "x"}
+    data = {"thing1": "开展新污染物调查监测评估工作（第一阶段）\n含重点行业", "time2": "2026年12月31日 18:00"}
+    data["remark"] = "x"
     result = await mp.send_template(
         "openid-1", "TPL-1", data, url="https://example.org/t/1", client_msg_id="reminder:7:30"
     )

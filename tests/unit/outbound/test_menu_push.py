@@ -64,3 +64,21 @@ async def test_menu_push_failure_is_a_clear_message(tmp_path: Path, fake_wechat:
     assert "菜单创建失败" in err and "40018" in err
     assert "Traceback" not in err
     assert fake_wechat.menus == []
+
+
+async def test_officials_get_the_personalised_menu_and_citizens_do_not(
+    tmp_path: Path, fake_wechat: FakeWechatApi
+) -> None:
+    code, _out, err = await run_cli(tmp_path, fake_wechat, "menu", "push")
+    assert code == 0, err
+    [tag_id] = fake_wechat.tags.values()
+    assert fake_wechat.conditional_menus == {tag_id: build_menu(officials=True)}
+    fake_wechat.follow("o-official", "o-citizen")
+    fake_wechat.user_tags["o-official"].add(tag_id)  # as binding tags them (see test_officials_tag)
+
+    def keys(openid: str) -> set[str]:
+        shown = fake_wechat.menu_for(openid) or {}
+        return {s["key"] for b in shown.get("button", []) for s in b.get("sub_button", [])}
+
+    assert {"MY_TASKS", "BIND_HELP"} <= keys("o-official")
+    assert not {"MY_TASKS", "BIND_HELP"} & keys("o-citizen")

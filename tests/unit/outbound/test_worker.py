@@ -47,9 +47,13 @@ def services(  # type: ignore[no-untyped-def]
     )
 
 
-async def add_user(services: Services, openid: str, *, hours_ago: float = 1.0) -> None:
+async def add_user(services: Services, openid: str, fake: FakeWechatApi, *, hours_ago: float = 1.0) -> None:
+    """A follower whose last message was ``hours_ago``: in our table and on the (fake) platform alike."""
+    fake.clock = services.clock
+    written = services.now() - timedelta(hours=hours_ago)
+    fake.user_message(openid, at=written)
     async with services.database.session() as session:
-        session.add(WechatUser(openid=openid, last_message_at=services.now() - timedelta(hours=hours_ago)))
+        session.add(WechatUser(openid=openid, last_message_at=written))
         await session.commit()
 
 
@@ -90,7 +94,7 @@ def dead_rows() -> AsyncIterator[list[tuple[int, int | None]]]:  # type: ignore[
 
 
 async def test_sends_once(services: Services, fake_wechat: FakeWechatApi, clock: FakeClock):
-    await add_user(services, "openid-1")
+    await add_user(services, "openid-1", fake_wechat)
     row_id = await put(services, recipient="openid-1", payload={"content": "您的举报已受理"})
     worker = OutboxWorker(services)
     assert await worker.run_once() == 1
@@ -101,7 +105,7 @@ async def test_sends_once(services: Services, fake_wechat: FakeWechatApi, clock:
 
 
 async def test_retry_with_backoff_then_delivered_once(services: Services, fake_wechat, clock: FakeClock):
-    await add_user(services, "openid-1")
+    await add_user(services, "openid-1", fake_wechat)
     row_id = await put(services, recipient="openid-1")
     fake_wechat.fail_next(CUSTOM, errcode=-1, times=3)  # every in-place retry of the first tick fails
     worker = OutboxWorker(services)
@@ -145,7 +149,7 @@ async def test_backoff_doubles_and_gives_up_after_max_attempts(
 
 
 async def test_permanent_error_dead_and_hook_called(services: Services, fake_wechat, dead_rows):
-    await add_user(services, "openid-left")
+    await add_user(services, "openid-left", fake_wechat)
     fake_wechat.set_errcode_for("openid-left", 43004)
     row_id = await put(
         services, recipient="openid-left", kind="template", purpose="reminder", dedup_key="reminder:1:7",
@@ -221,7 +225,7 @@ async def test_textcard_row_goes_to_wecom(services: Services, fake_wechat):
     ],
 )
 async def test_malformed_rows_are_dead_with_a_clear_error(services: Services, fake_wechat, fields, error):
-    await add_user(services, "openid-1")
+    await add_user(services, "openid-1", fake_wechat)
     row_id = await put(services, recipient="openid-1", **fields)
     assert await OutboxWorker(services).run_once() == 1
     dead = await row(services, row_id)
@@ -249,7 +253,7 @@ async def test_two_workers_send_every_row_exactly_once(
     config = worker_config(tmp_path, db_url, fake_wechat)
     seeding = Services(config=config, database=database, clock=clock)
     for i in range(24):
-        await add_user(seeding, f"openid-{i}")
+        await add_user(seeding, f"openid-{i}", fake_wechat)
         await put(seeding, recipient=f"openid-{i}", payload={"content": f"消息{i}"}, dedup_key=f"k{i}")
 
     opened: list[tuple[Database, WechatMpChannel]] = []
@@ -283,7 +287,7 @@ async def test_two_workers_send_every_row_exactly_once(
 
 
 async def test_lease_of_a_crashed_worker_is_reclaimed(services: Services, fake_wechat, clock: FakeClock):
-    await add_user(services, "openid-1", hours_ago=0)
+    await add_user(services, "openid-1", fake_wechat, hours_ago=0)
     row_id = await put(services, recipient="openid-1")
     crashed = OutboxWorker(services)
     now = clock()
@@ -308,8 +312,8 @@ async def test_lease_of_a_crashed_worker_is_reclaimed(services: Services, fake_w
 
 
 async def test_outside_48_hours_waits_then_wakes(services: Services, fake_wechat, clock: FakeClock):
-    await add_user(services, "openid-1", hours_ago=49)
-    await add_user(services, "openid-2", hours_ago=49)
+    await add_user(services, "openid-1", fake_wechat, hours_ago=49)
+    await add_user(services, "openid-2", fake_wechat, hours_ago=49)
     row_id = await put(services, recipient="openid-1", payload={"content": "处理结果：已立案"})
     other = await put(services, recipient="openid-2")
     template = await put(services, recipient="openid-1", kind="template",
@@ -333,6 +337,7 @@ async def test_outside_48_hours_waits_then_wakes(services: Services, fake_wechat
         await session.execute(
             update(WechatUser).where(WechatUser.openid == "openid-1").values(last_message_at=clock())
         )
+        fake_wechat.user_message("openid-1")  # the user wrote: WeChat opens the window as our table records it
         await wake_waiting(session, "openid-1", clock())
         await session.commit()
     assert await worker.run_once() == 1
@@ -342,7 +347,7 @@ async def test_outside_48_hours_waits_then_wakes(services: Services, fake_wechat
 
 
 async def test_45015_from_wechat_means_waiting(services: Services, fake_wechat):
-    await add_user(services, "openid-1")
+    await add_user(services, "openid-1", fake_wechat)
     fake_wechat.fail_next(CUSTOM, errcode=45015)
     row_id = await put(services, recipient="openid-1")
     assert await OutboxWorker(services).run_once() == 1
@@ -357,7 +362,7 @@ async def test_unknown_user_waits(services: Services, fake_wechat):
 
 
 async def test_waiting_too_long_is_dead(services: Services, fake_wechat, clock: FakeClock, dead_rows):
-    await add_user(services, "openid-1", hours_ago=100)
+    await add_user(services, "openid-1", fake_wechat, hours_ago=100)
     row_id = await put(services, recipient="openid-1", purpose="reminder")
     worker = OutboxWorker(services)
     await worker.run_once()
@@ -375,7 +380,7 @@ async def test_next_message_through_the_service_wakes_the_row(
     from tests.conftest import start_service, stop_service
 
     config = make_api_config(tmp_path, sqlite_url, fake_wechat)
-    running = await start_service(config, object(), clock)  # no knowledge base needed for "帮助"
+    running = await start_service(config, object(), clock, platform=fake_wechat)  # no knowledge base needed
     try:
         services = running.services
         assert (await running.wx.send_text("openid-w", "帮助")).status == 200
@@ -435,7 +440,7 @@ async def test_rows_left_near_the_lease_end_are_released(tmp_path, db_url, datab
     services = Services(config=config, database=database, channels={"mp": slow}, clock=clock)  # type: ignore[dict-item]
     ids = []
     for i in range(3):
-        await add_user(services, f"openid-{i}", hours_ago=0)
+        await add_user(services, f"openid-{i}", fake_wechat, hours_ago=0)
         ids.append(await put(services, recipient=f"openid-{i}"))
     worker = OutboxWorker(services)
     assert await worker.run_once() == 1  # the first send used 250 of the 300 s: the others are handed back

@@ -38,7 +38,7 @@ async def test_one_digest_per_contact_and_a_second_pass_sends_nothing(
     assert set(sent) == {"o-eco", "o-health"}
     eco = sent["o-eco"]
     assert eco.data["thing1"] == "2项任务提醒"
-    assert eco.data["time2"] == "2025年12月31日"
+    assert eco.data["time2"] == "2025年12月31日 23:59"  # a time key carries a time of day
     assert all(len(v) <= 20 and "\n" not in v for v in eco.data.values())
     assert eco.client_msg_id and eco.client_msg_id.startswith("rm")
     assert eco.url and "/reminders/m/" in eco.url

@@ -38,6 +38,8 @@ async def api_services(tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatA
     config = make_api_config(
         tmp_path, sqlite_url, fake_wechat, YCBOT_REMINDERS_TEMPLATE_ID="TPL-1", YCBOT_REMINDERS_SEED_FILE=""
     )
+    fake_wechat.add_template("TPL-1", ["thing1", "time2", "thing3", "thing4"])  # picked in the admin
+    fake_wechat.follow("o-health", "o-gone", "o-coordinator")  # bound officials follow the account
     db = Database(sqlite_url)
     await upgrade(db)
     clock = FakeClock(NOW)
