@@ -26,8 +26,10 @@ from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
 from knowledge.answerer import load_knowledge_base
+from knowledge.duties import duties
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
+from storage.departments import seed_departments
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,8 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
+        if added := await seed_departments(services.database, duties().units):
+            log.info("added %d departments from duties.toml", added)
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:

@@ -77,17 +77,25 @@ SIM_KIND_OTHER = "其他消息"
 SIM_TEMPLATE_DETAILS = "详情"
 SIM_REPLY_NEWS = "图文消息"
 
+# ---- duties.toml (kb check, start-up): what is wrong with the division of duties --------------------
+
+DUTIES_PROBLEMS: dict[str, str] = {
+    "unreadable": "cannot read the file: {error}",
+    "key_unknown": "{where}: unknown key {key!r}",
+    "not_table": "{where}: must be a table ({table})",
+    "text_required": "{where}: {key} is required (a non-empty string)",
+    "list_required": "{where}: {key} must be a list of non-empty strings",
+    "county_department": "[units]: county_department must be a name containing {county}, e.g. \"{county}政府\"",
+    "none": "no {table} entries",
+    "seat": "{where}: seat must be [latitude, longitude]",
+    "unit_unknown": "{where}: department {name!r} is not a listed unit{hint} (units: {known})",
+    "twice": "{what} {value!r} is listed twice",
+    "zone_inside": "[zone]: inside = {name!r} is not a listed county",
+}
+DUTIES_DID_YOU_MEAN = " (did you mean {name!r}?)"
+
 # ---- reports (violation-report wizard, queries, notices) ---------------------------------------------
 
-REPORT_CATEGORY_LABELS: dict[str, str] = {
-    "discharge": "偷排直排新污染物、有毒有害化学物质",
-    "pesticide": "乱丢农药包装废弃物、过期农药兽药",
-    "antibiotic_sale": "药店无处方销售抗菌药（抗生素）",
-    "toys": "玩具、学生用品含禁用有害物质",
-    "banned_chemical": "生产使用淘汰或禁用化学品（如PFOS）",
-    "import_export": "非法进出口受控化学品",
-    "other": "其他新污染物相关问题",
-}
 REPORT_STATUS_LABELS: dict[str, str] = {
     "submitted": "已提交，等待受理",
     "accepted": "已受理",

@@ -102,7 +102,7 @@ async def on_object(ctx: Context) -> str:
 
 async def on_county(ctx: Context) -> str:
     data = draft(ctx)
-    candidates: list[str] = data.get("county_candidates") or list(geo.ROUTING_TARGETS)
+    candidates: list[str] = data.get("county_candidates") or list(geo.routing_targets())
     answer = word(ctx.text)
     pin = data.get("lat") is not None
     joined = "、".join(candidates)
@@ -121,7 +121,7 @@ async def on_county(ctx: Context) -> str:
         return await advance(ctx, texts.REPORT_COUNTY_MANUAL + "\n")
     number = choose_number(ctx.text, len(candidates))
     chosen = candidates[number - 1] if number else geo.county_from_text(clean(ctx.text))
-    if chosen is None or chosen not in geo.ROUTING_TARGETS:
+    if chosen is None or chosen not in geo.routing_targets():
         return await reprompt(ctx, texts.REPORT_COUNTY_UNKNOWN + "\n")
     note = (
         texts.REPORT_NOTE_BORDER.format(candidates=joined, county=chosen)

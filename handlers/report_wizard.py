@@ -89,7 +89,7 @@ async def prompt(ctx: Context, step: str) -> str:
     cfg = ctx.services.config.reports
     data = draft(ctx)
     if step == "category":
-        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.CATEGORIES]))
+        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.categories()]))
     if step == "description":
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
     if step == "location":
@@ -97,7 +97,7 @@ async def prompt(ctx: Context, step: str) -> str:
     if step == "object":
         return texts.REPORT_ASK_OBJECT
     if step == "county":
-        options = _numbered(data.get("county_candidates") or list(geo.ROUTING_TARGETS))
+        options = _numbered(data.get("county_candidates") or list(geo.routing_targets()))
         template = texts.REPORT_ASK_COUNTY_BORDER if data.get("lat") is not None else texts.REPORT_ASK_COUNTY_ADDRESS
         return template.format(options=options)
     if step == "photos":
@@ -242,7 +242,7 @@ def set_address(ctx: Context, address: str) -> str:
             note=texts.REPORT_NOTE_ADDRESS.format(county=guess.county),
         )
         return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
-    routing_of(data, county=None, method="", state="ask", note="", candidates=list(geo.ROUTING_TARGETS))
+    routing_of(data, county=None, method="", state="ask", note="", candidates=list(geo.routing_targets()))
     return ""
 
 

@@ -13,12 +13,12 @@ import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot import texts
+from bot.config import LOCAL_TZ
 from bot.console.catalog import category_catalog, category_name
 from bot.services import Services
 from storage.models.reports import Report, ReportEvent
@@ -32,7 +32,6 @@ WAS_ACCEPTED = (
     .where(ReportEvent.report_id == Report.id, ReportEvent.kind == "status", ReportEvent.to_status == "accepted")
     .exists()
 )
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_IDS = 50
 SERVICES_KEY = web.AppKey("open311_services", Services)

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import DEFAULT_TIMEZONE
 from bot.tasks import workdays
-from bot.tasks.schedule import DEFAULT_TIMEZONE, ONCE, current_occurrence, local_today, occurrences
+from bot.tasks.schedule import ONCE, current_occurrence, local_today, occurrences
 from storage.contacts import match_department_name
 from storage.models import Department
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task, TaskDepartment, TaskStatus
