@@ -219,7 +219,7 @@ def check_duties(data_dir: Path) -> list[Problem]:
     try:
         load_duties(data_dir / DUTIES_FILE)
     except DutiesError as exc:
-        return [_from_error(Exception(problem), DUTIES_FILE) for problem in exc.problems]
+        return [Problem(DUTIES_FILE, problem.removeprefix(f"{DUTIES_FILE}: ")) for problem in exc.problems]
     return []
 
 
