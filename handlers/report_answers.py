@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from bot import texts
 from bot.context import Context
 from bot.reports import catalog, filing, geo
+from bot.reports.steps import EDIT_STEPS, Step
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,
@@ -28,19 +30,17 @@ from handlers.report_parse import (
     word,
 )
 from handlers.report_wizard import (
-    EDIT_STEPS,
     MAX_CONTACT_CHARS,
     MAX_OBJECT_CHARS,
     advance,
     draft,
-    draft_ttl,
+    enter,
     next_step,
     prompt,
     refusal,
     reprompt,
     routing_of,
     set_address,
-    state_of,
 )
 from storage import report_queries
 from storage.models import Report
@@ -194,18 +194,18 @@ async def on_edit(ctx: Context) -> str:
     data = draft(ctx)
     number = choose_number(ctx.text, len(EDIT_STEPS))
     if number is None:
-        names = {texts.REPORT_STEP_NAMES[s]: s for s in EDIT_STEPS}
+        names = {texts.REPORT_STEP_NAMES[s.key]: s for s in EDIT_STEPS}
         step = next((s for name, s in names.items() if answer and answer in name), None)
     else:
         step = EDIT_STEPS[number - 1]
     if step is None:
         return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
-    if step == "category":
+    if step is Step.CATEGORY:
         data.pop("category", None)
-    elif step == "description":
+    elif step is Step.DESCRIPTION:
         data.pop("description", None)
         data.pop("object", None)
-    elif step == "location":
+    elif step is Step.LOCATION:
         for key in (
             "lat",
             "lon",
@@ -219,9 +219,9 @@ async def on_edit(ctx: Context) -> str:
             "object",
         ):
             data.pop(key, None)
-    elif step == "photos":
+    elif step is Step.PHOTOS:
         data["photos_done"] = False
-    elif step == "contact":
+    elif step is Step.CONTACT:
         data.pop("contact", None)
         data.pop("contact_pending", None)
     return await advance(ctx)
@@ -253,7 +253,7 @@ def to_report_draft(data: dict[str, Any]) -> filing.ReportDraft:
 async def submit(ctx: Context) -> str:
     """File the draft (idempotent on the draft id) and say what happens next."""
     data = draft(ctx)
-    if next_step(data) != "confirm":
+    if next_step(data) is not Step.CONFIRM:
         return await advance(ctx)
     existing = await ctx.session.scalar(select(Report).where(Report.draft_id == data["draft_id"]))
     if existing is None:
@@ -279,20 +279,20 @@ async def on_confirm(ctx: Context) -> str:
     if answer in CONFIRM_WORDS:
         return await submit(ctx)
     if answer in EDIT_WORDS:
-        ctx.conversation.set(state_of("edit"), ttl=draft_ttl(ctx))
-        return await prompt(ctx, "edit")
+        enter(ctx, Step.EDIT)
+        return await prompt(ctx, Step.EDIT)
     return await reprompt(ctx, texts.REPORT_CONFIRM_HINT + "\n")
 
 
-TEXT_STEPS = {
-    "category": on_category,
-    "description": on_description,
-    "location": on_location_text,
-    "object": on_object,
-    "county": on_county,
-    "photos": on_photos_text,
-    "contact": on_contact,
-    "contact_details": on_contact_details,
-    "edit": on_edit,
-    "confirm": on_confirm,
+TEXT_STEPS: dict[Step, Callable[[Context], Awaitable[str]]] = {
+    Step.CATEGORY: on_category,
+    Step.DESCRIPTION: on_description,
+    Step.LOCATION: on_location_text,
+    Step.OBJECT: on_object,
+    Step.COUNTY: on_county,
+    Step.PHOTOS: on_photos_text,
+    Step.CONTACT: on_contact,
+    Step.CONTACT_DETAILS: on_contact_details,
+    Step.EDIT: on_edit,
+    Step.CONFIRM: on_confirm,
 }
