@@ -442,6 +442,44 @@ UNREACHABLE_FIELDS = {"事项": "联络人{name}无法接收提醒", "时间": "
 UNREACHABLE_DETAIL = "{department}联络人{name}无法接收提醒（{reason}），已停止向其发送。请核实后重新邀请绑定。"
 UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
+# ---- the plan's tasks: marking done (bot/tasks/status.py) and the tasks file (bot/tasks/planfile.py) ------
+
+TASK_ERRORS = {
+    "unknown": "没有编号为 {task_id} 的任务",
+    "not_assigned": "任务 {task_id} 没有分配给 {department}",
+    "no_deadline": "任务 {task_id} 没有截止日期",
+    "no_period": "任务 {task_id} 没有周期 {period}（可选：{choices}）",
+}
+# For whoever edits tasks.toml (`python -m bot tasks import`); each names the file and the entry.
+TASK_FILE_PROBLEMS = {
+    "where": "task #{index}",
+    "where_id": "task #{index} (id {id})",
+    "not_string": "{where}: {key} must be a string",
+    "required": "{where}: {key} is required",
+    "too_long": "{where}: {key} is longer than {limit} characters",
+    "not_unit_list": "{where}: {key} must be a list of department names",
+    "unit": "{where}: {key}: {reason}",
+    "not_table": "{where}: must be a table ([[task]])",
+    "key_unknown": "{where}: unknown key {key!r} (known: {known})",
+    "id": "{where}: id must be a letter followed by letters, digits or '-' (at most 32), e.g. T05",
+    "rule": "{where}: deadline_rule must be one of {rules}",
+    "active": "{where}: active must be true or false",
+    "deadline": '{where}: deadline must be a date such as 2025-12-31 (or set recurrence = "yearly")',
+    "yearly_only": '{where}: {key} only applies to recurrence = "yearly"',
+    "yearly_deadline": '{where}: a yearly task has due = "MM-DD", not deadline',
+    "due": '{where}: due must be a month and day such as "12-31"',
+    "due_day": "{where}: due {due} is not a day of the year",
+    "year": "{where}: {key} must be a year between 2000 and 2100",
+    "years": "{where}: last_year is before first_year",
+    "recurrence": '{where}: recurrence must be "once" or "yearly"',
+    "toml": "{source}: not valid TOML: {error}",
+    "top_unknown": "{source}: unknown top-level key(s) {keys}; tasks are [[task]] tables",
+    "none": "{source}: no [[task]] entries",
+    "twice": "task id {id} appears twice (entries #{first} and #{second})",
+    "no_file": "{path}: no such file",
+    "not_utf8": "{path}: cannot be read as UTF-8 text ({error})",
+}
+
 # ---- end of officials/reminders ---------------------------------------------------------------------
 KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
 KB_IDENTITY = (

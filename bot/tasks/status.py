@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.config import DEFAULT_TIMEZONE
 from bot.tasks import workdays
 from bot.tasks.schedule import ONCE, current_occurrence, local_today, occurrences
@@ -28,7 +29,6 @@ from storage.models import Department
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task, TaskDepartment, TaskStatus
 
 ROLES = ("lead", "co", "local")
-ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
 
 
 class TaskError(ValueError):
@@ -342,7 +342,7 @@ async def mark_done(
     and when. Raises ``TaskError`` (unknown task, department not assigned) or ``DepartmentError``."""
     task = await get_task(session, task_id)
     if task is None:
-        raise TaskError(f"没有编号为 {task_id} 的任务")
+        raise TaskError(texts.TASK_ERRORS["unknown"].format(task_id=task_id))
     dept_rows = dict((await session.execute(select(Department.name, Department.id))).all())
     name = match_department_name(department, list(dept_rows))
     dept_id = dept_rows[name]
@@ -350,7 +350,7 @@ async def mark_done(
         select(TaskDepartment.role).where(TaskDepartment.task_id == task.id, TaskDepartment.department_id == dept_id)
     )
     if role is None:
-        raise TaskError(f"任务 {task.id} 没有分配给 {name}")
+        raise TaskError(texts.TASK_ERRORS["not_assigned"].format(task_id=task.id, department=name))
     today = local_today(now, timezone)
     existing = {
         r.period: r
@@ -368,12 +368,16 @@ async def mark_done(
             last = max((r for r in existing.values() if r.status == "done"), key=lambda r: r.period, default=None)
             occ = next((o for o in occs if last and o.period == last.period), occs[-1] if occs else None)
             if occ is None:
-                raise TaskError(f"任务 {task.id} 没有截止日期")
+                raise TaskError(texts.TASK_ERRORS["no_deadline"].format(task_id=task.id))
             return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)
     else:
         occ = next((o for o in occs if o.period == period), None)
         if occ is None:
-            raise TaskError(f"任务 {task.id} 没有周期 {period}（可选：{'、'.join(o.period for o in occs)}）")
+            raise TaskError(
+                texts.TASK_ERRORS["no_period"].format(
+                    task_id=task.id, period=period, choices="、".join(o.period for o in occs)
+                )
+            )
     row = existing.get(occ.period)
     if row is not None and row.status == "done":
         return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)
