@@ -91,6 +91,9 @@ DUTIES_PROBLEMS: dict[str, str] = {
     "unit_unknown": "{where}: department {name!r} is not a listed unit{hint} (units: {known})",
     "twice": "{what} {value!r} is listed twice",
     "zone_inside": "[zone]: inside = {name!r} is not a listed county",
+    "adcode": "{where}: code must be the six-digit administrative code, e.g. 140802",
+    "code": "{where}: code must be lower-case letters, digits and _ (at most 32), starting with a letter",
+    "unit_long": "unit name {name!r} is longer than {limit} characters",
 }
 DUTIES_DID_YOU_MEAN = " (did you mean {name!r}?)"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / DUTIES_FILE
 _TOP_KEYS = frozenset({"units", "zone", "county", "category"})
 _CATEGORY_KEYS = frozenset({"code", "label", "department", "also_notify", "keywords"})
 _COUNTY_KEYS = frozenset({"name", "code", "short", "seat"})
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")  # reports.category holds it (32 characters)
+_ADCODE = re.compile(r"\d{6}")
+MAX_UNIT_CHARS = 64  # departments.name and reports.department
 
 
 class DutiesError(ValueError):
@@ -120,6 +124,15 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
 
 
+def _is_seat(value: Any) -> bool:
+    """[latitude, longitude]: two finite numbers in range (a bool is not a number here)."""
+    if not isinstance(value, list) or len(value) != 2:
+        return False
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        return False
+    return -90 <= value[0] <= 90 and -180 <= value[1] <= 180
+
+
 def _unknown_unit(where: str, name: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     hint = texts.DUTIES_DID_YOU_MEAN.format(name=close[0]) if close else ""
@@ -138,13 +151,14 @@ def _county(entry: Any, index: int, department: str, problems: list[str]) -> Cou
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             problems.append(texts.DUTIES_PROBLEMS["text_required"].format(where=where, key=key))
     seat = entry.get("seat")
-    numbers = isinstance(seat, list) and len(seat) == 2 and all(isinstance(v, int | float) for v in seat)
-    if not numbers or not all(math.isfinite(v) for v in seat) or not -90 <= seat[0] <= 90 or not -180 <= seat[1] <= 180:
+    if not _is_seat(seat):
         problems.append(texts.DUTIES_PROBLEMS["seat"].format(where=where))
         return None
     if not all(isinstance(entry.get(key), str) and entry[key].strip() for key in ("name", "code", "short")):
         return None
     name = entry["name"].strip()
+    if not _ADCODE.fullmatch(entry["code"].strip()):
+        problems.append(texts.DUTIES_PROBLEMS["adcode"].format(where=where))
     return County(
         name, entry["code"].strip(), entry["short"].strip(), float(seat[0]), float(seat[1]),
         department.replace("{county}", name),
@@ -168,6 +182,8 @@ def _category(entry: Any, index: int, units: tuple[str, ...], problems: list[str
             problems.append(texts.DUTIES_PROBLEMS["list_required"].format(where=where, key=key))
     if len(problems) > before:
         return None
+    if not _CODE.fullmatch(entry["code"].strip()):
+        problems.append(texts.DUTIES_PROBLEMS["code"].format(where=where))
     department = entry["department"].strip()
     also = tuple(v.strip() for v in entry.get("also_notify", []))
     for name in (department, *also):
@@ -207,6 +223,9 @@ def parse_duties(raw: dict[str, Any]) -> Duties:
     if len(category_entries) == 0:
         problems.append(texts.DUTIES_PROBLEMS["none"].format(table="[[category]]"))
     categories = [c for i, e in enumerate(category_entries, 1) if (c := _category(e, i, known, problems))]
+    for name in known:
+        if len(name) > MAX_UNIT_CHARS:
+            problems.append(texts.DUTIES_PROBLEMS["unit_long"].format(name=name, limit=MAX_UNIT_CHARS))
     for label, values in (
         ("unit", known),
         ("county code", [c.code for c in counties]),

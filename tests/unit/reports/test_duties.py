@@ -130,6 +130,9 @@ def test_a_misspelt_department_fails_kb_check(tmp_path: Path, capsys: pytest.Cap
         (lambda t: t.replace('inside = "盐湖区"', 'inside = "盐湖"'), "inside = '盐湖'"),
         (lambda t: t + "\n[[category]]\ncode = 3\n", "code is required"),
         (lambda t: t + "\nnot valid toml [", "cannot read the file"),
+        (lambda t: t.replace('code = "toys"', 'code = "Toys and more"'), "code must be lower-case"),
+        (lambda t: t.replace('code = "140802"', 'code = "盐湖"'), "six-digit administrative code"),
+        (lambda t: t.replace("seat = [35.02, 110.98]", "seat = [true, 110.98]"), "seat must be"),
     ],
 )
 def test_bad_duties_name_what_is_wrong(tmp_path: Path, change, said: str) -> None:  # type: ignore[no-untyped-def]
