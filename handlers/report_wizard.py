@@ -141,7 +141,7 @@ async def advance(ctx: Context, prefix: str = "") -> str:
 
 async def reprompt(ctx: Context, prefix: str = "") -> str:
     """Stay on the current step, repeating its prompt after ``prefix``."""
-    step = current_step(ctx) or Step.CATEGORY
+    step = current_step(ctx) or next_step(draft(ctx))  # an unknown stored step: the first gap
     enter(ctx, step)
     return prefix + await prompt(ctx, step)
 
