@@ -34,12 +34,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def start_pinned(cmd: list[str], server_cpus: set[int], log: Path) -> subprocess.Popen[bytes]:
+def start_pinned(
+    cmd: list[str], server_cpus: set[int], log: Path, cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
     """Start ``cmd`` pinned to ``server_cpus`` (set before exec), output to ``log``, without YCBOT_ overrides."""
     with log.open("wb") as out:
         return subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

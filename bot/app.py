@@ -14,19 +14,21 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import logsafe
 from bot.callback import CallbackView
 from bot.config import Config
 from bot.console import setup_console
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
+from bot.privacy.web import setup_privacy_page
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
 from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
 from handlers import build_dispatcher
-from knowledge.answerer import load_knowledge_base
 from knowledge.duties import duties
+from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.departments import seed_departments
@@ -62,6 +64,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(config: Config, deps: Services | None = None) -> web.Application:
+    logsafe.install()
     app = web.Application(client_max_size=max(config.server.max_body_bytes, 16 * 1024 * 1024))
     owns_services = deps is None
     services = deps or build_services(config)
@@ -82,6 +85,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/wechat", view.verify)
     app.router.add_post("/wechat", view.receive)
     app.router.add_get("/healthz", healthz)
+    setup_privacy_page(app, config)
     setup_console(app)
     setup_reminders(app)
     if config.simulator.enabled and config.uses_sandbox:
@@ -95,7 +99,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            services.knowledge = await asyncio.to_thread(load_knowledge_base)
+            services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
         if config.scheduler.enabled:
             register_jobs(scheduler, services)
             scheduler.start()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot import texts
+from bot import logsafe, texts
 from bot.pipeline import MessagePipeline
 from bot.wechat.crypto import CryptoError, MessageCrypto
 from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
@@ -127,13 +127,17 @@ class CallbackView:
         except Exception:  # a parser surprise must still be a 400, never a 500
             log.exception("unreadable push")
             raise web.HTTPBadRequest(text="unreadable message") from None
-        try:
-            reply_xml = await self.pipeline.handle(incoming, received_at=received_at)
-        except Exception:
-            log.exception("message pipeline failed (%s)", incoming.msg_type)
-            reply_xml = TextReply(texts.HANDLER_ERROR).render(
-                incoming.openid, incoming.to_user, int(self.wall_clock())
-            )
+        with logsafe.scope():  # no log line about this push may show who sent it, or from where
+            logsafe.remember(incoming.openid, incoming.to_user)
+            if incoming.location is not None:
+                logsafe.remember(incoming.location.latitude, incoming.location.longitude)
+            try:
+                reply_xml = await self.pipeline.handle(incoming, received_at=received_at)
+            except Exception:
+                log.exception("message pipeline failed (%s)", incoming.msg_type)
+                reply_xml = TextReply(texts.HANDLER_ERROR).render(
+                    incoming.openid, incoming.to_user, int(self.wall_clock())
+                )
         if not reply_xml:
             return web.Response(text=SUCCESS, content_type="text/plain")
         if encrypted and self.crypto is not None:

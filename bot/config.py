@@ -69,6 +69,8 @@ class StorageConfig:
     max_in_flight: int = 0
     # A push still queued this long after it arrived gets a "busy, send again" reply (0: wait indefinitely).
     admission_timeout_seconds: float = 3.5
+    # Pushes whose handler needs no database session run their transaction through the driver directly.
+    hot_path: bool = True
 
 
 @dataclass
@@ -204,6 +206,40 @@ class ConsoleConfig:
 
 
 @dataclass
+class PrivacyConfig:
+    """How long personal data is kept (days). A closed case is one no longer open: resolved, closed,
+    rejected or duplicate; its clock starts at its last change."""
+
+    closed_identity_days: int = 180
+    closed_photo_days: int = 365
+    closed_location_days: int = 365
+    conversation_days: int = 7
+    dedup_days: int = 7
+    sent_outbox_days: int = 30
+    housekeeping_time: str = "03:30"
+
+    def validate(self) -> None:
+        import re
+
+        for key in (
+            "closed_identity_days",
+            "closed_photo_days",
+            "closed_location_days",
+            "conversation_days",
+            "dedup_days",
+            "sent_outbox_days",
+        ):
+            value = getattr(self, key)
+            if not 1 <= value <= 36500:
+                raise ConfigError(f"[privacy] {key}: a number of days from 1 to 36500, got {value}")
+        if self.dedup_days < 2:
+            # WeChat retries within seconds, but a push can arrive late; keep at least two days.
+            raise ConfigError("[privacy] dedup_days: at least 2 (retried pushes must still be recognised)")
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", self.housekeeping_time):
+            raise ConfigError(f"[privacy] housekeeping_time: expected HH:MM, got {self.housekeeping_time!r}")
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
@@ -218,6 +254,7 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     source_path: Path | None = None
 
     @property
@@ -331,6 +368,7 @@ def _validate(config: Config) -> None:
     if config.reminders.channel not in {"template", "wecom"}:
         raise ConfigError("[reminders] channel: must be template or wecom")
     config.reminders.validate()
+    config.privacy.validate()
     storage = config.storage
     if storage.pool_size < 1:
         raise ConfigError("[storage] pool_size: must be at least 1")

@@ -64,8 +64,13 @@ class ConversationState:
 
     @classmethod
     async def load(cls, session: AsyncSession, openid: str, now: datetime, default_ttl: timedelta) -> ConversationState:
-        conv = cls(openid, now, default_ttl)
         row = (await session.execute(_LOAD, {"openid": openid})).first()
+        return cls.from_row(openid, now, default_ttl, row)
+
+    @classmethod
+    def from_row(cls, openid: str, now: datetime, default_ttl: timedelta, row: Any) -> ConversationState:
+        """The state from its stored row (``state``, ``data``, ``updated_at``, ``expires_at``; None: no row)."""
+        conv = cls(openid, now, default_ttl)
         conv._exists = row is not None
         if row is not None and row.state:
             if row.expires_at is not None and row.expires_at <= now:
@@ -99,24 +104,37 @@ class ConversationState:
         self._ttl = self.default_ttl
         self._dirty = True
 
-    async def save(self, session: AsyncSession) -> None:
-        """Write the state through the caller's session; the caller commits."""
+    def pending_write(self) -> tuple[str, dict[str, Any]] | None:
+        """What saving must write: ("touch" | "write" | "insert", values keyed by column), or None."""
         if not self._dirty:
             if self._exists and self.state is not None:
-                await session.execute(
-                    _TOUCH, {"key": self.openid, "updated_at": self.now, "expires_at": self.now + self._ttl}
-                )
-            return
+                return "touch", {"updated_at": self.now, "expires_at": self.now + self._ttl}
+            return None
         if not self._exists and self.state is None:
-            return
+            return None
         values = {
             "state": self.state,
             "data": dict(self.data),
             "updated_at": self.now,
             "expires_at": self.now + self._ttl if self.state else None,
         }
-        if self._exists:
+        return ("write" if self._exists else "insert"), values
+
+    def saved(self) -> None:
+        """The pending write was made (by ``save`` or by the caller's own statement)."""
+        self._exists, self._dirty = True, False
+
+    async def save(self, session: AsyncSession) -> None:
+        """Write the state through the caller's session; the caller commits."""
+        pending = self.pending_write()
+        if pending is None:
+            return
+        kind, values = pending
+        if kind == "touch":
+            await session.execute(_TOUCH, {"key": self.openid, **values})
+            return
+        if kind == "write":
             await session.execute(_WRITE, {"key": self.openid, **values})
         else:
             await session.execute(_UPSERT[session.get_bind().dialect.name], {"openid": self.openid, **values})
-        self._exists, self._dirty = True, False
+        self.saved()

@@ -15,6 +15,7 @@ KEY_REPORT_GUIDE = "REPORT_GUIDE"
 KEY_MY_TASKS = "MY_TASKS"
 KEY_BIND_HELP = "BIND_HELP"
 KEY_HELP = "HELP"
+KEY_PRIVACY = "PRIVACY"
 
 MAX_TOP_BUTTONS = 3
 MAX_SUB_BUTTONS = 5
@@ -49,6 +50,7 @@ def build_menu() -> dict[str, Any]:
                     _click(texts.MENU_MY_TASKS, KEY_MY_TASKS),
                     _click(texts.MENU_BIND_HELP, KEY_BIND_HELP),
                     _click(texts.MENU_HELP, KEY_HELP),
+                    _click(texts.MENU_PRIVACY, KEY_PRIVACY),
                 ],
             },
         ]

@@ -32,10 +32,11 @@ from bot import texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
-from bot.routing import Dispatcher, HandlerResult
+from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded, hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,11 @@ def _touch_statement(dialect: Any, changed: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=["openid"], set_={c: stmt.excluded[c] for c in changed})
 
 
-_LOCATION = ("last_latitude", "last_longitude")
 _CLAIM = {name: _claim_statement(d) for name, d in _DIALECTS.items()}
 _TOUCH = {
     (name, changed): _touch_statement(d, changed)
     for name, d in _DIALECTS.items()
-    for changed in ((), ("last_message_at",), _LOCATION, ("last_message_at", *_LOCATION))
+    for changed in ((), ("last_message_at",))
 }
 
 
@@ -148,6 +148,8 @@ class MessagePipeline:
         self.admission = Admission(min(limit, database.pool_capacity))
         self.admission_timeout = storage.admission_timeout_seconds or None
         self._dialect = "sqlite" if database.is_sqlite else "postgresql"
+        # pushes whose handler needs no session take the driver-direct path (storage.hotpath)
+        self.hotpath: HotPath | None = hotpath_for(database, self.admission.limit) if storage.hot_path else None
 
     async def handle(self, incoming: Incoming, *, received_at: float | None = None) -> str:
         """The plaintext reply XML for ``incoming`` ('' when there is nothing to say).
@@ -162,9 +164,14 @@ class MessagePipeline:
         except AdmissionTimeout:
             return await self._busy(incoming)
         try:
-            return await self._handle(incoming)
+            outcome = await self._handle(incoming)
         finally:
             self.admission.release()
+        if isinstance(outcome, Done):  # the driver-direct path: the turn is free, the commit may be pending
+            if outcome.settle is not None:
+                await outcome.settle()  # never answer before the push's data is committed (group commit)
+            return outcome.reply
+        return outcome
 
     async def _busy(self, incoming: Incoming) -> str:
         """No turn in time. A WeChat retry of a push already handled still gets its stored reply (a short
@@ -185,8 +192,12 @@ class MessagePipeline:
         now = self.services.now()
         return TextReply(texts.BUSY).render(incoming.openid, incoming.to_user, int(now.timestamp()))
 
-    async def _handle(self, incoming: Incoming) -> str:
+    async def _handle(self, incoming: Incoming) -> str | Done:
         key = incoming.dedup_key
+        if self.hotpath is not None:
+            done = await self._handle_hot(incoming, key)
+            if done is not None:
+                return done
         try:
             return await self._handle_once(incoming, key)
         except IntegrityError:
@@ -235,6 +246,25 @@ class MessagePipeline:
             await session.commit()
         return reply_xml
 
+    async def _handle_hot(self, incoming: Incoming, key: str) -> Done | None:
+        """The same transaction on the driver-direct path; None when the push needs the full path."""
+        now = self.services.now()
+        push = Push(key, incoming.openid, now, _touches(incoming))
+
+        async def respond(row: ConversationRow | None) -> tuple[str, tuple[str, dict[str, Any]] | None]:
+            conversation = ConversationState.from_row(incoming.openid, now, self.default_ttl, row)
+            ctx = Context(incoming=incoming, session=_NO_SESSION, conversation=conversation,  # type: ignore[arg-type]
+                          services=self.services, now=now)
+            handler = self.dispatcher.resolve(ctx)
+            if not is_session_free(handler):
+                raise SessionNeeded(getattr(handler, "__name__", "handler"))
+            result = await handler(ctx)
+            return self._render(incoming, result, now), conversation.pending_write()
+
+        return await self.hotpath.handle(  # type: ignore[union-attr]
+            push, respond, lambda: self._render(incoming, TextReply(texts.HANDLER_ERROR), now)
+        )
+
     async def _run_handler(self, session: AsyncSession, incoming: Incoming, now: datetime) -> HandlerResult:
         await self._touch_user(session, incoming, now)
         conversation = await ConversationState.load(session, incoming.openid, now, self.default_ttl)
@@ -246,13 +276,12 @@ class MessagePipeline:
     async def _touch_user(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """Create the follower's row, or record what this push tells about them, in one upsert."""
         params: dict[str, object] = {"openid": incoming.openid, "created_at": now}
-        touched = not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
+        touched = _touches(incoming)
         if touched:
             params["last_message_at"] = now
-        if incoming.location is not None:
-            params["last_latitude"] = incoming.location.latitude
-            params["last_longitude"] = incoming.location.longitude
-        changed = tuple(k for k in ("last_message_at", *_LOCATION) if k in params)
+        # Positions pushed by LOCATION events are not kept: a movement trace is sensitive personal
+        # information and nothing uses it. A location sent for a report is kept with that report.
+        changed = ("last_message_at",) if touched else ()
         await session.execute(_TOUCH[self._dialect, changed], params)
         if touched:
             await wake_waiting(session, incoming.openid, now)  # the 48-hour window is open again
@@ -264,6 +293,14 @@ class MessagePipeline:
         if isinstance(reply, TextReply) and len(reply.content) > MAX_REPLY_CHARS:
             reply = TextReply(reply.content[: MAX_REPLY_CHARS - 1] + "…")
         return reply.render(incoming.openid, incoming.to_user, int(now.timestamp()))
+
+
+_NO_SESSION = NoSession()
+
+
+def _touches(incoming: Incoming) -> bool:
+    """A message or a touching event: the follower's last_message_at moves (the 48-hour window opens)."""
+    return not incoming.is_event or incoming.event.upper() in TOUCH_EVENTS
 
 
 def _redact(key: str) -> str:

@@ -98,6 +98,17 @@ class Dispatcher:
         return await self.resolve(ctx)(ctx)
 
 
+def session_free(handler: Handler) -> Handler:
+    """Mark a handler that never touches ``ctx.session`` (it reads the message, the conversation and the
+    services, and writes only the conversation): its pushes may take the driver-direct reply path."""
+    handler.session_free = True  # type: ignore[attr-defined]
+    return handler
+
+
+def is_session_free(handler: Handler) -> bool:
+    return getattr(handler, "session_free", False) is True
+
+
 # ---- filters -------------------------------------------------------------------------------------
 
 def _normalize(text: str) -> str:

@@ -120,7 +120,7 @@ REPORT_START = "开始填写举报。随时发送“取消”可退出，未提�
 REPORT_ASK_CATEGORY = "【第1步 类别】请回复序号（如“1”）或类别名称：\n{options}"
 REPORT_ASK_DESCRIPTION = (
     "【第2步 描述】请用文字说明：发生了什么、什么时候发现、涉及哪家企业或什么物品（如知道）。"
-    "至少{min}个汉字，不超过{max}字。"
+    "至少{min}个汉字，不超过{max}字。请不要写您的姓名、住址、电话等个人信息（案件受理后会公开摘要）。"
 )
 REPORT_ASK_LOCATION = (
     "【第3步 位置】请发送位置：点输入框旁的“+”→“位置”，选好地点后发送；或直接输入详细地址，如“盐湖区XX路XX号XX厂”。"
@@ -141,7 +141,8 @@ REPORT_ASK_CONTACT = (
     "【第5步 身份】请选择：\n"
     "1. 匿名举报：回复“匿名”或“1”；\n"
     "2. 实名举报（可申请举报奖励）：直接回复“姓名 手机号”，如“张三 13812345678”。\n"
-    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方。"
+    "实名信息严格保密，只有受理单位的系统管理员能看到，用于核实和发放奖励，不会告诉被举报方；"
+    "案件办结{identity_days}天后删除。发送“隐私”查看个人信息保护说明。"
 )
 REPORT_ASK_CONTACT_DETAILS = "请回复“姓名 手机号”，如“张三 13812345678”。改为匿名请回复“匿名”。"
 REPORT_BAD_PHONE = "手机号格式不对，应为1开头的11位手机号。请重新回复“姓名 手机号”，或回复“匿名”。"
@@ -255,6 +256,7 @@ REPORT_DEPT_FIELD_CATEGORY = "类别"
 REPORT_DEPT_FIELD_COUNTY = "区县"
 REPORT_DEPT_FIELD_TIME = "提交时间"
 
+REPORTER_MASK_ERASED = "身份信息已按保存期限或本人请求删除"
 REPORTER_MASK_ANONYMOUS = "匿名举报人"
 REPORTER_MASK_REAL = "实名举报人（{name}，{phone}）"
 
@@ -322,6 +324,7 @@ KB_CHEMICAL_CAS_MATCH = "CAS号 {cas} 对应的物质是："
 KB_CHEMICAL_KEY_LIST = "《重点管控新污染物清单（2023年版）》第{item}类"
 KB_CHEMICAL_PRIORITY = "《优先控制化学品名录》{codes}"
 KB_CHEMICAL_LISTS = "所在名录：{lists}"
+KB_CHEMICAL_NOT_KEY_LIST = "未列入《重点管控新污染物清单（2023年版）》"
 KB_CHEMICAL_MEASURES = "管控措施：{measures}"
 KB_CHEMICAL_MEASURES_KEY_GENERIC = (
     "已列入重点管控清单，适用禁止、限制、限排等管控措施；"
@@ -364,12 +367,57 @@ KB_REG_EDGE = "（刚好1吨属于简易登记，刚好10吨属于常规登记�
 KB_REG_EXEMPT = "注意：{word}等产品由专门法规管理，不适用本办法；但用于其他工业用途的仍要登记。"
 KB_REG_POLYMER = "聚合物中新单体或反应体重量占比不超过2%、或属于低关注聚合物的，可以办理备案。"
 KB_REG_INVENTORY = "提示：只有未列入《中国现有化学物质名录》的物质才是新化学物质，已在名录中的不用办理。"
+KB_REG_PLANNED = "（您说了几个数字，这里按计划的年量{amount}计算。）"
+KB_REG_OTHER = "另一种年量{amount}的：属于“{kind_name}”。"
+KB_REG_CLAIM = "不对：新化学物质年量不满1吨也不是什么都不用办，要在生产或进口前办理备案。"
+KB_REG_EXEMPT_LEAD = (
+    "先说明：{word}等产品由专门法规管理，不适用《新化学物质环境管理登记办法》；"
+    "只有用于其他工业用途的才按下面办理。"
+)
+KB_REG_EXISTING = (
+    "{name}（CAS号 {cas}）已列入《中国现有化学物质名录》，是现有化学物质，不是新化学物质，"
+    "生产或进口它不需要办理新化学物质登记或备案。"
+)
+KB_REG_EXISTING_LISTED = "它同时在新污染物管控名录里，另有管控要求，见下面的资料卡。"
 
 KB_PLAN_CLAUSE = "方案{citation}“{title}”：{body}"
 KB_PLAN_UNITS = "责任单位：{units}"
 KB_CHEMICAL_SUGGEST = "{name}有哪些管控要求？"
 KB_PLAN_SUGGEST = "方案{citation}：{title}"
 KB_KEY_LIST_ELIMINATED = "（已淘汰类）"
+KB_CODE_UNKNOWN = (
+    "《优先控制化学品名录》编号{code}对应的物质，本知识库没有核实的资料，请查阅名录原文或咨询运城市生态环境局。"
+)
+KB_PARTIAL = "{what}没有写明{label}。能确认的是："
+KB_PARTIAL_WHAT = "方案和相关规定"
+KB_PARTIAL_ROUTE = "具体情况请咨询运城市生态环境局，或拨打12345政务服务便民热线转接；环境违法举报请拨打12369。"
+KB_HEDGED_ROUTE = "如需确认，请咨询运城市生态环境局，或拨打12345政务服务便民热线转接。"
+KB_REPORT_LEAD = (
+    "这种情况可以举报：拨打12369环保举报热线，或在本公众号发送“举报”，按提示提交描述、位置和照片，"
+    "提交后发送“查询 编号”可以看处理进度。"
+)
+KB_REPORT_SUGGEST = (
+    "如果您想举报这个情况：拨打12369环保举报热线，或在本公众号发送“举报”按提示提交（可附位置和照片）。"
+)
+KB_REPORT_ROUTE = "举报电话：12369环保举报热线；也可以在本公众号发送“举报”直接提交。"
+KB_EMERGENCY = (
+    "如有人中毒、受伤或身体不适：请立即拨打120急救电话，或马上去医院就诊，"
+    "并带上物品的包装或说清物质名称，方便医生判断。健康咨询可拨打12320卫生健康热线。"
+)
+KB_EMERGENCY_CARD = "（下面是这种物质的管控资料，供参考，不能代替就医。）"
+KB_UNIT_DUTIES = "按方案分工，{unit}参与以下工作（与其他单位按职责分工负责）："
+KB_UNIT_DUTY_ITEM = "{n}. 方案{citation}“{title}”{body}"
+KB_OFF_TOPIC = (
+    "这个问题不在我能解答的范围内。我是运城市新污染物治理公众号的助手，可以：\n"
+    "1. 解答新污染物政策问题（如“PFOS还能用吗”“新化学物质登记分哪几种”）；\n"
+    "2. 受理举报：发送“举报”，按提示提交环境违法线索；\n"
+    "3. 查询举报进度：发送“查询 编号”。"
+)
+KB_ENGLISH = (
+    "This account answers questions (in Chinese) on Yuncheng's new-pollutant rules, takes reports of "
+    "environmental violations (send 举报) and looks up a report's progress (send 查询 + number); "
+    "for urgent environmental complaints call 12369."
+)
 
 
 # ---- officials/reminders (binding, 我的任务, 收到, 完成, 解绑; reminder messages) ----------------------
@@ -572,6 +620,7 @@ ACTION_NOT_NOW = "案件当前状态为“{status}”，不能执行这个操作
 ACTION_FAILED = "操作未完成：{reason}"
 NEED_REASON = "不予受理须填写理由。"
 NEED_REPLY = "办结须填写给举报人的答复。"
+NEED_SUMMARY = "受理须填写公开摘要（受理后将公开发布，请删去个人信息）。"
 NEED_NOTE = "备注内容不能为空。"
 NEED_DUPLICATE_OF = "请填写重复的原案件编号。"
 DUPLICATE_SELF = "不能把案件标记为它自己的重复。"
@@ -660,6 +709,9 @@ AUDIT_ACTION_LABELS = {
     "export_reports": "导出案件",
     "export_tasks": "导出任务",
     "task_done": "记录任务完成",
+    "report_status": "更改状态",
+    "privacy_purge": "按保存期限清理个人信息",
+    "privacy_erasure": "执行删除个人信息请求",
 }
 
 FIELD_LABELS = {
@@ -670,6 +722,7 @@ FIELD_LABELS = {
     "duplicate_of": "原案件编号",
     "department": "部门",
     "county": "县(市、区)",
+    "public_summary": "公开摘要",
 }
 SHEET_REPORTS = "举报案件"
 SHEET_TASKS = "方案任务"
@@ -713,3 +766,39 @@ TASK_COLUMNS = (
     ("reminders_sent", "已发提醒"),
     ("reminders_acknowledged", "已确认收到"),
 )
+
+# ---- privacy (个人信息保护) ---------------------------------------------------------------------------
+MENU_PRIVACY = "隐私说明"
+PRIVACY_NOTICE = (
+    "【个人信息保护说明】\n"
+    "收集什么：您的微信标识（openid）；举报的内容、照片和位置；实名举报时的姓名和手机号。"
+    "不保存您随手发送的实时位置。\n"
+    "为什么：受理、核查和答复举报，实名举报用于核实和发放奖励。\n"
+    "谁能看到：案件的承办部门；实名信息只有系统管理员能看到，每次查看都有记录；不会告诉被举报方。"
+    "案件受理后只公开工作人员审核过的摘要和约100米精度的位置，不公开举报人。\n"
+    "保存多久：案件办结{identity_days}天后删除举报人身份（案件记录保留），{photo_days}天后删除照片，"
+    "{location_days}天后把精确位置模糊到约1公里；未完成的对话{conversation_days}天后删除。\n"
+    "您的权利：发送“我的数据”查看我们保存的您的信息，发送“删除我的信息”申请删除。"
+)
+PRIVACY_PAGE_TITLE = "个人信息保护说明"
+PRIVACY_WORDS = ("隐私", "隐私说明", "隐私政策", "个人信息保护")
+MY_DATA_WORDS = ("我的数据", "我的信息")
+ERASE_WORDS = ("删除我的信息", "删除我的数据")
+MY_DATA_NONE = "我们保存的您的信息：只有您的微信标识（openid）和最近一次发消息的时间，没有举报记录。"
+MY_DATA = (
+    "我们保存的您的信息（查阅请求已登记，编号P{request_id}）：\n"
+    "微信标识（openid）；举报{count}件：{cases}。\n"
+    "其中实名举报{real_name}件（保存姓名和手机号），照片{photos}张，带精确位置{pinned}件。\n"
+    "发送“查询 案件编号”查看某件的详情；发送“删除我的信息”申请删除。"
+)
+ERASE_RECORDED = (
+    "已登记您的删除请求（编号P{request_id}），工作人员会在15个工作日内处理："
+    "已办结案件中的姓名、手机号和微信标识将被删除，案件记录本身保留；"
+    "正在办理的案件需要联系您时仍会使用，办结后一并删除。"
+)
+ERASE_ALREADY = "您的删除请求（编号P{request_id}）已在处理中，无需重复申请。"
+PRIVACY_REQUEST_KINDS = {"access": "查阅", "erasure": "删除"}
+PRIVACY_REQUEST_STATUS = {"open": "待处理", "done": "已处理"}
+PRIVACY_ERASED = "已执行删除请求P{request_id}：{cases}件已办结案件的身份信息已删除，{open}件办理中的案件保留。"
+PRIVACY_REQUEST_DONE = "请求P{request_id}已处理过了。"
+PRIVACY_REQUEST_UNKNOWN = "没有编号为P{request_id}的请求。"

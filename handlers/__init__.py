@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.routing import Dispatcher, Router
-from handlers import common, knowledge, officials, report
+from handlers import common, knowledge, officials, privacy, report
 
 
 def all_routers() -> list[Router]:
@@ -11,6 +11,7 @@ def all_routers() -> list[Router]:
     return [
         knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
         common.router,
+        privacy.router,
         officials.router,
         report.router,
         knowledge.router,  # any other text outside a dialog is a question

@@ -6,7 +6,18 @@ from sqlalchemy import update
 
 from bot import menu, texts
 from bot.context import Context
-from bot.routing import ANY_STATE, NO_STATE, HandlerResult, Router, event, menu_key, msg_type, text_is
+from bot.privacy.notice import welcome_text
+from bot.routing import (
+    ANY_STATE,
+    NO_STATE,
+    HandlerResult,
+    Router,
+    event,
+    menu_key,
+    msg_type,
+    session_free,
+    text_is,
+)
 from storage.models import WechatUser
 
 router = Router("common")
@@ -25,7 +36,7 @@ async def subscribe(ctx: Context) -> HandlerResult:
         .where(WechatUser.openid == ctx.openid)
         .values(subscribed=True, subscribed_at=ctx.now, unsubscribed_at=None)
     )
-    return texts.WELCOME
+    return welcome_text(ctx.services.config)
 
 
 @router.on(event("unsubscribe"))
@@ -38,12 +49,14 @@ async def unsubscribe(ctx: Context) -> HandlerResult:
 
 
 @router.on(event("location", "view", "view_miniprogram", "templatesendjobfinish", "scancode_push"))
+@session_free
 async def silent_event(ctx: Context) -> HandlerResult:
     """Pushes that need no answer (the location is kept by the pipeline)."""
     return None
 
 
 @router.on(text_is(*CANCEL_WORDS), state=ANY_STATE)
+@session_free
 async def cancel(ctx: Context) -> HandlerResult:
     if ctx.conversation.state is None:
         return texts.NOTHING_TO_CANCEL
@@ -52,30 +65,36 @@ async def cancel(ctx: Context) -> HandlerResult:
 
 
 @router.on(text_is(*HELP_WORDS), state=NO_STATE)
+@session_free
 async def help_text(ctx: Context) -> HandlerResult:
     return texts.HELP
 
 
 @router.on(menu_key(menu.KEY_HELP))
+@session_free
 async def help_menu(ctx: Context) -> HandlerResult:
     return texts.HELP
 
 
 @router.on(lambda ctx: ctx.incoming.msg_type not in SUPPORTED_TYPES)
+@session_free
 async def unsupported(ctx: Context) -> HandlerResult:
     return texts.UNSUPPORTED_TYPE
 
 
 @fallback_router.on(event("click"))
+@session_free
 async def unknown_menu(ctx: Context) -> HandlerResult:
     return texts.MENU_UNKNOWN
 
 
 @fallback_router.on(msg_type("text"), lambda ctx: not ctx.incoming.text)
+@session_free
 async def empty_text(ctx: Context) -> HandlerResult:
     return texts.EMPTY_TEXT
 
 
+@session_free
 async def fallback(ctx: Context) -> HandlerResult:
     """Nothing else matched: point the user at what the account can do."""
     if ctx.incoming.is_event:

@@ -10,7 +10,9 @@ Two routers, because a pick must be seen before anything else but a question onl
   outside a dialog is a question; the 政策问答 menu items open their topic.
 
 The knowledge base is loaded once at start-up and ``answer`` is synchronous and takes about a
-millisecond, so it runs directly on the event loop.
+millisecond, so it runs directly on the event loop. Questions go through ``ANSWERS``, a bounded cache
+keyed by the normalised question and dropped whenever the knowledge base changes (an answer depends
+only on the question and the knowledge, never on the user's state).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from datetime import timedelta
 
 from bot import menu, texts
 from bot.context import Context
-from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key
+from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free
+from knowledge.answer_cache import AnswerCache
 
 pick_router = Router("knowledge-pick")
 router = Router("knowledge")
@@ -34,6 +37,7 @@ MENU_TOPICS = {
     menu.KEY_QA_LIST: "kl-categories",
     menu.KEY_QA_PLAN: "plan-what",
 }
+ANSWERS = AnswerCache()
 _PICK = re.compile(r"^\s*(?:第|选|选择)?\s*([1-9])\s*(?:个|条|项|号)?\s*[.。、!！]?\s*$")
 
 
@@ -68,6 +72,7 @@ def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
 
 
 @pick_router.on(_is_pick, state=OFFERED_STATE)
+@session_free
 async def pick(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
@@ -84,6 +89,7 @@ async def _never(ctx: Context) -> HandlerResult:  # pragma: no cover - the filte
 
 
 @router.on(menu_key(*MENU_TOPICS))
+@session_free
 async def menu_topic(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
@@ -95,12 +101,13 @@ async def menu_topic(ctx: Context) -> HandlerResult:
 
 
 @router.on(has_text(), state=NO_STATE)
+@session_free
 async def question(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
         return texts.KB_UNAVAILABLE
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
-    answer = kb.answer(ctx.incoming.text)
+    answer = ANSWERS.answer(kb, ctx.incoming.text)
     _remember(ctx, answer.suggestions)
     return answer.text

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import texts
+from bot import logsafe, texts
 from bot.context import Context
 from bot.reports import catalog, filing, geo
 from bot.reports.steps import EDIT_STEPS, Step
@@ -156,6 +156,7 @@ async def _take_contact(ctx: Context, text: str) -> str:
         return await advance(ctx, problem + ("\n" if problem else ""))
     data.pop("contact_pending", None)
     data["contact"] = {"mode": "real", "name": contact.name, "phone": contact.phone}
+    logsafe.remember(contact.name, contact.phone)
     return await advance(ctx)
 
 
@@ -255,14 +256,15 @@ async def submit(ctx: Context) -> str:
     data = draft(ctx)
     if next_step(data) is not Step.CONFIRM:
         return await advance(ctx)
+    filed = to_report_draft(data)
+    # Whatever fails from here on (the database, say), no log line of this push may name the reporter.
+    logsafe.remember(filed.reporter_name, filed.reporter_phone, filed.latitude, filed.longitude, filed.address)
     existing = await ctx.session.scalar(select(Report).where(Report.draft_id == data["draft_id"]))
     if existing is None:
         refused = await refusal(ctx)
         if refused:
             return refused
-    report = existing or await filing.create_report(
-        ctx.session, ctx.services, to_report_draft(data), openid=ctx.openid, now=ctx.now
-    )
+    report = existing or await filing.create_report(ctx.session, ctx.services, filed, openid=ctx.openid, now=ctx.now)
     ctx.conversation.clear()
     if report.status == "duplicate":
         return texts.REPORT_SUBMITTED_DUPLICATE.format(case_no=report.case_no, original=report.duplicate_of)

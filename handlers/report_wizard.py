@@ -105,7 +105,7 @@ async def prompt(ctx: Context, step: Step) -> str:
             return texts.REPORT_ASK_PHOTOS_MORE.format(n=count, left=max(0, cfg.max_photos - count))
         return texts.REPORT_ASK_PHOTOS.format(max=cfg.max_photos)
     if step is Step.CONTACT:
-        return texts.REPORT_ASK_CONTACT
+        return texts.REPORT_ASK_CONTACT.format(identity_days=ctx.services.config.privacy.closed_identity_days)
     if step is Step.CONTACT_DETAILS:
         return texts.REPORT_ASK_CONTACT_DETAILS
     if step is Step.EDIT:

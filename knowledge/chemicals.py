@@ -133,6 +133,11 @@ class ChemicalTable:
             self._typo_starts[len(key)] = self._typo_starts.get(len(key), frozenset()) | {key[0]}
         self._typo_lengths = sorted(self._typo_starts, reverse=True)
 
+    def find_priority_code(self, code: str) -> Chemical | None:
+        """The substance listed under a 优先控制化学品名录 code ("PC015", "pc 015"), if the table has it."""
+        key = code.replace(" ", "").upper()
+        return next((c for c in self.by_id.values() if key in (p.upper() for p in c.priority)), None)
+
     def find_cas(self, text: str) -> list[CasHit]:
         hits: list[CasHit] = []
         for m in CAS_PATTERN.finditer(text):

@@ -152,11 +152,22 @@ def evaluate(kb: KnowledgeBase, cases: Sequence[Case], explained: Explained | No
     """Top-1 / refusal outcomes; `explained` = explain_all(kb, cases) when the caller already has it."""
     report = Report()
     for case, (decision, answer) in zip(cases, explained or explain_all(kb, cases), strict=True):
-        ok = (answer.matched and answer.entry_id in case.expected) if case.expected else not answer.matched
+        ok = _shows(kb, answer, case.expected) if case.expected else not answer.matched
         report.outcomes.append(
             Outcome(case, ok, answer.entry_id, answer.kind, decision.score, decision.passage_id)
         )
     return report
+
+
+def _shows(kb: KnowledgeBase, answer: Answer, expected: Sequence[str]) -> bool:
+    """The reply answers with an expected entry; a hedged entry (its point is unconfirmed) counts when shown as
+    the partial answer it is (matched is false for it by design)."""
+    if answer.entry_id not in expected:
+        return False
+    if answer.matched:
+        return True
+    entry = kb.entries.get(answer.entry_id or "")
+    return answer.kind == "partial" and entry is not None and entry.hedged
 
 
 def unknown_ids(kb: KnowledgeBase, cases: Sequence[Case]) -> list[str]:

@@ -10,6 +10,7 @@ from knowledge.asked import AskedQuestion, load_asked
 from knowledge.chemicals import Chemical, load_chemicals
 from knowledge.duties import DUTIES_FILE, Duties, duties, load_duties
 from knowledge.entries import Entry, load_entries
+from knowledge.intent import Detail, load_details
 from knowledge.plan import PlanClause, PlanDocument, load_plan_document
 from knowledge.sources import SourceCatalog
 
@@ -70,6 +71,7 @@ class Settings:
     chemical_name_bonus: float = 0.15
     chemical_list_bonus: float = 0.0
     context_weight: float = 0.3
+    marked_context_share: float = 1.0
     uncovered_penalty: float = 0.0
     classifier: dict[str, float] = field(
         default_factory=lambda: {"weight": 0.2, "ood_weight": 0.2, "temperature": 5.0, "alpha": 0.1}
@@ -91,10 +93,50 @@ class Settings:
             chemical_name_bonus=float(answer.get("chemical_name_bonus", base.chemical_name_bonus)),
             chemical_list_bonus=float(answer.get("chemical_list_bonus", base.chemical_list_bonus)),
             context_weight=float(answer.get("context_weight", base.context_weight)),
+            marked_context_share=float(answer.get("marked_context_share", base.marked_context_share)),
             uncovered_penalty=float(answer.get("uncovered_penalty", base.uncovered_penalty)),
             classifier={k: float(clf.get(k, v)) for k, v in base.classifier.items()},
             max_suggestions=int(answer.get("max_suggestions", base.max_suggestions)),
         )
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A municipal unit the plan names (data/units.toml)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    entry: str | None = None
+
+
+def load_units(path: Path) -> list[Unit]:
+    if not path.exists():
+        return []
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    return [
+        Unit(str(u["name"]), tuple(str(a) for a in u.get("aliases", [])), str(u.get("entry") or "") or None)
+        for u in raw.get("unit", [])
+    ]
+
+
+@dataclass(frozen=True)
+class ExistingChemical:
+    """A common substance listed in 《中国现有化学物质名录》 (data/existing_chemicals.csv): not a new chemical."""
+
+    name: str
+    aliases: tuple[str, ...]
+    cas: str
+
+
+def load_existing_chemicals(path: Path) -> list[ExistingChemical]:
+    out = []
+    for line in read_word_list(path):
+        cols = [c.strip() for c in line.split(",")]
+        if len(cols) < 3 or cols[0] == "name":
+            continue
+        out.append(ExistingChemical(cols[0], tuple(a for a in cols[1].split("|") if a), cols[2]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -120,6 +162,9 @@ class KnowledgeData:
     asked: list[AskedQuestion] = field(default_factory=list)
     synonyms: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
+    details: list[Detail] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    existing_chemicals: list[ExistingChemical] = field(default_factory=list)
 
     @property
     def clauses(self) -> list[PlanClause]:
@@ -150,4 +195,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         asked=load_asked(d),
         synonyms=read_synonyms(d / "synonyms.txt"),
         intents=read_mapping(d / "intents.txt"),
+        details=load_details(d / "details.toml"),
+        units=load_units(d / "units.toml"),
+        existing_chemicals=load_existing_chemicals(d / "existing_chemicals.csv"),
     )

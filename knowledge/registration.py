@@ -1,6 +1,13 @@
-"""Registration-duty helper: a stated yearly volume → 常规登记 / 简易登记 / 备案 (生态环境部令第12号).
+"""Registration-duty helper: a stated yearly volume of a NEW chemical → 常规登记 / 简易登记 / 备案 (生态环境部令第12号).
 
 常规登记: ≥ 10 t/yr; 简易登记: ≥ 1 t and < 10 t; 备案: < 1 t. Exactly 1 t is 简易, exactly 10 t is 常规.
+A limit stated in words ("不超过1吨", "1吨以下", "不到1吨") is read as below it: 备案.
+
+It fires only for registering a new substance: a tonnage of hazardous waste or of emissions is not a registration
+question, a user who only buys and uses a registered substance registers nothing (the answerer serves the
+knowledge base's entry), and a substance already in 《中国现有化学物质名录》 is not new (the answerer says so).
+When several figures are stated, a planned one wins ("去年0.5吨，今年计划15吨" → 15 t) and separate substances
+each get their class ("甲40吨，乙6吨，丙半吨").
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ ENTRY_FOR_KIND = {STANDARD: "reg-standard", SIMPLE: "reg-simple", FILING: "reg-f
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
-_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两俩三四五六七八九十百千万点半]+)"
+_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两俩三四五六七八九十百千万点半几]+)"
 _UNIT = r"(?P<unit>万吨|吨|公吨|tons?(?![a-z])|tonnes?(?![a-z])|t(?![a-z])|公斤|千克|kg(?![a-z])|市斤|斤|克|g(?![a-z]))"
 _UNIT_TONNES = {"万吨": 10000.0, "吨": 1.0, "公吨": 1.0, "t": 1.0, "ton": 1.0, "tons": 1.0, "tonne": 1.0,
                 "tonnes": 1.0, "公斤": 0.001, "千克": 0.001, "市斤": 0.0005, "斤": 0.0005,
@@ -22,7 +29,7 @@ _UNIT_TONNES = {"万吨": 10000.0, "吨": 1.0, "公吨": 1.0, "t": 1.0, "ton": 1
 _VOLUME = re.compile(
     rf"(?P<below>不到|不足|少于|低于|小于|未满|不超过|不满)?\s*"
     rf"(?:(?P<low>{_NUM})\s*(?:到|至|-|~|～|或)\s*)?"
-    rf"(?P<num>{_NUM})\s*(?P<more>多|余|来)?\s*{_UNIT}\s*(?P<more2>多|左右)?"
+    rf"(?P<num>{_NUM})\s*(?P<more>多|余|来)?\s*{_UNIT}(?P<half>半)?\s*(?P<more2>多|左右)?"
     rf"(?P<below2>以下|以内|之内|之下)?"
 )
 _REG_WORDS = ("登记", "备案", "申报", "新化学", "新物质", "化学物质", "化学品", "新化学品")
@@ -38,6 +45,22 @@ _PERIOD = re.compile(
 )
 _PER_YEAR = {"季度": 4, "月": 12, "周": 52, "星期": 52, "天": 365, "日": 365}
 _EXEMPT_WORDS = ("医药", "药品", "农药", "兽药", "化妆品", "食品添加剂", "食品", "饲料添加剂", "饲料", "肥料")
+# a tonnage of waste or emissions is not about registering a substance
+_NOT_REGISTRATION = re.compile(
+    r"危险废物|废(?!止|除)|污泥|垃圾|产生|排放|排污|排了|外排|偷排|泄漏|处置|焚烧"
+)
+# only buying / using a substance someone else registered
+_USE_ONLY = re.compile(r"使用|用量|用到|采购|购买|买来|买的|加工|下游|配料|用来|拿来用|每年用|一年用|年用")
+# a planned figure wins over last year's: "去年0.5吨，今年计划15吨"
+_PLANNED = re.compile(
+    r"(计划|打算|预计|准备|今年|明年|以后|将来|扩产|扩大到|增加到|提高到|增到|涨到|达到|要到|上到)[^,，。;；]{0,6}$"
+)
+# a later figure that only compares ("差一点10吨", "接近10吨") does not count
+_COMPARISON = re.compile(r"(差一点|差点|接近|快到|快|不到|超过|超|多于|少于|比|离|还是|或者|或)\s*$")
+# "small amounts need nothing, right?": a claim to answer as a claim
+_CLAIM = re.compile(
+    r"不用(管|登记|备案|办|报)|不需要(登记|备案|办|管)|什么都不用|啥都不用|不用办|免登记|免于|不必|没事吧|随便"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,9 @@ class RegistrationQuery:
     activity: str  # "生产" / "进口" / "生产或进口"
     exempt_word: str | None  # a product type the 办法 does not cover (医药, 农药 …), if mentioned
     polymer: bool
+    planned: bool = False  # several figures were given and the planned one was used
+    others: tuple[Volume, ...] = ()  # further substances stated in the same message, each classed on its own
+    claim: bool = False  # the message states a belief to check ("少量的不用登记吧")
 
 
 def cn_to_number(s: str) -> float | None:
@@ -68,6 +94,9 @@ def cn_to_number(s: str) -> float | None:
         pass
     if s == "半":
         return 0.5
+    if "几" in s:  # 零点几 / 几 / 十几 / 几十 / 几百: a rough figure, taken in the middle of its range
+        rough = {"零点几": 0.5, "点几": 0.5, "几": 5, "十几": 15, "几十": 50, "几百": 500, "几千": 5000, "几万": 50000}
+        return float(rough[s]) if s in rough else None
     if s.endswith("半") and len(s) > 1:
         base = cn_to_number(s[:-1])
         return None if base is None else base + 0.5
@@ -106,19 +135,26 @@ def cn_to_number(s: str) -> float | None:
 def parse_volume(text: str) -> Volume | None:
     """The yearly volume stated in normalized text, in tonnes: the first figure given (later ones are usually
     comparisons: "年进口9.9吨，差一点10吨，办简易还是常规")."""
+    volumes = parse_volumes(text)
+    return volumes[0][0] if volumes else None
+
+
+def parse_volumes(text: str) -> list[tuple[Volume, int]]:
+    """Every volume stated in normalized text, with where it starts."""
+    out = []
     for m in _VOLUME.finditer(text):
         value = cn_to_number(m.group("num"))
         if value is None:
             continue
+        if m.group("half"):
+            value += 0.5
         tonnes = value * _UNIT_TONNES[m.group("unit")]
         if m.group("low"):
             low = cn_to_number(m.group("low"))
             if low is not None:
                 tonnes = max(tonnes, low * _UNIT_TONNES[m.group("unit")])
         below = bool(m.group("below") or m.group("below2"))
-        if below and m.group("below") == "不超过":
-            below = False  # 不超过1吨 includes 1 t itself
-        elif below:
+        if below:  # 不超过1吨 / 1吨以下 / 不到1吨: a limit in words, read as below it (备案 for 1 t)
             tonnes -= 1e-9
         if m.group("more") or m.group("more2") == "多":
             tonnes += 1e-9
@@ -127,8 +163,8 @@ def parse_volume(text: str) -> Volume | None:
         if period:
             per = next(k for k in _PER_YEAR if k in period.group("per"))
             tonnes *= _PER_YEAR[per]
-        return Volume(round(tonnes, 9), m.group(0).strip(), below, per)
-    return None
+        out.append((Volume(round(tonnes, 9), m.group(0).strip(), below, per), m.start()))
+    return out
 
 
 def classify(tonnes: float) -> str:
@@ -139,11 +175,34 @@ def classify(tonnes: float) -> str:
     return FILING
 
 
+def _choose(text: str, volumes: list[tuple[Volume, int]]) -> tuple[Volume, bool, tuple[Volume, ...]]:
+    """(the volume that counts, whether it is a planned figure, further substances' volumes)."""
+    first = volumes[0][0]
+    if len(volumes) == 1:
+        return first, False, ()
+    planned = [v for v, at in volumes if _PLANNED.search(text[max(0, at - 10):at])]
+    if planned:
+        return planned[-1], True, ()
+    later = [(v, at) for v, at in volumes[1:] if not _COMPARISON.search(text[max(0, at - 6):at])]
+    separate = re.search(r"分别|各自|各要|每种|每个|几种|[两三四五2-5]种", text) or len(
+        {classify(v.tonnes) for v, _ in volumes}
+    ) > 1
+    if later and separate and len({round(v.tonnes, 6) for v, _ in volumes}) == len(volumes):
+        return first, False, tuple(v for v, _ in later)  # 甲40吨，乙6吨，丙半吨: one class each
+    return first, False, ()
+
+
+def is_use_only(text: str) -> bool:
+    """Buying or using a substance, with no production or import of it."""
+    return bool(_USE_ONLY.search(text)) and not any(w in text for w in ("生产", "进口", "产量", "年产", "制造", "合成"))
+
+
 def detect(text: str) -> RegistrationQuery | None:
     """A registration question that states a volume, e.g. "我们每年进口5吨新化学物质要办什么登记"."""
-    volume = parse_volume(text)
-    if volume is None or volume.tonnes <= 0:
+    volumes = [(v, at) for v, at in parse_volumes(text) if v.tonnes > 0]
+    if not volumes or _NOT_REGISTRATION.search(text):
         return None
+    volume, planned, others = _choose(text, volumes)
     has_reg = any(w in text for w in _REG_WORDS)
     acts = [w for w in ("生产", "进口") if w in text]
     has_activity = bool(acts) or any(w in text for w in _ACTIVITY_WORDS)
@@ -152,7 +211,9 @@ def detect(text: str) -> RegistrationQuery | None:
         return None
     activity = "或".join(acts) if acts else "生产或进口"
     exempt = next((w for w in _EXEMPT_WORDS if w in text), None)
-    return RegistrationQuery(volume, classify(volume.tonnes), activity, exempt, "聚合物" in text)
+    return RegistrationQuery(
+        volume, classify(volume.tonnes), activity, exempt, "聚合物" in text, planned, others, bool(_CLAIM.search(text))
+    )
 
 
 def format_tonnes(tonnes: float) -> str:
@@ -161,3 +222,22 @@ def format_tonnes(tonnes: float) -> str:
         return f"{t:g}吨"
     kg = round(t * 1000, 3)
     return f"{kg:g}公斤（{t:g}吨）"
+
+
+_POLYMER_SHARE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％)|百分之(\d+(?:\.\d+)?)")
+
+
+def polymer_share(text: str) -> float | None:
+    """The weight share (in %) of new monomers or reactants stated for a polymer ("新单体占1.5%")."""
+    if "聚合物" not in text and "单体" not in text:
+        return None
+    m = _POLYMER_SHARE.search(text)
+    if m is None:
+        return None
+    return float(m.group(1) or m.group(2))
+
+
+def asks_exemption(text: str) -> bool:
+    """A product type the 办法 does not cover (化妆品, 农药 …) asked about registration: the exclusion leads."""
+    about_registration = ("新化学", "登记", "12号令", "令第12号", "备案")
+    return any(w in text for w in _EXEMPT_WORDS) and any(w in text for w in about_registration)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -53,7 +54,9 @@ class Database:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.pool_capacity = max(1, pool_size) + max(0, max_overflow)
-        kwargs: dict = {"echo": echo}
+        # Statement parameters hold openids, names, phones and coordinates: never put them into exception
+        # messages or the SQL echo, both of which end up in logs.
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         engine_url = self.url
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
@@ -74,6 +77,7 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        self.hot_path: Any = None  # storage.hotpath.HotPath, made by the message pipeline; closed with the engine
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -85,6 +89,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self.hot_path is not None:
+            await self.hot_path.close()
+            self.hot_path = None
         await self.engine.dispose()
 
 

@@ -8,6 +8,7 @@ holds across processes and restarts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,8 +30,13 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 _hasher = PasswordHasher()
-# Verified when the username is unknown, so that a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, only spends the same time")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so that a wrong name costs the same time as a wrong password.
+    Made on the first sign-in, not at start-up (hashing is slow on purpose)."""
+    return _hasher.hash("not a real password, only spends the same time")
 
 
 class StaffError(Fact):
@@ -267,7 +273,8 @@ async def authenticate(
         )
     ).first()
     account, unit = found if found else (None, None)
-    valid = await verify_password(account.password_hash if account else _DUMMY_HASH, password)
+    stored_hash = account.password_hash if account else await asyncio.to_thread(_dummy_hash)
+    valid = await verify_password(stored_hash, password)
     if account is not None and unit is not None and valid and account.active:
         throttles[0][0].failures = 0
         throttles[0][0].locked_until = None

@@ -11,7 +11,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import core, reminders, reports, staff
+from bot import logsafe
+from bot.cli import core, privacy, reminders, reports, staff
 from bot.config import ConfigError
 from knowledge import cli as kb
 
@@ -19,7 +20,7 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 
 
 def _registrars() -> list[Registrar]:
-    return [core.register, kb.register, reports.register, reminders.register, staff.register]
+    return [core.register, kb.register, reports.register, reminders.register, staff.register, privacy.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logsafe.install()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -49,6 +49,17 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=_default) + "\n")
 
 
+def os_actor() -> str:
+    """Who runs a command, as the audit log and case histories record it: ``cli:<OS user>``."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
 def fail(message: str, code: int = 1) -> int:
     print(message, file=sys.stderr)
     return code

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from bot import texts
-from bot.cli.common import fail, open_services, print_json
+from bot.cli.common import fail, open_services, os_actor, print_json
 from bot.reports import catalog, present
 from bot.reports import workflow as api
 from bot.reports.geo import routing_targets
 from bot.reports.photos import run_media_job
 from storage import report_queries
 from storage.report_queries import ReportNotFound
+from storage.staff import record_audit
+
+# The audit action of each status change, as the console records it.
+STATUS_ACTIONS = {
+    "submitted": "report_status",
+    "accepted": "report_accept",
+    "rejected": "report_reject",
+    "duplicate": "report_duplicate",
+    "investigating": "report_investigate",
+    "resolved": "report_resolve",
+    "closed": "report_close",
+}
 
 
 def _date(value: str) -> date:
@@ -40,11 +51,7 @@ def _positive(value: str) -> int:
 
 
 def _default_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"cli:{user}"
+    return os_actor()
 
 
 def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -78,6 +85,12 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     status.add_argument("--reason", default="", metavar="TEXT", help="why not accepted (rejected)")
     status.add_argument("--authority", default="", metavar="NAME", help="who is competent instead (rejected)")
     status.add_argument("--duplicate-of", default=None, metavar="CASE", help="the original case (duplicate)")
+    status.add_argument(
+        "--public-summary",
+        default=None,
+        metavar="TEXT",
+        help="accepted: the summary Open311 publishes (without one the case is not published)",
+    )
     status.add_argument("--actor", default=None, metavar="NAME", help="recorded in the history (default cli:USER)")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_set_status)
@@ -194,7 +207,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     async def run() -> dict[str, Any] | None:
         async with open_services(args) as services, services.database.session() as session:
             report = await report_queries.get_report(session, args.case)
-            return present.report_to_dict(report, include_private=args.private) if report else None
+            if report is None:
+                return None
+            if args.private:  # the reveal is recorded before the identity is printed
+                detail = {"via": "cli", "real_name": report.real_name}
+                await record_audit(
+                    session,
+                    actor=os_actor(),
+                    action="reveal_identity",
+                    case_no=report.case_no,
+                    now=services.now(),
+                    detail=detail,
+                )
+                await session.commit()
+            return present.report_to_dict(report, include_private=args.private)
 
     data = asyncio.run(run())
     if data is None:
@@ -206,11 +232,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_change(args: argparse.Namespace, change: Any) -> int:
-    """Run one change in a transaction; a refused change prints its reason and exits 1."""
+def _run_change(args: argparse.Namespace, change: Any, action: str) -> int:
+    """Run one change in a transaction, with its audit entry (actor: the OS user); a refused change
+    prints its reason and exits 1."""
+
     async def run() -> dict[str, Any]:
         async with open_services(args) as services, services.database.session() as session:
             report = await change(session, services, services.now())
+            detail = {"via": "cli"}
+            if getattr(args, "actor", None):
+                detail["as"] = args.actor
+            for key in ("department", "county", "duplicate_of"):
+                if getattr(args, key, None):
+                    detail[key] = getattr(args, key)
+            await record_audit(
+                session, actor=os_actor(), action=action, case_no=report.case_no, now=services.now(), detail=detail
+            )
             await session.commit()
             return present.report_to_dict(report)
 
@@ -241,10 +278,11 @@ def cmd_set_status(args: argparse.Namespace) -> int:
             reason=args.reason,
             competent_authority=args.authority,
             duplicate_of=args.duplicate_of,
+            public_summary=args.public_summary,
             now=now,
         )
 
-    return _run_change(args, change)
+    return _run_change(args, change, STATUS_ACTIONS[args.status])
 
 
 def cmd_transfer(args: argparse.Namespace) -> int:
@@ -253,7 +291,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             session, services, args.case, args.department, actor=args.actor or _default_actor(), note=args.note, now=now
         )
 
-    return _run_change(args, change)
+    return _run_change(args, change, "report_transfer")
 
 
 def cmd_set_county(args: argparse.Namespace) -> int:
@@ -262,7 +300,7 @@ def cmd_set_county(args: argparse.Namespace) -> int:
             session, services, args.case, args.county, actor=args.actor or _default_actor(), note=args.note, now=now
         )
 
-    return _run_change(args, change)
+    return _run_change(args, change, "report_county")
 
 
 def cmd_note(args: argparse.Namespace) -> int:
@@ -270,7 +308,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         await api.add_internal_note(session, args.case, args.text, actor=args.actor or _default_actor(), now=now)
         return await report_queries.get_report(session, args.case)
 
-    return _run_change(args, change)
+    return _run_change(args, change, "report_note")
 
 
 def cmd_fetch_photos(args: argparse.Namespace) -> int:

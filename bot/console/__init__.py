@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.config import ConfigError
-from bot.console import audit, auth, exports, reports, tasks
+from bot.console import audit, auth, exports, privacy, reports, tasks
 from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 from bot.console.open311 import build_open311_app
 from bot.services import SERVICES
@@ -55,6 +55,8 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/tasks/{task_id}", tasks.task_page)
     router.add_post("/tasks/{task_id}/done", tasks.task_done)
     router.add_get("/audit", audit.audit_page)
+    router.add_get("/privacy", privacy.requests_page)
+    router.add_post("/privacy/{request_id}/erase", privacy.erase)
     router.add_get("/static/{name}", static_file)
     return console_app
 

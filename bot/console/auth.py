@@ -3,7 +3,7 @@ log-in is worthless afterwards."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -21,6 +21,7 @@ from bot.console.common import (
     safe_next,
 )
 from bot.console.session import ConsoleSession
+from storage.sessions import revoke_session
 from storage.staff import authenticate, record_audit
 
 
@@ -81,7 +82,10 @@ async def logout(request: web.Request) -> web.Response:
     staff = current_staff(request)
     now = console.services.now()
     if staff is not None:
+        old = request[SESSION]
+        expires = datetime.fromtimestamp(old.issued_at, UTC) + timedelta(seconds=console.config.session_max_age_seconds)
         async with console.services.database.session() as db:
+            await revoke_session(db, old.csrf, expires_at=expires)
             await record_audit(db, actor=staff.username, action="logout", ip=client_ip(request), now=now)
             await db.commit()
     fresh = ConsoleSession.fresh(now)

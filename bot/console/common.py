@@ -23,6 +23,7 @@ from bot import texts
 from bot.config import LOCAL_TZ
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
 from bot.services import Services
+from storage.sessions import is_revoked
 from storage.staff import StaffInfo, console_secret, get_staff
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ def safe_next(value: str | None) -> str | None:
     """Only paths inside the console are followed after log-in (no open redirect)."""
     if not value or len(value) > 1000:
         return None
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029" for ch in value):
+        return None  # CR/LF and other control characters would break the Location header
     if not value.startswith("/console/") or value.startswith("//") or "\\" in value:
         return None
     if value.startswith(("/console/login", "/console/logout")):
@@ -257,6 +260,8 @@ async def _load_staff(console: Console, session: ConsoleSession) -> StaffInfo | 
     if session.staff_id is None:
         return None
     async with console.services.database.session() as db:
+        if await is_revoked(db, session.csrf):  # logged out: the cookie is dead even if copied before
+            return None
         staff = await get_staff(db, session.staff_id)
     if staff is None or not staff.active or staff.session_version != session.version:
         return None

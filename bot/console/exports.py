@@ -16,9 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from bot import texts
 from bot.config import LOCAL_TZ
@@ -82,6 +79,11 @@ def _csv_cell(value: Any) -> Any:
 
 
 def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    # openpyxl (and the numpy it pulls in) loads on the first export rather than at every start-up
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
@@ -103,6 +105,8 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell  # loaded already by to_xlsx
+
     if isinstance(value, str):
         value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XML forbids control chars
         cell = WriteOnlyCell(sheet, value=value)

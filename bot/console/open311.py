@@ -1,16 +1,17 @@
 """Open311 GeoReport v2, read only: ``services.json``, ``requests.json`` and ``requests/{id}.json``.
 
-Only cases that were accepted (accepted, investigating, resolved, closed) are published; submitted,
-rejected and duplicate cases are not. Nothing about the reporter is published, the coordinates are
-rounded (3 decimals ≈ 100 m by default), the address is reduced to the county, and phone numbers,
-e-mail addresses and ID numbers typed into a description are blanked out.
+Only cases that were accepted (accepted, investigating, resolved, closed) with a public summary are
+published; submitted, rejected and duplicate cases are not. What the reporter typed is never published:
+the description is the summary staff wrote or approved when accepting. Nothing about the reporter is
+published, the coordinates are converted from GCJ-02 to WGS84 (as GeoReport v2 requires) and rounded
+(3 decimals ≈ 100 m by default), the address is reduced to the county, and phone numbers, e-mail
+addresses and ID numbers left in the summary or reply are blanked out (after NFKC normalisation).
 Errors follow the spec: a JSON list of ``{"code": …, "description": …}`` with the same HTTP status.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from sqlalchemy import select
 from bot import texts
 from bot.config import LOCAL_TZ
 from bot.console.catalog import category_catalog, category_name
+from bot.coords import gcj02_to_wgs84
+from bot.scrub import scrub
 from bot.services import Services
 from storage.models.reports import Report, ReportEvent
 
@@ -36,12 +39,8 @@ DEFAULT_WINDOW = timedelta(days=90)
 MAX_IDS = 50
 SERVICES_KEY = web.AppKey("open311_services", Services)
 
-_PRIVATE_PATTERNS = (
-    re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"),  # mobile numbers
-    re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)"),  # landlines with area code
-    re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),  # resident ID numbers
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
-)
+# Dates whose arithmetic (the 90-day window, time zones) stays inside what datetime can hold.
+MIN_YEAR, MAX_YEAR = 1970, 9998
 
 
 class Open311Error(Exception):
@@ -49,12 +48,6 @@ class Open311Error(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
-
-
-def scrub(text: str) -> str:
-    for pattern in _PRIVATE_PATTERNS:
-        text = pattern.sub("***", text)
-    return text
 
 
 def w3c(value: datetime | None) -> str | None:
@@ -71,6 +64,8 @@ def parse_w3c(value: str, name: str) -> datetime:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, f"{name}: expected a W3C date-time such as 2026-11-01T00:00:00+08:00") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise Open311Error(400, f"{name}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
     return parsed
@@ -79,8 +74,10 @@ def parse_w3c(value: str, name: str) -> datetime:
 def to_request(report: Report, decimals: int) -> dict[str, Any]:
     """One report as an Open311 service request (public fields only)."""
     status = PUBLISHED[report.status]
-    lat = round(report.latitude, decimals) if report.latitude is not None else None
-    lon = round(report.longitude, decimals) if report.longitude is not None else None
+    lat = lon = None
+    if report.latitude is not None and report.longitude is not None:
+        wgs_lat, wgs_lon = gcj02_to_wgs84(report.latitude, report.longitude)
+        lat, lon = round(wgs_lat, decimals), round(wgs_lon, decimals)
     notes = scrub(report.public_reply) if status == "closed" else ""
     return {
         "service_request_id": report.case_no,
@@ -88,7 +85,7 @@ def to_request(report: Report, decimals: int) -> dict[str, Any]:
         "status_notes": notes,
         "service_name": category_name(report.category),
         "service_code": report.category,
-        "description": scrub(report.description),
+        "description": scrub(report.public_summary),
         "agency_responsible": report.department,
         "service_notice": "",
         "requested_datetime": w3c(report.created_at),
@@ -137,7 +134,7 @@ async def requests_json(request: web.Request) -> web.Response:
     services = _services(request)
     cfg = services.config.console
     query = request.query
-    stmt = select(Report).where(Report.case_no.is_not(None), WAS_ACCEPTED)
+    stmt = select(Report).where(Report.case_no.is_not(None), Report.public_summary != "", WAS_ACCEPTED)
     ids = _csv(query.get("service_request_id", ""), "service_request_id")
     if ids:
         stmt = stmt.where(Report.case_no.in_(ids), Report.status.in_(list(PUBLISHED)))
@@ -177,7 +174,9 @@ async def request_json(request: web.Request) -> web.Response:
     if not case_no or len(case_no) > 32 or not all(ch.isalnum() or ch in "-_" for ch in case_no):
         raise Open311Error(404, "no such service request")
     async with services.database.session() as session:
-        report = await session.scalar(select(Report).where(Report.case_no == case_no, WAS_ACCEPTED))
+        report = await session.scalar(
+            select(Report).where(Report.case_no == case_no, Report.public_summary != "", WAS_ACCEPTED)
+        )
     if report is None or report.status not in PUBLISHED:
         raise Open311Error(404, "no such service request")
     decimals = services.config.console.open311_coordinate_decimals

@@ -35,6 +35,7 @@ from bot.console.queries import (
     SORTS,
     FilterError,
     ReportFilters,
+    can_see,
     department_names,
     page_of_reports,
     parse_filters,
@@ -44,6 +45,7 @@ from bot.console.queries import (
 from bot.reports import catalog, present
 from bot.reports import workflow as domain
 from bot.reports.geo import routing_targets
+from bot.scrub import scrub
 from storage import report_queries
 from storage.models.reports import Report
 from storage.report_queries import ReportNotFound
@@ -59,6 +61,7 @@ FIELD_MAX = {
     "duplicate_of": 32,
     "department": 64,
     "county": 32,
+    "public_summary": domain.MAX_NOTE_CHARS,
 }
 ACTION_TARGETS = {
     "accept": "accepted",
@@ -202,6 +205,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "counties": list(routing_targets()),
         "revealed": None,
         "reveals": reveals,
+        "summary_draft": scrub(report.description),
         "form": {},
         "open_action": "",
         "error": "",
@@ -239,6 +243,8 @@ def _check_required(action: str, form: dict[str, str], report: Report) -> dict[s
         raise _InvalidInput(texts.NEED_REASON)
     if action == "resolve" and not values["public_reply"]:
         raise _InvalidInput(texts.NEED_REPLY)
+    if action == "accept" and not values["public_summary"]:
+        raise _InvalidInput(texts.NEED_SUMMARY)
     if action == "note" and not values["note"]:
         raise _InvalidInput(texts.NEED_NOTE)
     if action == "duplicate":
@@ -282,6 +288,8 @@ async def _perform(
             reason=values["reason"],
             competent_authority=values["competent_authority"],
             duplicate_of=values["duplicate_of"] or None,
+            may_link=lambda target: can_see(staff, target),
+            public_summary=values["public_summary"] if action == "accept" else None,
             now=now,
         )
     elif action == "transfer":

@@ -101,18 +101,21 @@ async def notify_reporters(
     assert report.case_no is not None
     reply = _reply_part(report, public_reply)
     content = texts.REPORT_UPDATE_NOTICE.format(case_no=report.case_no, status=status_label(report.status), reply=reply)
-    await enqueue(
-        session,
-        channel="mp",
-        kind="text",
-        recipient=report.reporter_openid,
-        payload={"content": content},
-        now=now,
-        dedup_key=f"report-status:{event.id}",
-        purpose="report_update",
-    )
+    if report.reporter_openid:  # empty once the reporter's identity was erased: nobody to tell
+        await enqueue(
+            session,
+            channel="mp",
+            kind="text",
+            recipient=report.reporter_openid,
+            payload={"content": content},
+            now=now,
+            dedup_key=f"report-status:{event.id}",
+            purpose="report_update",
+        )
     for linked in await linked_reports(session, report.case_no):
         assert linked.case_no is not None
+        if not linked.reporter_openid:
+            continue
         content = texts.REPORT_LINKED_NOTICE.format(
             case_no=linked.case_no, original=report.case_no, status=status_label(report.status), reply=reply
         )

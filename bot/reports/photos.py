@@ -25,6 +25,7 @@ import hashlib
 import io
 import logging
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,13 +102,21 @@ def check_and_strip(content: bytes, max_bytes: int) -> tuple[StrippedImage, int,
 
 
 def _write_file(path: Path, content: bytes) -> None:
+    """Write ``path`` atomically. Several downloads of the same picture may write it at once (threads of
+    one process, or several processes): each writes its own unique temporary file, then renames it."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content)
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def backoff(base_seconds: int, attempts: int) -> timedelta:
@@ -211,7 +220,7 @@ async def _process(services: Services, claim: _Claim, now: datetime, run: MediaR
     if still_there:
         run.stored += 1
     else:  # the draft was purged while we downloaded: do not keep an orphan file
-        await _remove_if_unreferenced(services, sha, path)
+        await remove_if_unreferenced(services, sha, path)
 
 
 async def _retry(services: Services, photo_id: int, attempts: int, error: str, now: datetime, run: MediaRun) -> None:
@@ -253,7 +262,7 @@ async def download_pending_photos(services: Services, *, now: datetime | None = 
 # ---- purge ---------------------------------------------------------------------------------------
 
 
-async def _remove_if_unreferenced(services: Services, sha: str | None, path: Path | None = None) -> None:
+async def remove_if_unreferenced(services: Services, sha: str | None, path: Path | None = None) -> None:
     if not sha:
         return
     async with services.database.session() as session:
@@ -329,7 +338,7 @@ async def purge_abandoned_photos(services: Services, *, now: datetime | None = N
                 removed.append(row.sha256)
         await session.commit()
     for sha in removed:
-        await _remove_if_unreferenced(services, sha)
+        await remove_if_unreferenced(services, sha)
     return len(removed)
 
 

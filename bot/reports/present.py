@@ -22,6 +22,8 @@ def _mask_phone(phone: str) -> str:
 
 def reporter_masked(report: Report) -> str:
     """How non-admin staff see the reporter: anonymous, or a masked name and phone."""
+    if report.identity_erased_at is not None:
+        return texts.REPORTER_MASK_ERASED
     if not report.real_name:
         return texts.REPORTER_MASK_ANONYMOUS
     return texts.REPORTER_MASK_REAL.format(

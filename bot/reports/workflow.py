@@ -20,6 +20,7 @@ States::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -99,9 +100,15 @@ async def change_status(
     reason: str = "",
     competent_authority: str = "",
     duplicate_of: str | None = None,
+    may_link: Callable[[Report], bool] | None = None,
+    public_summary: str | None = None,
     now: datetime,
 ) -> Report:
     """Move a report along the state machine and tell the reporter.
+
+    ``may_link`` (the console passes the actor's visibility) limits which cases a duplicate may point to:
+    a case the actor cannot see is refused with the same message as a case that does not exist.
+    ``public_summary`` (on acceptance) is what Open311 publishes; without one the case is not published.
 
     Required by target: ``rejected`` — ``reason`` and ``competent_authority``; ``duplicate`` —
     ``duplicate_of`` (another existing case); ``resolved`` — ``note`` (the handling result) and
@@ -112,6 +119,7 @@ async def change_status(
     public_reply = _check_len(public_reply, "public_reply")
     reason = _check_len(reason, "reason")
     competent_authority = _check_len(competent_authority, "competent_authority", 128)
+    summary = None if public_summary is None else _check_len(public_summary, "public_summary")
     if new_status not in STATUSES:
         raise ReportError(texts.REPORT_ERR_STATUS.format(status=new_status, known=", ".join(STATUSES)))
     report = await get_report_for_update(session, case_no)
@@ -128,12 +136,12 @@ async def change_status(
         raise ReportError(texts.REPORT_ERR_RESOLVED)
     if new_status == "duplicate":
         original = await get_report(session, duplicate_of or "")
-        if original is None or original.id == report.id:
+        if original is None or original.id == report.id or (may_link is not None and not may_link(original)):
             raise ReportError(texts.REPORT_ERR_DUPLICATE_OF)
-        # Link to the root case, never to another duplicate.
+        # Link to the root case, never to another duplicate (nor past a case the actor cannot see).
         while original.duplicate_of and original.status == "duplicate":
             root = await get_report(session, original.duplicate_of)
-            if root is None or root.id == report.id:
+            if root is None or root.id == report.id or (may_link is not None and not may_link(root)):
                 break
             original = root
 
@@ -149,6 +157,8 @@ async def change_status(
         report.duplicate_of = None
     if public_reply:
         report.public_reply = public_reply
+    if summary is not None and new_status == "accepted":
+        report.public_summary = summary
     event = record_event(
         report,
         actor=actor,

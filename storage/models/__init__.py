@@ -11,6 +11,7 @@ from storage.models.core import (
     SandboxMessage,
     WechatUser,
 )
+from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
 from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task  # noqa: F401
 from storage.models.reports import Report, ReportEvent, ReportPendingLocation, ReportPhoto  # noqa: F401
 

@@ -53,12 +53,16 @@ class Report(Base):
     public_reply: Mapped[str] = mapped_column(Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     competent_authority: Mapped[str] = mapped_column(String(128), default="")
+    # What Open311 publishes instead of the description: written or approved by staff on acceptance.
+    public_summary: Mapped[str] = mapped_column(Text, default="")
 
     # Reporter identity (private). Name and phone only for real-name reporters who want a reward.
     reporter_openid: Mapped[str] = mapped_column(String(128))
     real_name: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter_name: Mapped[str] = mapped_column(String(64), default="")
     reporter_phone: Mapped[str] = mapped_column(String(32), default="")
+    # Set when retention or a deletion request masked the reporter's identity (the case is kept).
+    identity_erased_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 import handlers
 from bot import texts
 from bot.context import Context
+from bot.privacy.notice import welcome_text
 from bot.routing import HandlerResult, Router, text_is
 from bot.wechat import push
 from bot.wechat.messages import parse_xml
@@ -184,7 +185,7 @@ async def test_each_mode_answers_help(service: RunningService, mode: str) -> Non
 
 async def test_subscribe_welcomes_and_unsubscribe_is_answered_with_success(service: RunningService) -> None:
     reply = await service.wx.send_event("fan-1", "subscribe")
-    assert reply.content == texts.WELCOME
+    assert reply.content == welcome_text(service.config)  # what the account does, then the privacy notice
     service.clock.advance(seconds=5)
     bye = await service.wx.send_event("fan-1", "unsubscribe")
     assert (bye.status, bye.body) == (200, "success")
@@ -294,11 +295,13 @@ async def test_pipeline_failure_outside_the_handler_is_still_a_polite_reply(
     service: RunningService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from bot.pipeline import MessagePipeline
+    from storage.hotpath import HotPath
 
     async def broken(*args: object) -> None:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(MessagePipeline, "_claim", broken)
+    monkeypatch.setattr(MessagePipeline, "_claim", broken)  # the full path
+    monkeypatch.setattr(HotPath, "begin", broken)  # the driver-direct path ("帮助" takes it)
     with caplog.at_level(logging.ERROR):
         reply = await service.wx.send_text("user-db", "帮助")
     assert (reply.status, reply.content) == (200, texts.HANDLER_ERROR)
@@ -338,7 +341,7 @@ async def test_image_and_location_outside_a_dialog_are_answered(service: Running
     assert location.content and location.content != texts.HELP
     async with service.services.database.session() as session:
         user = await session.get(WechatUser, "user-i")
-    assert user is not None and (user.last_latitude, user.last_longitude) == (35.03, 111.01)
+    assert user is not None and not hasattr(user, "last_latitude")  # no position kept on the follower
 
 
 async def test_healthz(service: RunningService) -> None:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import menu, texts
+from bot.privacy.notice import welcome_text
 from bot.simulator import driver as sim_driver
 from storage.models import ProcessedMessage, WechatUser
 from tests.conftest import RunningService, make_config, start_service, stop_service
@@ -92,7 +93,7 @@ async def test_text_goes_through_the_callback(service: RunningService) -> None:
 
 async def test_location_click_subscribe_and_unsubscribe(service: RunningService) -> None:
     status, body = await api(service, "subscribe", {"openid": "sim-ev"})
-    assert (status, body["reply"]["content"]) == (200, texts.WELCOME)
+    assert (status, body["reply"]["content"]) == (200, welcome_text(service.config))
     service.clock.advance(seconds=1)
     status, body = await api(service, "click", {"openid": "sim-ev", "key": menu.KEY_HELP})
     assert (status, body["reply"]["content"]) == (200, texts.HELP)
@@ -102,7 +103,7 @@ async def test_location_click_subscribe_and_unsubscribe(service: RunningService)
     assert status == 200 and body["reply"]["type"] == "text"
     async with service.services.database.session() as session:
         user = await session.get(WechatUser, "sim-ev")
-    assert user is not None and (user.last_latitude, user.last_longitude) == (35.03, 111.01)
+    assert user is not None and not hasattr(user, "last_latitude")  # no position kept on the follower
     service.clock.advance(seconds=1)
     status, body = await api(service, "unsubscribe", {"openid": "sim-ev"})
     assert (status, body["reply"]) == (200, None)

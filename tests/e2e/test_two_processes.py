@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.config import load_config
+from bot.privacy.notice import welcome_text
 from bot.wechat import push
 from bot.wechat.messages import parse_xml
 from bot.wechat.push import PushSigner
@@ -149,7 +150,8 @@ async def test_two_processes_apply_a_retried_push_once(servers: list[ServerProce
     replies = await asyncio.gather(*(send(http, signer, server, xml)
                                      for server in servers for _ in range(copies_per_process)))
     assert len(set(replies)) == 1
-    assert parse_xml(replies[0].encode())["Content"] == texts.WELCOME
+    welcome = welcome_text(load_config(PROJECT_ROOT / "config.example.toml", env={}))
+    assert parse_xml(replies[0].encode())["Content"] == welcome
 
     database = Database(pg_url)
     try:

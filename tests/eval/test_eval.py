@@ -12,7 +12,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.answerer import KnowledgeBase
+from knowledge.blind import ANSWER, REFUSE, TARGET_ANSWER, TARGET_REFUSE, evaluate_batch, failure_lines, load_batches
 from knowledge.evaluation import (
+    EVAL_DIR,
     OLD_SPLITS,
     TARGET,
     TUNING_SPLITS,
@@ -61,3 +63,22 @@ def test_top1_and_refusal_at_least_95_percent(knowledge_base: KnowledgeBase, spl
     )
     assert in_rate >= TARGET, f"in-domain top-1 {in_rate:.1%} < {TARGET:.0%}\n{failures}"
     assert out_rate >= TARGET, f"out-of-domain refusal {out_rate:.1%} < {TARGET:.0%}\n{failures}"
+
+
+def test_blind_batches_are_well_formed_and_the_opened_ones_reach_the_targets(knowledge_base: KnowledgeBase) -> None:
+    """Every tests/eval/blind_v*.tsv loads (a new one is picked up by its name alone); a batch opened for tuning
+    reaches ≥ 95 % of in-domain questions with the right facts in the reply and ≥ 92 % of must-refuse refused.
+    A sealed batch is only measured by `kb eval`, never gated, so nobody has a reason to read its failures."""
+    batches = load_batches(EVAL_DIR)
+    assert any(b.name == "blind_v11" for b in batches)
+    for batch in batches:
+        answers = [c for c in batch.cases if c.expect == ANSWER]
+        refusals = [c for c in batch.cases if c.expect == REFUSE]
+        assert len(answers) + len(refusals) >= 150 and len(refusals) >= 50, batch.name
+        assert sum(1 for c in refusals if c.tag == "nearmiss") >= 15, batch.name
+        if batch.sealed:
+            continue
+        report = evaluate_batch(knowledge_base, batch)
+        failures = "\n".join(failure_lines(report))
+        assert report.rate(ANSWER)[0] >= TARGET_ANSWER, failures
+        assert report.rate(REFUSE)[0] >= TARGET_REFUSE, failures

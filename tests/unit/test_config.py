@@ -122,3 +122,27 @@ def test_cli_reports_config_errors_without_traceback(tmp_path: Path, capsys: pyt
     assert main(["--config", str(path), "db", "status"]) == 2
     err = capsys.readouterr().err
     assert "configuration error" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[privacy]\nclosed_identity_days = 0", "[privacy] closed_identity_days"),
+        ("[privacy]\nclosed_photo_days = -5", "[privacy] closed_photo_days"),
+        ("[privacy]\nclosed_location_days = 99999", "[privacy] closed_location_days"),
+        ("[privacy]\nconversation_days = \"a week\"", "[privacy] conversation_days"),
+        ("[privacy]\ndedup_days = 1", "[privacy] dedup_days"),
+        ("[privacy]\nsent_outbox_days = 0", "[privacy] sent_outbox_days"),
+        ("[privacy]\nhousekeeping_time = \"25:00\"", "[privacy] housekeeping_time"),
+        ("[privacy]\nkeep_forever = true", "[privacy] keep_forever"),
+    ],
+)
+def test_privacy_retention_keys_are_checked(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_privacy_retention_defaults_and_override(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE_CONFIG_PATH, env={"YCBOT_PRIVACY_CLOSED_IDENTITY_DAYS": "30"})
+    assert config.privacy.closed_identity_days == 30
+    assert (config.privacy.closed_photo_days, config.privacy.dedup_days) == (365, 7)

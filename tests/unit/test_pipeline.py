@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from bot import texts
 from bot.context import Context
 from bot.pipeline import MessagePipeline
-from bot.routing import Dispatcher, Router, text_is
+from bot.privacy.retention import purge
+from bot.routing import Dispatcher, Router, session_free, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming
 from knowledge.duties import duties
@@ -28,14 +29,24 @@ def incoming(text: str, msg_id: str, openid: str = "user-1") -> Incoming:
 
 
 def build_router() -> Router:
+    """Handlers that need no session (start, step, the fallback) take the driver-direct path when it is on;
+    ``boom`` writes through the session, so it always goes the full way."""
     router = Router("test")
 
     @router.on(text_is("开始"))
+    @session_free
     async def start(ctx: Context) -> str:
         ctx.conversation.set("demo:step", ttl=timedelta(minutes=10), started=True)
         return "已开始"
 
+    @router.on(text_is("坏了"))
+    @session_free
+    async def broken_without_session(ctx: Context) -> str:
+        ctx.conversation.set("demo:half", half=True)
+        raise RuntimeError("handler bug")
+
     @router.on(state="demo:step")
+    @session_free
     async def step(ctx: Context) -> str:
         count = ctx.conversation.data.get("count", 0) + 1
         ctx.conversation.update(count=count)
@@ -53,13 +64,15 @@ def build_router() -> Router:
     return router
 
 
+@session_free
 async def fallback(ctx: Context) -> str:
     return "默认"
 
 
-@pytest.fixture
-async def pipeline(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    config = make_config(tmp_path, db_url)
+@pytest.fixture(params=["hot path", "full path"])
+async def pipeline(request: pytest.FixtureRequest, tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    """Every test runs with the driver-direct path on (the default) and off: the semantics are the same."""
+    config = make_config(tmp_path, db_url, YCBOT_STORAGE_HOT_PATH=str(request.param == "hot path").lower())
     database = Database(db_url)
     await upgrade(database)
     await seed_departments(database, duties().units)
@@ -97,6 +110,17 @@ async def test_handler_error_rolls_back_its_writes_and_replies_politely(pipeline
     assert await count(pipe, WechatUser) == 1
 
 
+async def test_a_failing_handler_without_session_is_rolled_back_and_answered_politely(pipeline) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = pipeline
+    reply = await pipe.handle(incoming("坏了", "12"))
+    assert texts.HANDLER_ERROR.replace("“", "").split("，")[0] in reply
+    assert await pipe.handle(incoming("坏了", "12")) == reply  # a retry gets the same answer
+    async with pipe.services.database.session() as session:
+        assert await session.get(Conversation, "user-1") is None  # the state it set did not stay
+    assert await count(pipe, ProcessedMessage) == 1
+    assert "已开始" in await pipe.handle(incoming("开始", "13"))
+
+
 async def test_conversation_expires_after_ttl(pipeline) -> None:  # type: ignore[no-untyped-def]
     pipe, clock = pipeline
     await pipe.handle(incoming("开始", "20"))
@@ -116,14 +140,14 @@ async def test_conversations_are_per_user(pipeline) -> None:  # type: ignore[no-
     assert "第1步" in await pipe.handle(incoming("继续", "32", openid="a"))
 
 
-async def test_maintenance_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
-    from storage.maintenance import prune
+async def test_housekeeping_prunes_old_dedup_rows_and_dead_dialogs(pipeline) -> None:  # type: ignore[no-untyped-def]
 
     pipe, clock = pipeline
     await pipe.handle(incoming("开始", "40"))
     clock.advance(days=8)
     await pipe.handle(incoming("你好", "41", openid="other"))
-    assert await prune(pipe.services.database, pipe.services.now()) == (1, 1)
+    result = await purge(pipe.services)
+    assert (result.dedup_rows, result.conversations) == (1, 1)
     assert await count(pipe, ProcessedMessage) == 1
     assert await count(pipe, Conversation) == 0
 

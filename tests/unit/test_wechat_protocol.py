@@ -126,6 +126,27 @@ def test_encrypted_reply_envelope_opens_with_wechatpy() -> None:
     assert parse_xml(plain.encode())["Content"] == "回复"
 
 
+def test_werobot_opens_our_push_and_reply_and_we_open_theirs() -> None:
+    """Interop with a second implementation (WeRoBot comes with the bench extra)."""
+    werobot_crypto = pytest.importorskip("werobot.crypto")
+    theirs = werobot_crypto.MessageCrypt(VEC_TOKEN, VEC_KEY, VEC_APPID)
+    signer = PushSigner(VEC_TOKEN, VEC_KEY, VEC_APPID)
+    signed = signer.request(push.text_xml("gh_acct", "user-1", "全氟 ]]> 测试"), "safe", timestamp=1700000000,
+                            nonce="7")
+    encrypt = parse_xml(signed.body)["Encrypt"]
+    opened = theirs.decrypt_message("1700000000", "7", signed.query["msg_signature"], encrypt)
+    assert parse_xml(opened if isinstance(opened, bytes) else opened.encode())["Content"] == "全氟 ]]> 测试"
+
+    envelope = MessageCrypto(VEC_TOKEN, VEC_KEY, VEC_APPID).encrypt_reply(TextReply("回复").render("u", "gh", 1),
+                                                                          "1700000000", "n1")
+    fields = parse_xml(envelope.encode())
+    plain = theirs.decrypt_message(fields["TimeStamp"], fields["Nonce"], fields["MsgSignature"], fields["Encrypt"])
+    assert parse_xml(plain if isinstance(plain, bytes) else plain.encode())["Content"] == "回复"
+
+    reply = theirs.encrypt_message("<xml><Content><![CDATA[你好]]></Content></xml>", "1700000001", "42")
+    assert parse_xml(signer.open_reply(reply).encode())["Content"] == "你好"
+
+
 @pytest.mark.parametrize(
     "encrypt",
     ["", "not base64 at all!!", base64.b64encode(b"short").decode(), base64.b64encode(b"x" * 64).decode(),

@@ -8,8 +8,10 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.console.open311 import scrub
+from bot.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from bot.reports.geo import haversine_m
 from bot.reports.workflow import change_status
+from bot.scrub import scrub
 from tests.conftest import RunningService
 from tests.unit.console.helpers import seed_report
 
@@ -45,6 +47,8 @@ async def _move(service: RunningService, case_no: str, *steps: str, **extra: str
     async with services.database.session() as db:
         for step in steps:
             kwargs = dict(extra) if step in ("resolved", "rejected") else {}
+            if step == "accepted":
+                kwargs["public_summary"] = extra.get("public_summary", "有工厂向河道排放废水")
             await change_status(db, services, case_no, step, actor="eco", now=services.now(), **kwargs)
         await db.commit()
 
@@ -106,7 +110,9 @@ async def test_requests_publish_only_accepted_without_reporter(console_service: 
     for secret in ("王五", "13700002222", "o-private", "me@example.com", "13711112222", "解放路"):
         assert secret not in text
     accepted = next(r for r in body if r["service_request_id"] == published["accepted"])
-    assert (accepted["lat"], accepted["long"]) == (35.031, 110.988)
+    # GCJ-02 (35.031234, 110.987654) as received is WGS84 (35.03204, 110.98196): converted, then rounded.
+    assert (accepted["lat"], accepted["long"]) == (35.032, 110.982)
+    assert accepted["description"] == "有工厂向河道排放废水"  # the staff summary, not what the reporter typed
     assert accepted["status"] == "open" and accepted["service_code"] == "discharge"
     assert accepted["agency_responsible"] == "市生态环境局" and accepted["address"] == "山西省运城市盐湖区"
     assert accepted["requested_datetime"].endswith("+08:00")
@@ -157,6 +163,11 @@ async def test_single_request(console_service: RunningService, published) -> Non
         "start_date=2026-01-01T00:00:00Z&end_date=2025-01-01T00:00:00Z",
         "start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
         "service_request_id=" + ",".join(["A"] * 60),
+        "start_date=0001-01-01T00:00:00Z",
+        "end_date=0001-01-02T00:00:00%2B14:00",
+        "start_date=0001-01-01T00:00:00&end_date=0001-03-01T00:00:00",
+        "end_date=9999-12-31T23:59:59-12:00",
+        "start_date=9999-12-31T00:00:00Z&end_date=9999-12-31T23:59:59Z",
     ],
 )
 async def test_bad_parameters_give_json_400(console_service: RunningService, query: str) -> None:
@@ -176,3 +187,50 @@ def test_scrub() -> None:
         "电话 *** 或 ***，身份证 ***，***"
     )
     assert scrub("2026年排放了120吨") == "2026年排放了120吨"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "8613712345678",
+        "+86 137 1234 5678",
+        "１３７１２３４５６７８",
+        "＋８６－１３７－１２３４－５６７８",
+        "0086 13712345678",
+    ],
+)
+def test_scrub_normalises_before_matching(typed: str) -> None:
+    assert "5678" not in scrub(f"我是住在X小区5号楼的，电话{typed}")
+
+
+# Published pairs (WGS84 → GCJ-02) from another implementation's test suite (eviltransform).
+KNOWN_POINTS = [
+    ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)),  # Shanghai
+    ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)),  # Shenzhen
+    ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)),  # Beijing
+]
+
+
+@pytest.mark.parametrize(("wgs", "gcj"), KNOWN_POINTS)
+def test_gcj02_to_wgs84_against_known_points(wgs: tuple[float, float], gcj: tuple[float, float]) -> None:
+    assert haversine_m(*wgs84_to_gcj02(*wgs), *gcj) < 0.01
+    assert haversine_m(*gcj02_to_wgs84(*gcj), *wgs) < 0.5  # the inverse is iterative: under half a metre
+
+
+def test_yuncheng_offset_exceeds_the_rounding() -> None:
+    gcj = (35.0312, 111.0075)
+    shift = haversine_m(*gcj, *gcj02_to_wgs84(*gcj))
+    assert 450 < shift < 600  # far more than the ~100 m of 3 decimals
+    assert gcj02_to_wgs84(48.85, 2.35) == (48.85, 2.35)  # outside China the datums agree
+
+
+async def test_accepted_without_summary_is_not_published(console_service: RunningService) -> None:
+    services = console_service.services
+    case_no = await seed_report(services, description="我是住在X小区5号楼的王某，电话8613712345678，厂子偷排")
+    async with services.database.session() as db:
+        await change_status(db, services, case_no, "accepted", actor="eco", now=services.now())
+        await db.commit()
+    _status, body, _ = await _get(console_service, "/open311/v2/requests.json")
+    assert body == []
+    status, _body, _ = await _get(console_service, f"/open311/v2/requests/{case_no}.json")
+    assert status == 404

@@ -191,7 +191,12 @@ async def test_accept_investigate_resolve_notify_the_reporter(console_service: R
     await make_staff(services, "eco", "市生态环境局")
     case_no = await seed_report(services, openid="o-rep")
     client = await _logged_in(client_factory, "eco")
-    status, _, response = await client.post(f"/console/reports/{case_no}/action", {"action": "accept"})
+    _, page, _ = await client.get(f"/console/reports/{case_no}")
+    assert "受理即公开发布上面的摘要" in page and "河边有工厂夜里偷排黑色废水" in page  # prefilled summary
+    status, text, _ = await client.post(f"/console/reports/{case_no}/action", {"action": "accept"})
+    assert status == 400 and "须填写公开摘要" in text  # accepting publishes: a summary is required
+    summary = {"action": "accept", "public_summary": "河边有工厂夜里排放废水"}
+    status, _, response = await client.post(f"/console/reports/{case_no}/action", summary)
     assert status == 303 and response.headers["Location"] == f"/console/reports/{case_no}"
     _, text, _ = await client.get(f"/console/reports/{case_no}")
     assert "已受理案件" in text and await _status(console_service, case_no) == "accepted"

@@ -88,18 +88,38 @@ def test_robust_to_how_people_type(knowledge_base: KnowledgeBase, question: str,
     assert a.matched and a.entry_id == entry_id
 
 
-@pytest.mark.parametrize("question", ["今天运城天气怎么样", "身份证丢了去哪补办", "给我讲个笑话"])
-def test_out_of_domain_gets_not_sure_with_human_route(knowledge_base: KnowledgeBase, question: str) -> None:
+@pytest.mark.parametrize("question", ["今天运城天气怎么样", "身份证丢了去哪补办", "给我讲个笑话", "asdfgh qwe"])
+def test_out_of_domain_says_what_the_account_is_for(knowledge_base: KnowledgeBase, question: str) -> None:
     a = knowledge_base.answer(question)
-    assert (a.matched, a.kind, a.entry_id) == (False, "unsure", None)
+    assert (a.matched, a.kind, a.entry_id) == (False, "refusal", None)
+    assert "新污染物政策" in a.text and "举报" in a.text and "查询" in a.text  # what the account is for
     assert "12369" in a.text and "运城市生态环境局" in a.text
-    assert 1 <= len(a.suggestions) <= 3
+    assert a.suggestions == []  # no unrelated questions offered
     check_format(a)
+
+
+@pytest.mark.parametrize("question", ["What is this account for?", "hello, can I report pollution here please"])
+def test_english_gets_a_one_line_english_hint(knowledge_base: KnowledgeBase, question: str) -> None:
+    a = knowledge_base.answer(question)
+    assert (a.matched, a.kind) == (False, "refusal")
+    assert "\n" not in a.text and "12369" in a.text and "举报" in a.text and "report" in a.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我家住在工业园区旁边，这半个月天天晚上一股刺鼻的臭味，窗户都不敢开，孩子也睡不好",
+        "村口那个砖厂烟囱天天冒黑烟，呛得人喘不过气来，晒的衣服都是黑的",
+    ],
+)
+def test_long_smell_or_smoke_complaint_suggests_reporting(knowledge_base: KnowledgeBase, question: str) -> None:
+    a = knowledge_base.answer(question)
+    assert "举报" in a.text and "12369" in a.text
 
 
 def test_other_cities_are_not_answered_with_yuncheng_facts(knowledge_base: KnowledgeBase) -> None:
     a = knowledge_base.answer("北京的新污染物治理方案谁负责解读")
-    assert not a.matched and a.kind == "unsure" and "其他地区" in a.text
+    assert not a.matched and a.kind == "refusal" and "其他地区" in a.text
 
 
 def test_unsure_suggestions_can_be_picked(knowledge_base: KnowledgeBase) -> None:
@@ -139,12 +159,12 @@ BAD_INPUT = [
 def test_bad_input_gets_a_sensible_reply(knowledge_base: KnowledgeBase, question: str) -> None:
     a = knowledge_base.answer(question)
     check_format(a)
-    assert a.kind in ("empty", "unsure", "smalltalk", "chemical", "answer")
+    assert a.kind in ("empty", "refusal", "smalltalk", "chemical", "answer")
 
 
 def test_specific_bad_input_replies(knowledge_base: KnowledgeBase) -> None:
-    assert knowledge_base.answer("").kind == "empty"
-    assert knowledge_base.answer("😀😀").kind == "empty"
+    assert knowledge_base.answer("").kind == "refusal" and "请直接输入" in knowledge_base.answer("").text
+    assert knowledge_base.answer("😀😀").kind == "refusal"
     assert "数字" in knowledge_base.answer("5").text
     assert "校验位" in knowledge_base.answer("1763-23-2").text
     assert "不在本账号收录" in knowledge_base.answer("7732-18-5").text
@@ -155,7 +175,11 @@ def test_specific_bad_input_replies(knowledge_base: KnowledgeBase) -> None:
 def test_every_entry_fits_one_message(knowledge_base: KnowledgeBase) -> None:
     for pid in list(knowledge_base.passage_by_id) + [f"plan-{c}" for c in ("2-3-7", "3-1", "1")]:
         a = knowledge_base.answer_entry(pid)
-        assert a.matched, pid
+        entry = knowledge_base.entries.get(pid)
+        if entry is not None and entry.hedged:  # its point is unconfirmed: shown, but not a confident answer
+            assert (a.matched, a.kind) == (False, "partial"), pid
+        else:
+            assert a.matched, pid
         check_format(a)
         assert not re.search(r"\n{3,}", a.text)
 
@@ -223,7 +247,7 @@ def test_medicine_and_foreign_rules_are_not_answered_from_the_knowledge_base(
     knowledge_base: KnowledgeBase, question: str, lead: str
 ) -> None:
     a = knowledge_base.answer(question)
-    assert not a.matched and a.kind == "unsure" and lead in a.text and "12369" in a.text
+    assert not a.matched and a.kind == "refusal" and lead in a.text and "12369" in a.text
     check_format(a)
 
 

@@ -33,11 +33,14 @@ def test_ask_json_from_stdin_with_bad_input_in_a_real_process() -> None:
     records = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert len(records) == 4  # the blank line is skipped, the undecodable one is still answered
     for r in records:
-        assert set(r) == {"question", "matched", "answer", "sources", "score"}
+        assert set(r) == {"question", "matched", "answer", "sources", "score", "kind"}
+        assert r["kind"] in ("answer", "partial", "refusal", "registration", "chemical", "smalltalk", "emergency",
+                             "report")
         assert isinstance(r["matched"], bool) and isinstance(r["sources"], list)
         assert isinstance(r["score"], float) and len(r["answer"]) <= 600
     assert records[0]["matched"] and records[0]["sources"] == ["《运城市新污染物治理工作方案》二（三）6"]
     assert [r["matched"] for r in records[1:]] == [False, False, False]
+    assert records[0]["kind"] == "answer" and records[2]["kind"] == "refusal"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -81,7 +81,7 @@ async def test_anything_else_releases_the_offer_so_other_areas_still_work(chat: 
 
 
 async def test_not_sure_offers_numbered_questions_that_can_be_picked(chat: Chat, knowledge_base) -> None:  # type: ignore[no-untyped-def]
-    reply = await chat.send("今天运城天气怎么样")
+    reply = await chat.send("登记证能不能转让给别的公司")
     assert "12369" in reply
     offered = chat.conversation.data[kb_handlers.OFFERED_KEY]
     assert await chat.send("1") == knowledge_base.answer_entry(offered[0]).text

@@ -234,3 +234,30 @@ async def test_purge_catches_photos_of_an_earlier_or_emptied_draft(
         await session.commit()
     assert await purge_abandoned_photos(services) == 3
     assert [p.media_id for p in await photos(services)] == ["new"]
+
+
+def test_same_picture_written_at_once_by_several_downloads(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every writer has written its temporary file before any renames it: with one shared temporary
+    name, all but the first rename would fail (the race seen when reporters send the same picture)."""
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.reports import photos as media
+
+    writers = 8
+    barrier = threading.Barrier(writers, timeout=10)
+    real_chmod = os.chmod
+
+    def chmod_after_everyone_wrote(path, mode):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        real_chmod(path, mode)
+
+    monkeypatch.setattr(media.os, "chmod", chmod_after_everyone_wrote)
+    target = media.photo_path(tmp_path, "ab" * 32, "jpg")
+    content = b"\xff\xd8same picture\xff\xd9"
+    with ThreadPoolExecutor(writers) as pool:
+        results = list(pool.map(lambda _: media._write_file(target, content), range(writers)))
+    assert results == [None] * writers
+    assert target.read_bytes() == content
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no temporary file left

@@ -1,0 +1,1 @@
+"""Personal data over time: retention (``retention``) and reporters' data requests (``requests``)."""

@@ -1,0 +1,199 @@
+"""The driver-direct reply path: what it writes reads back through SQLAlchemy exactly as the full path's
+writes do, it hands over to the full path when it must, and SQLite's write lock never blocks the loop."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.context import Context
+from bot.pipeline import MessagePipeline
+from bot.routing import Dispatcher, Router, session_free, text_is
+from bot.services import Services
+from bot.wechat.messages import Incoming, Location
+from knowledge.duties import duties
+from storage.db import Database
+from storage.departments import seed_departments
+from storage.hotpath import SqliteHotPath
+from storage.migrate import upgrade
+from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
+from tests.conftest import make_config
+from tests.support.clock import FakeClock
+
+
+def text(content: str, msg_id: str, openid: str = "u-hot") -> Incoming:
+    return Incoming(to_user="gh_x", openid=openid, create_time=1, msg_type="text", msg_id=msg_id, content=content)
+
+
+def build_router(calls: list[str]) -> Router:
+    router = Router("hot")
+
+    @router.on(text_is("记住"))
+    @session_free
+    async def remember(ctx: Context) -> str:
+        calls.append("remember")
+        ctx.conversation.set("demo:kept", ttl=timedelta(minutes=15), items=["甲", "乙"], n=2)
+        return "记下了"
+
+    @router.on(text_is("登记"))
+    async def register(ctx: Context) -> str:  # needs the session: the full path runs it
+        from storage.outbox import enqueue
+
+        calls.append("register")
+        await enqueue(ctx.session, channel="mp", kind="text", recipient=ctx.openid, payload={"content": "x"},
+                      now=ctx.now)
+        return "已登记"
+
+    @router.on(state="demo:kept")
+    @session_free
+    async def recall(ctx: Context) -> str:
+        calls.append("recall")
+        return "记得：" + "、".join(ctx.conversation.data["items"])
+
+    return router
+
+
+@session_free
+async def fallback(ctx: Context) -> str:
+    return "默认"
+
+
+@pytest.fixture
+async def hot(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    config = make_config(tmp_path, db_url)
+    database = Database(db_url)
+    await upgrade(database)
+    await seed_departments(database, duties().units)
+    clock = FakeClock()
+    calls: list[str] = []
+    pipe = MessagePipeline(Services(config=config, database=database, clock=clock),
+                           Dispatcher([build_router(calls)], fallback=fallback))
+    assert pipe.hotpath is not None
+    yield pipe, clock, calls
+    await database.dispose()
+
+
+async def test_hot_path_writes_read_back_like_the_full_path(hot) -> None:  # type: ignore[no-untyped-def]
+    pipe, clock, _calls = hot
+    now = clock()
+    assert "记下了" in await pipe.handle(text("记住", "1"))
+    async with pipe.services.database.session() as session:
+        conversation = await session.get(Conversation, "u-hot")
+        user = await session.get(WechatUser, "u-hot")
+        record = (await session.execute(select(ProcessedMessage))).scalar_one()
+    assert conversation is not None and conversation.state == "demo:kept"
+    assert conversation.data == {"items": ["甲", "乙"], "n": 2}
+    assert conversation.updated_at == now and conversation.expires_at == now + timedelta(minutes=15)
+    assert user is not None and user.subscribed and user.last_message_at == now and user.created_at == now
+    assert record.dedup_key == "m:u-hot:1" and record.created_at == now and "记下了" in record.reply_xml
+
+
+async def test_state_written_by_one_path_is_read_by_the_other(hot) -> None:  # type: ignore[no-untyped-def]
+    pipe, clock, calls = hot
+    await pipe.handle(text("登记", "1"))  # full path
+    await pipe.handle(text("记住", "2"))  # hot path
+    clock.advance(minutes=5)
+    assert "记得：甲、乙" in await pipe.handle(text("继续", "3"))  # hot path reads the state and keeps its ttl
+    async with pipe.services.database.session() as session:
+        conversation = await session.get(Conversation, "u-hot")
+        outbox = (await session.execute(select(OutboxMessage))).scalars().all()
+    assert conversation is not None and conversation.expires_at == clock() + timedelta(minutes=15)
+    assert len(outbox) == 1
+    assert calls == ["register", "remember", "recall"]
+
+
+async def test_a_handler_that_needs_the_session_runs_once_on_the_full_path(hot) -> None:  # type: ignore[no-untyped-def]
+    pipe, _clock, calls = hot
+    reply = await pipe.handle(text("登记", "7"))
+    assert "已登记" in reply and await pipe.handle(text("登记", "7")) == reply
+    async with pipe.services.database.session() as session:
+        assert len((await session.execute(select(ProcessedMessage))).all()) == 1
+        assert len((await session.execute(select(OutboxMessage))).all()) == 1
+    assert calls == ["register"]  # resolved on the hot path, run only by the full one
+
+
+async def test_a_location_push_touches_the_follower(hot) -> None:  # type: ignore[no-untyped-def]
+    pipe, clock, _calls = hot
+    push = Incoming(to_user="gh_x", openid="u-hot", create_time=1, msg_type="location", msg_id="9",
+                    location=Location(35.02, 111.0, "运城"))
+    await pipe.handle(push)
+    async with pipe.services.database.session() as session:
+        user = await session.get(WechatUser, "u-hot")
+    assert user is not None and user.last_message_at == clock()
+
+
+async def test_sqlite_write_lock_held_elsewhere_hands_the_push_to_the_full_path(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/lock.db"
+    database = Database(url)
+    await upgrade(database)
+    await seed_departments(database, duties().units)
+    try:
+        hot_path = SqliteHotPath(str(tmp_path / "lock.db"))
+        other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another connection (a job, the console, a process) is writing
+        assert await hot_path.begin() is None  # no waiting on the event loop
+        other.execute("ROLLBACK")
+        tx = await hot_path.begin()
+        assert tx is not None
+        await tx.rollback()
+        other.close()
+        await hot_path.close()
+    finally:
+        await database.dispose()
+
+
+async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    url = f"sqlite:///{tmp_path}/group.db"
+    database = Database(url)
+    await upgrade(database)
+    await seed_departments(database, duties().units)
+    calls: list[str] = []
+    router = build_router(calls)
+
+    @router.on(text_is("坏了"))
+    @session_free
+    async def broken(ctx: Context) -> str:
+        raise RuntimeError("handler bug")
+
+    pipe = MessagePipeline(Services(config=make_config(tmp_path, url), database=database, clock=FakeClock()),
+                           Dispatcher([router], fallback=fallback))
+    hot_path = pipe.hotpath
+    assert isinstance(hot_path, SqliteHotPath)
+    commits: list[int] = []
+    answered_before_commit: list[str] = []
+    flush = hot_path._flush
+
+    def counting_flush() -> None:
+        commits.append(len(hot_path._waiters))
+        flush()
+
+    monkeypatch.setattr(hot_path, "_flush", counting_flush)
+
+    async def send(content: str, msg_id: str) -> str:
+        reply = await pipe.handle(text(content, msg_id, openid=f"u-{msg_id}"))
+        if hot_path._group_open:
+            answered_before_commit.append(msg_id)
+        return reply
+
+    try:
+        replies = await asyncio.gather(*(send("坏了" if n == 3 else "记住", str(n)) for n in range(6)))
+        assert commits == [6]  # one commit for the six pushes that arrived together
+        assert answered_before_commit == []
+        assert all("记下了" in r for n, r in enumerate(replies) if n != 3)
+        assert "记下了" not in replies[3]
+        async with database.session() as session:
+            states = (await session.execute(select(Conversation.openid, Conversation.state))).all()
+            stored = (await session.execute(select(ProcessedMessage.dedup_key))).scalars().all()
+        assert sorted(states) == sorted((f"u-{n}", "demo:kept") for n in range(6) if n != 3)
+        assert len(stored) == 6  # the failing push's polite reply is stored too (a retry replays it)
+        assert await pipe.handle(text("坏了", "3", openid="u-3")) == replies[3]
+    finally:
+        await database.dispose()
