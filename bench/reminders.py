@@ -44,7 +44,9 @@ from bot.reminders.dispatch import run_pass, send_due  # noqa: E402
 from bot.reminders.planner import plan  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.tasks import workdays  # noqa: E402
+from knowledge.duties import duties  # noqa: E402
 from storage.db import Database  # noqa: E402
+from storage.departments import seed_departments  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Department  # noqa: E402
 from storage.models.reminders import (  # noqa: E402
@@ -236,6 +238,7 @@ async def run(url: str, label: str, args: argparse.Namespace, tmp: Path) -> None
     due = workdays.add_working_days(START, 1)
     db = Database(url)
     await upgrade(db)
+    await seed_departments(db, duties().units)
     contacts = await populate(db, args.tasks, args.contacts, lambda i: due)
     channel = NullChannel("mp")
     services = Services(config=config, database=db, channels={"mp": channel, "wecom": NullChannel("wecom")})
@@ -277,6 +280,7 @@ async def run(url: str, label: str, args: argparse.Namespace, tmp: Path) -> None
         await reset_pg(url)
     db = Database(url)
     await upgrade(db)
+    await seed_departments(db, duties().units)
     await populate(db, args.tasks, args.contacts, lambda i: workdays.add_working_days(START, 1 + i % 60))
     services = Services(config=config, database=db, channels={"mp": NullChannel("mp"), "wecom": NullChannel("wecom")})
     days, day = [], START

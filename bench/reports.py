@@ -40,7 +40,7 @@ from serverproc import cpus, free_port, start_pinned, stop, wait_healthy  # noqa
 from serverproc import percentile as pct  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from bot.reports.geo import COUNTY_SEATS  # noqa: E402
+from bot.reports.geo import counties  # noqa: E402
 from bot.wechat import push  # noqa: E402
 from bot.wechat.messages import parse_xml  # noqa: E402
 from bot.wechat.push import PushSigner  # noqa: E402
@@ -89,9 +89,10 @@ class WeChatServer:
 async def reporter(server: WeChatServer, index: int, tag: str, stats: Stats, rng: random.Random) -> None:
     """One person filing one report, checking that each reply asks for the expected next thing."""
     openid = f"bench-{tag}-{index:05d}"
-    county, _, seat_lat, seat_lon, _ = COUNTY_SEATS[index % len(COUNTY_SEATS)]
-    lat = round(seat_lat + rng.uniform(-0.05, 0.05), 6)
-    lon = round(seat_lon + rng.uniform(-0.05, 0.05), 6)
+    seat = counties()[index % len(counties())]
+    county = seat.name
+    lat = round(seat.lat + rng.uniform(-0.05, 0.05), 6)
+    lon = round(seat.lon + rng.uniform(-0.05, 0.05), 6)
     now = int(time.time())
     confirm_id = push.next_msg_id()
     steps: list[tuple[str, str]] = [

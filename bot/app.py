@@ -34,9 +34,11 @@ from bot.wechat.crypto import MessageCrypto
 from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
+from knowledge.duties import duties
 from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
+from storage.departments import seed_departments
 from storage.job_ticks import TickRecorder
 from storage.migrate import ensure_schema
 
@@ -115,6 +117,8 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
+        if added := await seed_departments(services.database, duties().units):
+            log.info("added %d departments from duties.toml", added)
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:

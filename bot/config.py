@@ -12,11 +12,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
 EXAMPLE_CONFIG_PATH = PROJECT_ROOT / "config.example.toml"
 ENV_PREFIX = "YCBOT_"
+# The plan's calendar: case numbers, console dates, exports and deadlines are in this zone unless configured.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class ConfigError(ValueError):
@@ -157,7 +161,7 @@ class RemindersConfig:
     quiet_start: str = "20:00"
     quiet_end: str = "08:30"
     send_hour: str = "09:00"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     catch_up_grace_days: int = 1
     coordinator_department: str = "市生态环境局"
     # Template field keys, in order: 事项, 截止时间, 状态, 单位 (match the template picked in the admin).

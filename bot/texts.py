@@ -83,17 +83,28 @@ SIM_REFUSED_DETAIL = "微信拒绝了这条消息：errcode {errcode}（{errmsg}
 SIM_TEMPLATE_DETAILS = "详情"
 SIM_REPLY_NEWS = "图文消息"
 
+# ---- duties.toml (kb check, start-up): what is wrong with the division of duties --------------------
+
+DUTIES_PROBLEMS: dict[str, str] = {
+    "unreadable": "cannot read the file: {error}",
+    "key_unknown": "{where}: unknown key {key!r}",
+    "not_table": "{where}: must be a table ({table})",
+    "text_required": "{where}: {key} is required (a non-empty string)",
+    "list_required": "{where}: {key} must be a list of non-empty strings",
+    "county_department": "[units]: county_department must be a name containing {county}, e.g. \"{county}政府\"",
+    "none": "no {table} entries",
+    "seat": "{where}: seat must be [latitude, longitude]",
+    "unit_unknown": "{where}: department {name!r} is not a listed unit{hint} (units: {known})",
+    "twice": "{what} {value!r} is listed twice",
+    "zone_inside": "[zone]: inside = {name!r} is not a listed county",
+    "adcode": "{where}: code must be the six-digit administrative code, e.g. 140802",
+    "code": "{where}: code must be lower-case letters, digits and _ (at most 32), starting with a letter",
+    "unit_long": "unit name {name!r} is longer than {limit} characters",
+}
+DUTIES_DID_YOU_MEAN = " (did you mean {name!r}?)"
+
 # ---- reports (violation-report wizard, queries, notices) ---------------------------------------------
 
-REPORT_CATEGORY_LABELS: dict[str, str] = {
-    "discharge": "偷排直排新污染物、有毒有害化学物质",
-    "pesticide": "乱丢农药包装废弃物、过期农药兽药",
-    "antibiotic_sale": "药店无处方销售抗菌药（抗生素）",
-    "toys": "玩具、学生用品含禁用有害物质",
-    "banned_chemical": "生产使用淘汰或禁用化学品（如PFOS）",
-    "import_export": "非法进出口受控化学品",
-    "other": "其他新污染物相关问题",
-}
 REPORT_STATUS_LABELS: dict[str, str] = {
     "submitted": "已提交，等待受理",
     "accepted": "已受理",
@@ -532,6 +543,44 @@ CALENDAR_DETAIL = (
     "系统的节假日与调休数据只到{until}。此后提醒按周一至周五计算工作日，节假日也会计入。"
     "国务院办公厅公布{year}年节假日安排后，请运维人员更新 knowledge/data/workdays.toml。"
 )
+# ---- the plan's tasks: marking done (bot/tasks/status.py) and the tasks file (bot/tasks/planfile.py) ------
+
+TASK_ERRORS = {
+    "unknown": "没有编号为 {task_id} 的任务",
+    "not_assigned": "任务 {task_id} 没有分配给 {department}",
+    "no_deadline": "任务 {task_id} 没有截止日期",
+    "no_period": "任务 {task_id} 没有周期 {period}（可选：{choices}）",
+}
+# For whoever edits tasks.toml (`python -m bot tasks import`); each names the file and the entry.
+TASK_FILE_PROBLEMS = {
+    "where": "task #{index}",
+    "where_id": "task #{index} (id {id})",
+    "not_string": "{where}: {key} must be a string",
+    "required": "{where}: {key} is required",
+    "too_long": "{where}: {key} is longer than {limit} characters",
+    "not_unit_list": "{where}: {key} must be a list of department names",
+    "unit": "{where}: {key}: {reason}",
+    "not_table": "{where}: must be a table ([[task]])",
+    "key_unknown": "{where}: unknown key {key!r} (known: {known})",
+    "id": "{where}: id must be a letter followed by letters, digits or '-' (at most 32), e.g. T05",
+    "rule": "{where}: deadline_rule must be one of {rules}",
+    "active": "{where}: active must be true or false",
+    "deadline": '{where}: deadline must be a date such as 2025-12-31 (or set recurrence = "yearly")',
+    "yearly_only": '{where}: {key} only applies to recurrence = "yearly"',
+    "yearly_deadline": '{where}: a yearly task has due = "MM-DD", not deadline',
+    "due": '{where}: due must be a month and day such as "12-31"',
+    "due_day": "{where}: due {due} is not a day of the year",
+    "year": "{where}: {key} must be a year between 2000 and 2100",
+    "years": "{where}: last_year is before first_year",
+    "recurrence": '{where}: recurrence must be "once" or "yearly"',
+    "toml": "{source}: not valid TOML: {error}",
+    "top_unknown": "{source}: unknown top-level key(s) {keys}; tasks are [[task]] tables",
+    "none": "{source}: no [[task]] entries",
+    "twice": "task id {id} appears twice (entries #{first} and #{second})",
+    "no_file": "{path}: no such file",
+    "not_utf8": "{path}: cannot be read as UTF-8 text ({error})",
+}
+
 # ---- end of officials/reminders ---------------------------------------------------------------------
 KB_UNAVAILABLE = "问答服务正在启动，请稍后再试。紧急情况请拨打12369环保举报热线。"
 KB_IDENTITY = (

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot import menu, texts
 from bot.context import Context
 from bot.reports import catalog, geo, notices
+from bot.reports.steps import ANY_STEP, AREA, PREFIX
 from bot.routing import (
     NO_STATE,
     HandlerResult,
@@ -49,7 +50,7 @@ QUERY_REPLY_CHARS = 400
 
 
 def _in_report(ctx: Context) -> bool:
-    return ctx.conversation.in_state("report")
+    return ctx.conversation.in_state(AREA)
 
 
 def _free_or_report(ctx: Context) -> bool:
@@ -207,36 +208,36 @@ async def guide(ctx: Context) -> HandlerResult:
 # ---- inside the wizard ---------------------------------------------------------------------------
 
 
-@router.on(text_is(*common.HELP_WORDS), state="report:*")
+@router.on(text_is(*common.HELP_WORDS), state=ANY_STEP)
 async def wizard_help(ctx: Context) -> HandlerResult:
     return await wizard.reprompt(ctx, texts.REPORT_HELP_IN_WIZARD)
 
 
-@router.on(msg_type("image"), state="report:*")
+@router.on(msg_type("image"), state=ANY_STEP)
 async def wizard_photo(ctx: Context) -> HandlerResult:
     return await wizard.attach_photo(ctx)
 
 
-@router.on(msg_type("location"), state="report:*")
+@router.on(msg_type("location"), state=ANY_STEP)
 async def wizard_location(ctx: Context) -> HandlerResult:
     return await wizard.attach_location(ctx)
 
 
-@router.on(event("click", "view", "scancode_push", "scancode_waitmsg"), state="report:*")
+@router.on(event("click", "view", "scancode_push", "scancode_waitmsg"), state=ANY_STEP)
 async def wizard_other_menu(ctx: Context) -> HandlerResult:
     return await wizard.reprompt(ctx, texts.REPORT_OTHER_FEATURE)
 
 
-@router.on(has_text(), state="report:*")
+@router.on(has_text(), state=ANY_STEP)
 async def wizard_text(ctx: Context) -> HandlerResult:
     step = wizard.current_step(ctx)
-    handler = report_answers.TEXT_STEPS.get(step)
+    handler = report_answers.TEXT_STEPS.get(step) if step is not None else None
     if handler is None:  # an unknown sub-state (e.g. from an older version): resume at the first gap
         return await wizard.advance(ctx)
     return await handler(ctx)
 
 
-@router.on(lambda ctx: not ctx.incoming.is_event, state="report:*")
+@router.on(lambda ctx: not ctx.incoming.is_event, state=ANY_STEP)
 async def wizard_no_text(ctx: Context) -> HandlerResult:
     """A voice message WeChat could not transcribe, an empty text …: say what this step needs."""
     return await wizard.reprompt(ctx, texts.REPORT_NEED_TEXT + "\n")
@@ -283,7 +284,7 @@ async def early_location(ctx: Context) -> HandlerResult:
 
 
 def _draft_expired(ctx: Context) -> bool:
-    return (ctx.conversation.expired_state or "").startswith(wizard.PREFIX) and not ctx.incoming.is_event
+    return (ctx.conversation.expired_state or "").startswith(PREFIX) and not ctx.incoming.is_event
 
 
 @router.on(_draft_expired, state=NO_STATE)

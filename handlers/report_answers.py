@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from bot import logsafe, texts
 from bot.context import Context
 from bot.reports import filing, geo
+from bot.reports.steps import EDIT_STEPS, Step
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
     CLEAR_WORDS,
@@ -30,19 +32,17 @@ from handlers.report_parse import (
     word,
 )
 from handlers.report_wizard import (
-    EDIT_STEPS,
     MAX_CONTACT_CHARS,
     MAX_OBJECT_CHARS,
     advance,
     draft,
-    draft_ttl,
+    enter,
     next_step,
     prompt,
     refusal,
     reprompt,
     routing_of,
     set_address,
-    state_of,
     take_description,
 )
 from storage import report_queries
@@ -121,7 +121,7 @@ async def on_object(ctx: Context) -> str:
 
 async def on_county(ctx: Context) -> str:
     data = draft(ctx)
-    candidates: list[str] = data.get("county_candidates") or list(geo.ROUTING_TARGETS)
+    candidates: list[str] = data.get("county_candidates") or list(geo.routing_targets())
     answer = word(ctx.text)
     pin = data.get("lat") is not None
     joined = "、".join(candidates)
@@ -140,7 +140,7 @@ async def on_county(ctx: Context) -> str:
         return await advance(ctx, texts.REPORT_COUNTY_MANUAL + "\n")
     number = choose_number(ctx.text, len(candidates))
     chosen = candidates[number - 1] if number else geo.county_from_text(clean(ctx.text))
-    if chosen is None or chosen not in geo.ROUTING_TARGETS:
+    if chosen is None or chosen not in geo.routing_targets():
         return await reprompt(ctx, texts.REPORT_COUNTY_UNKNOWN + "\n")
     note = (
         texts.REPORT_NOTE_BORDER.format(candidates=joined, county=chosen)
@@ -214,19 +214,19 @@ async def on_edit(ctx: Context) -> str:
     data = draft(ctx)
     number = choose_number(ctx.text, len(EDIT_STEPS))
     if number is None:
-        names = {texts.REPORT_STEP_NAMES[s]: s for s in EDIT_STEPS}
+        names = {texts.REPORT_STEP_NAMES[s.key]: s for s in EDIT_STEPS}
         step = next((s for name, s in names.items() if answer and answer in name), None)
     else:
         step = EDIT_STEPS[number - 1]
     if step is None:
         return await reprompt(ctx, texts.REPORT_EDIT_UNKNOWN + "\n")
-    if step == "category":
+    if step is Step.CATEGORY:
         data.pop("category", None)
         data.pop("category_guess", None)
-    elif step == "description":
+    elif step is Step.DESCRIPTION:
         data.pop("description", None)
         data.pop("object", None)
-    elif step == "location":
+    elif step is Step.LOCATION:
         for key in (
             "lat",
             "lon",
@@ -240,9 +240,9 @@ async def on_edit(ctx: Context) -> str:
             "object",
         ):
             data.pop(key, None)
-    elif step == "photos":
+    elif step is Step.PHOTOS:
         data["photos_done"] = False
-    elif step == "contact":
+    elif step is Step.CONTACT:
         data.pop("contact", None)
         data.pop("contact_pending", None)
     return await advance(ctx)
@@ -274,7 +274,7 @@ def to_report_draft(data: dict[str, Any]) -> filing.ReportDraft:
 async def submit(ctx: Context) -> str:
     """File the draft (idempotent on the draft id) and say what happens next."""
     data = draft(ctx)
-    if next_step(data) != "confirm":
+    if next_step(data) is not Step.CONFIRM:
         return await advance(ctx)
     filed = to_report_draft(data)
     # Whatever fails from here on (the database, say), no log line of this push may name the reporter.
@@ -301,21 +301,21 @@ async def on_confirm(ctx: Context) -> str:
     if answer in CONFIRM_WORDS:
         return await submit(ctx)
     if answer in EDIT_WORDS:
-        ctx.conversation.set(state_of("edit"), ttl=draft_ttl(ctx))
-        return await prompt(ctx, "edit")
+        enter(ctx, Step.EDIT)
+        return await prompt(ctx, Step.EDIT)
     return await reprompt(ctx, texts.REPORT_CONFIRM_HINT + "\n")
 
 
-TEXT_STEPS = {
-    "category": on_category,
-    "category_confirm": on_category_confirm,
-    "description": on_description,
-    "location": on_location_text,
-    "object": on_object,
-    "county": on_county,
-    "photos": on_photos_text,
-    "contact": on_contact,
-    "contact_details": on_contact_details,
-    "edit": on_edit,
-    "confirm": on_confirm,
+TEXT_STEPS: dict[Step, Callable[[Context], Awaitable[str]]] = {
+    Step.CATEGORY: on_category,
+    Step.CATEGORY_CONFIRM: on_category_confirm,
+    Step.DESCRIPTION: on_description,
+    Step.LOCATION: on_location_text,
+    Step.OBJECT: on_object,
+    Step.COUNTY: on_county,
+    Step.PHOTOS: on_photos_text,
+    Step.CONTACT: on_contact,
+    Step.CONTACT_DETAILS: on_contact_details,
+    Step.EDIT: on_edit,
+    Step.CONFIRM: on_confirm,
 }

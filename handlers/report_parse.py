@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.reports import geo
-from bot.reports.catalog import CATEGORIES
+from bot.reports.catalog import categories
 from storage.report_queries import normalize_case_no
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -111,22 +111,23 @@ def choose_number(text: str, count: int) -> int | None:
 
 def category_match(text: str) -> tuple[str | None, str]:
     """(code, how): how is number, label or keyword; (None, "") when nothing or several match."""
-    number = choose_number(text, len(CATEGORIES))
+    known = categories()
+    number = choose_number(text, len(known))
     if number is not None:
-        return CATEGORIES[number - 1].code, "number"
+        return known[number - 1].code, "number"
     typed = clean(text)
     if not typed:
         return None, ""
-    for cat in CATEGORIES:
+    for cat in known:
         if typed == cat.label:
             return cat.code, "label"
     if len(typed) <= 20:
-        in_label = {cat.code for cat in CATEGORIES if hanzi_count(typed) >= 2 and typed in cat.label}
+        in_label = {cat.code for cat in known if hanzi_count(typed) >= 2 and typed in cat.label}
         if len(in_label) == 1:
             return in_label.pop(), "label"
     if len(typed) > 60:
         return None, ""
-    hits = {cat.code for cat in CATEGORIES for kw in cat.keywords if kw.lower() in typed.lower()}
+    hits = {cat.code for cat in known for kw in cat.keywords if kw.lower() in typed.lower()}
     if len(hits) == 1:
         return hits.pop(), "keyword"
     return None, ""
@@ -179,7 +180,7 @@ def needs_source(description: str, category: str = "") -> bool:
 def guess_category(description: str) -> str | None:
     """The one category a description's words point to (keywords of exactly one category), else None."""
     typed = clean(description).lower()
-    hits = {cat.code for cat in CATEGORIES for kw in cat.keywords if kw.lower() in typed}
+    hits = {cat.code for cat in categories() for kw in cat.keywords if kw.lower() in typed}
     return hits.pop() if len(hits) == 1 else None
 
 

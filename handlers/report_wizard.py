@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from bot import texts
 from bot.context import Context
 from bot.reports import catalog, geo
+from bot.reports.steps import EDIT_STEPS, PREFIX, Step
 from handlers.report_parse import (
     check_description,
     clean,
@@ -26,19 +27,17 @@ from handlers.report_parse import (
 from storage import report_queries
 from storage.models import ReportPendingLocation
 
-PREFIX = "report:"
 MAX_OBJECT_CHARS = 200
 MAX_CONTACT_CHARS = 100
-EDIT_STEPS = ("category", "description", "location", "photos", "contact")
 
 
-def state_of(step: str) -> str:
-    return PREFIX + step
+def current_step(ctx: Context) -> Step | None:
+    return Step.of(ctx.conversation.state)
 
 
-def current_step(ctx: Context) -> str:
-    state = ctx.conversation.state or ""
-    return state[len(PREFIX) :] if state.startswith(PREFIX) else ""
+def enter(ctx: Context, step: Step, **data: Any) -> None:
+    """Put the conversation on ``step`` (stored as its value, e.g. "report:location")."""
+    ctx.conversation.set(step.value, ttl=draft_ttl(ctx), **data)
 
 
 def draft(ctx: Context) -> dict[str, Any]:
@@ -49,25 +48,25 @@ def draft_ttl(ctx: Context) -> timedelta:
     return timedelta(hours=ctx.services.config.reports.draft_expiry_hours)
 
 
-def next_step(data: dict[str, Any]) -> str:
+def next_step(data: dict[str, Any]) -> Step:
     """The first step whose answer is still missing."""
     if not data.get("category"):
-        return "category_confirm" if data.get("category_guess") else "category"
+        return Step.CATEGORY_CONFIRM if data.get("category_guess") else Step.CATEGORY
     if not data.get("description"):
-        return "description"
+        return Step.DESCRIPTION
     if data.get("lat") is None and not data.get("address"):
-        return "location"
+        return Step.LOCATION
     if needs_source(data["description"], data["category"]) and "object" not in data:
-        return "object"
+        return Step.OBJECT
     if data.get("county_state") == "ask":
-        return "county"
+        return Step.COUNTY
     if not data.get("photos_done"):
-        return "photos"
+        return Step.PHOTOS
     if data.get("contact_pending"):
-        return "contact_details"
+        return Step.CONTACT_DETAILS
     if not data.get("contact"):
-        return "contact"
-    return "confirm"
+        return Step.CONTACT
+    return Step.CONFIRM
 
 
 async def photo_count(ctx: Context) -> int:
@@ -86,38 +85,38 @@ def location_text(data: dict[str, Any]) -> str:
     return data.get("address") or texts.REPORT_LOCATION_NONE
 
 
-async def prompt(ctx: Context, step: str) -> str:
+async def prompt(ctx: Context, step: Step) -> str:
     """What to send next, for ``step``."""
     cfg = ctx.services.config.reports
     data = draft(ctx)
-    if step == "category":
-        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.CATEGORIES]))
-    if step == "category_confirm":
+    if step is Step.CATEGORY:
+        return texts.REPORT_ASK_CATEGORY.format(options=_numbered([c.label for c in catalog.categories()]))
+    if step is Step.CATEGORY_CONFIRM:
         return texts.REPORT_CONFIRM_CATEGORY.format(
             category=catalog.category_label(data.get("category_guess", "")),
-            options=_numbered([c.label for c in catalog.CATEGORIES]),
+            options=_numbered([c.label for c in catalog.categories()]),
         )
-    if step == "description":
+    if step is Step.DESCRIPTION:
         return texts.REPORT_ASK_DESCRIPTION.format(min=cfg.min_description_hanzi, max=cfg.max_description_chars)
-    if step == "location":
+    if step is Step.LOCATION:
         return texts.REPORT_ASK_LOCATION
-    if step == "object":
+    if step is Step.OBJECT:
         return texts.REPORT_ASK_OBJECT
-    if step == "county":
-        options = _numbered(data.get("county_candidates") or list(geo.ROUTING_TARGETS))
+    if step is Step.COUNTY:
+        options = _numbered(data.get("county_candidates") or list(geo.routing_targets()))
         template = texts.REPORT_ASK_COUNTY_BORDER if data.get("lat") is not None else texts.REPORT_ASK_COUNTY_ADDRESS
         return template.format(options=options)
-    if step == "photos":
+    if step is Step.PHOTOS:
         count = await photo_count(ctx)
         if count:
             return texts.REPORT_ASK_PHOTOS_MORE.format(n=count, left=max(0, cfg.max_photos - count))
         return texts.REPORT_ASK_PHOTOS.format(max=cfg.max_photos)
-    if step == "contact":
+    if step is Step.CONTACT:
         return texts.REPORT_ASK_CONTACT.format(identity_days=ctx.services.config.privacy.closed_identity_days)
-    if step == "contact_details":
+    if step is Step.CONTACT_DETAILS:
         return texts.REPORT_ASK_CONTACT_DETAILS
-    if step == "edit":
-        return texts.REPORT_EDIT_MENU.format(options=_numbered([texts.REPORT_STEP_NAMES[s] for s in EDIT_STEPS]))
+    if step is Step.EDIT:
+        return texts.REPORT_EDIT_MENU.format(options=_numbered([texts.REPORT_STEP_NAMES[s.key] for s in EDIT_STEPS]))
     return await summary(ctx)
 
 
@@ -143,14 +142,15 @@ async def summary(ctx: Context) -> str:
 async def advance(ctx: Context, prefix: str = "") -> str:
     """Move to the first missing step and say what to send."""
     step = next_step(draft(ctx))
-    ctx.conversation.set(state_of(step), ttl=draft_ttl(ctx))
+    enter(ctx, step)
     return prefix + await prompt(ctx, step)
 
 
 async def reprompt(ctx: Context, prefix: str = "") -> str:
     """Stay on the current step, repeating its prompt after ``prefix``."""
-    ctx.conversation.set(ctx.conversation.state or state_of("category"), ttl=draft_ttl(ctx))
-    return prefix + await prompt(ctx, current_step(ctx) or "category")
+    step = current_step(ctx) or next_step(draft(ctx))  # an unknown stored step: the first gap
+    enter(ctx, step)
+    return prefix + await prompt(ctx, step)
 
 
 # ---- starting ------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ async def start(ctx: Context, description: str = "") -> str:
         return notes + refused
     ctx.conversation.clear()
     draft_id = uuid.uuid4().hex
-    ctx.conversation.set(state_of("category"), ttl=draft_ttl(ctx), draft_id=draft_id)
+    enter(ctx, Step.CATEGORY, draft_id=draft_id)
     since = ctx.now - timedelta(minutes=cfg.pending_attachment_minutes)
     adopted = await report_queries.adopt_pending_photos(
         ctx.session, openid=ctx.openid, draft_id=draft_id, since=since, limit=cfg.max_photos
@@ -270,7 +270,7 @@ def set_address(ctx: Context, address: str) -> str:
             note=texts.REPORT_NOTE_ADDRESS.format(county=guess.county),
         )
         return texts.REPORT_COUNTY_SET.format(county=guess.county) + "\n"
-    routing_of(data, county=None, method="", state="ask", note="", candidates=list(geo.ROUTING_TARGETS))
+    routing_of(data, county=None, method="", state="ask", note="", candidates=list(geo.routing_targets()))
     return ""
 
 
@@ -299,7 +299,7 @@ async def attach_photo(ctx: Context) -> str:
         now=ctx.now,
         pic_url=ctx.incoming.pic_url,
     )
-    if current_step(ctx) == "photos":
+    if current_step(ctx) is Step.PHOTOS:
         return await reprompt(ctx, texts.REPORT_PHOTO_ADDED.format(n=count) + "\n")
     return await advance(ctx, texts.REPORT_PHOTO_ADDED_ASIDE.format(n=count) + "\n")
 

@@ -32,7 +32,7 @@ from knowledge.chemicals import Chemical, ChemicalTable
 from knowledge.classifier import OUT_OF_SCOPE, NaiveBayes
 from knowledge.entries import Entry
 from knowledge.index import Hit, Index, Passage, Weights
-from knowledge.loader import YUNCHENG_PLACES, KnowledgeData, Unit, load_data
+from knowledge.loader import KnowledgeData, Unit, load_data
 from knowledge.normalize import compact_name, meaningful_chars, normalize, spoken_digits
 from knowledge.numerals import normalize_numerals
 from knowledge.plan import PlanClause
@@ -96,6 +96,7 @@ class KnowledgeBase:
         self.classifier = self._train_classifier()
         self._latin_vocab = sorted(v for v in self.index.latin_vocab if len(v) >= 3)
         self._other_places = tuple(data.other_places)
+        self._home_places = data.home_places
         # a question made only of a chemical's name and these words gets the chemical's card directly
         self._chemical_words = frozenset(data.chemical_question_words)
         # asking whether a named chemical may still be used / is controlled: its card gets a bonus
@@ -396,7 +397,7 @@ class KnowledgeBase:
         return None
 
     def _elsewhere(self, text: str) -> bool:
-        if any(p in text for p in YUNCHENG_PLACES):
+        if any(p in text for p in self._home_places):
             return False
         return any(p in text for p in self._other_places)
 

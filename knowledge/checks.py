@@ -9,6 +9,7 @@ from pathlib import Path
 
 from knowledge.asked import ASKED_FILE, load_asked
 from knowledge.chemicals import CHEMICALS_FILE, Chemical, cas_checksum_ok, parse_chemical, read_chemical_rows
+from knowledge.duties import DUTIES_FILE, DutiesError, load_duties
 from knowledge.entries import ENTRIES_DIR, DataError, Entry, entry_files, load_entry_file
 from knowledge.loader import DATA_DIR
 from knowledge.normalize import compact, compact_name, normalize
@@ -211,6 +212,7 @@ def check_data(data_dir: Path | None = None, extra: Iterable[Problem] = ()) -> l
     problems += check_chemicals(d, sources)
     problems += check_asked(d, clauses)
     problems += check_workdays(d)
+    problems += check_duties(d)
     return problems
 
 
@@ -224,6 +226,15 @@ def check_workdays(data_dir: Path) -> list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(WORKDAYS_FILE, f"cannot read: {exc}")]
     return [_from_error(ValueError(p), WORKDAYS_FILE) for p in check_text(text)[1]]
+
+
+def check_duties(data_dir: Path) -> list[Problem]:
+    """duties.toml: every category's department is a listed unit, every county has a seat, nothing twice."""
+    try:
+        load_duties(data_dir / DUTIES_FILE)
+    except DutiesError as exc:
+        return [Problem(DUTIES_FILE, problem.removeprefix(f"{DUTIES_FILE}: ")) for problem in exc.problems]
+    return []
 
 
 def check_asked(data_dir: Path, clauses: list[PlanClause]) -> list[Problem]:

@@ -8,16 +8,18 @@ from pathlib import Path
 
 from knowledge.asked import AskedQuestion, load_asked
 from knowledge.chemicals import Chemical, load_chemicals
+from knowledge.duties import DUTIES_FILE, Duties, duties, load_duties
 from knowledge.entries import Entry, load_entries
 from knowledge.intent import Detail, load_details
 from knowledge.plan import PlanClause, PlanDocument, load_plan_document
 from knowledge.sources import SourceCatalog
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-YUNCHENG_PLACES = (
-    "运城", "盐湖", "临猗", "万荣", "闻喜", "稷山", "新绛", "绛县", "垣曲", "夏县", "平陆", "芮城", "永济", "河津",
-    "山西",
-)
+
+
+def home_places(duties: Duties) -> tuple[str, ...]:
+    """Place words that make a question local: the city, the counties' short names, the province."""
+    return ("运城", *(county.short for county in duties.counties), "山西")
 
 
 def read_word_list(path: Path) -> list[str]:
@@ -148,6 +150,7 @@ class KnowledgeData:
     dictionary: list[tuple[str, int]]
     other_places: list[str]
     settings: Settings
+    home_places: tuple[str, ...] = ()
     chemical_question_words: list[str] = field(default_factory=list)
     chemical_templates: list[str] = field(default_factory=lambda: ["{name}"])
     chemical_status_words: list[str] = field(default_factory=list)
@@ -180,6 +183,7 @@ def load_data(data_dir: Path | None = None) -> KnowledgeData:
         dictionary=read_dictionary(d / "dictionary.txt"),
         other_places=read_word_list(d / "places.txt"),
         settings=Settings.load(d / "settings.toml"),
+        home_places=home_places(load_duties(d / DUTIES_FILE) if (d / DUTIES_FILE).exists() else duties()),
         chemical_question_words=read_word_list(d / "chemical_question_words.txt"),
         chemical_templates=read_word_list(d / "chemical_templates.txt") or ["{name}"],
         chemical_status_words=read_word_list(d / "chemical_status_words.txt"),

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.config import DEFAULT_TIMEZONE
+
 log = logging.getLogger(__name__)
 # Every tick would log twice at INFO; our jobs log what they do themselves.
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -23,7 +25,7 @@ TickObserver = Callable[[str, float, float, BaseException | None], Awaitable[Non
 
 
 class ServiceScheduler:
-    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, timezone: str = DEFAULT_TIMEZONE) -> None:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
         self.jobs: dict[str, JobFunc] = {}
         self.observers: list[TickObserver] = []

@@ -74,9 +74,13 @@ def match_department_name(wanted: str, names: list[str]) -> str:
         raise DepartmentError("no_departments")
     known = set(names)
     if wanted:
-        for candidate in (wanted, f"{wanted}政府", f"市{wanted}", wanted.replace("人民政府", "政府")):
+        for candidate in (wanted, f"市{wanted}", wanted.replace("人民政府", "政府")):
             if candidate in known:
                 return candidate
+        # A short form is the start of one name: 盐湖区 → 盐湖区政府, 绛县 → 绛县政府 (not 新绛县政府).
+        starting = [n for n in names if n.startswith(wanted)]
+        if len(starting) == 1:
+            return starting[0]
         partial = [n for n in names if wanted in n]
         if len(partial) == 1:
             return partial[0]

@@ -16,7 +16,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.departments import ensure_departments
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -52,7 +51,8 @@ async def schema_is_current(database: Database) -> bool:
 
 
 async def upgrade(database: Database) -> None:
-    """Bring the schema to the newest revision of every branch, then seed the departments.
+    """Bring the schema to the newest revision of every branch (the departments are seeded by the caller,
+    ``storage.departments.seed_departments``, from the units the service knows).
 
     On PostgreSQL an advisory lock keeps two processes starting at once from migrating together.
     """
@@ -67,10 +67,6 @@ async def upgrade(database: Database) -> None:
             if not database.is_sqlite:
                 await conn.exec_driver_sql("SELECT pg_advisory_unlock(724001)")
                 await conn.commit()
-
-    async with database.session() as session:
-        await ensure_departments(session)
-        await session.commit()
 
 
 async def ensure_schema(database: Database) -> bool:

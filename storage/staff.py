@@ -22,7 +22,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.departments import COUNTIES, county_government_name
 from storage.facts import Fact
 from storage.models import Department, utcnow
 from storage.models.console import AuditEntry, ConsoleSecret, LoginThrottle, StaffAccount
@@ -134,17 +133,29 @@ async def find_department(session: AsyncSession, name: str) -> Department:
     wanted = name.strip()
     departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
     by_name = {d.name: d for d in departments}
-    county_names = {county_government_name(county) for _code, county in COUNTIES}
-    for candidate in (wanted, county_government_name(wanted)):
-        if candidate in by_name and (candidate == wanted or candidate in county_names):
-            return by_name[candidate]
+    counties = [d for d in departments if d.kind == "county"]
+    if wanted in by_name:
+        return by_name[wanted]
+    # A county's short name: the one county government whose name begins with it (绛县 is not 新绛县政府).
+    short = [d for d in counties if wanted and d.name.startswith(wanted)]
+    if len(short) == 1:
+        return short[0]
+    county_names = {d.name for d in counties}
     raise StaffError(
         "staff_department_unknown",
         name=wanted,
         choices=tuple(d.name for d in departments if d.name not in county_names),
-        counties=tuple(d.name for d in departments if d.name in county_names),
-        example=COUNTIES[0][1],
+        counties=tuple(d.name for d in counties),
+        example=_short_name(counties[0].name) if counties else "",
     )
+
+
+def _short_name(county_department: str) -> str:
+    """盐湖区政府 → 盐湖区: the county's own name, for the example in an error."""
+    for suffix in ("人民政府", "政府"):
+        if county_department.endswith(suffix):
+            return county_department.removesuffix(suffix)
+    return county_department
 
 
 def _info(account: StaffAccount, department: Department) -> StaffInfo:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.reports.catalog import CATEGORY_BY_CODE
+from bot.reports.catalog import categories
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DECISION_STATUSES = frozenset({"accepted", "rejected", "duplicate"})
@@ -177,4 +177,4 @@ def case_clock(times: CaseTimes, rules: ClockRules, now: datetime) -> CaseClock:
 
 def clock_rules(config: Any) -> ClockRules:
     """The rules of this configuration (categories from the reports catalogue)."""
-    return rules_from_config(config.reports, frozenset(CATEGORY_BY_CODE))
+    return rules_from_config(config.reports, frozenset(c.code for c in categories()))

@@ -31,7 +31,7 @@ from bot.cases.clock import ClockRules, case_clock, clock_rules
 from bot.cases.times import TimedCase, load_timed_cases
 from bot.cases.view import last_day
 from bot.reminders.render import Item
-from bot.reports.catalog import CATEGORY_BY_CODE, OPEN_STATUSES
+from bot.reports.catalog import OPEN_STATUSES, find_category
 from bot.tasks import workdays
 from storage.models import Department
 from storage.models.reports import Report
@@ -144,7 +144,7 @@ async def case_items(session: AsyncSession, config: Any, row: Any, now: datetime
     department = await _department_name(session, row.department_id)
     if department != case.department:
         return None
-    category = CATEGORY_BY_CODE.get(case.category)
+    category = find_category(case.category)
     return [
         Item(
             kind="overdue",

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
-from bot.reports.catalog import CATEGORY_BY_CODE
+from bot.reports.catalog import categories
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "reply_templates.toml"
 OUTCOMES = ("resolved", "rejected")
@@ -82,7 +82,7 @@ def _load(path: str, mtime: float) -> tuple[ReplyTemplate, ...]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReplyTemplateError(f"{file}: cannot be read: {exc}") from None
-    return tuple(parse_templates(text, str(file), frozenset(CATEGORY_BY_CODE)))
+    return tuple(parse_templates(text, str(file), frozenset(c.code for c in categories())))
 
 
 def template_file(config: object) -> Path:

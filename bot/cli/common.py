@@ -14,6 +14,8 @@ from bot.config import Config, load_config
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.reminders.planner import seed_tasks
 from bot.services import Services
+from knowledge.duties import duties
+from storage.departments import seed_departments
 from storage.migrate import ensure_schema
 
 
@@ -28,6 +30,7 @@ async def open_services(args: argparse.Namespace, *, migrate: bool = True) -> As
     try:
         if migrate:
             await ensure_schema(services.database)
+            await seed_departments(services.database, duties().units)
             await seed_tasks(services.database, services.config, services.now())
         yield services
     finally:

@@ -12,6 +12,8 @@ from bot.cli.common import config_from, fail, open_services, print_json
 from bot.logging_setup import configure
 from bot.menu import build_menu
 from bot.outbound.channels.base import ChannelError
+from knowledge.duties import duties
+from storage.departments import seed_departments
 from storage.migrate import current_heads, expected_heads, upgrade
 
 
@@ -57,6 +59,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     async def run() -> set[str]:
         async with open_services(args, migrate=False) as services:
             await upgrade(services.database)
+            await seed_departments(services.database, duties().units)
             return await current_heads(services.database)
 
     heads = asyncio.run(run())

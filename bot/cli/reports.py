@@ -15,7 +15,7 @@ from bot import texts
 from bot.cli.common import fail, open_services, os_actor, print_json
 from bot.reports import catalog, present
 from bot.reports import workflow as api
-from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.geo import routing_targets
 from bot.reports.photos import run_media_job
 from storage import report_queries
 from storage.report_queries import ReportNotFound
@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     listing = sub.add_parser("list", parents=parents, help="list reports, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON document: {total, reports: [...]}")
     listing.add_argument("--status", choices=catalog.STATUSES)
-    listing.add_argument("--category", choices=[c.code for c in catalog.CATEGORIES])
+    listing.add_argument("--category", choices=[c.code for c in catalog.categories()])
     listing.add_argument("--county", metavar="NAME", help="county-level unit, or - for reports awaiting routing")
     listing.add_argument("--department", metavar="NAME")
     listing.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="filed on or after this day (UTC)")
@@ -104,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
 
     county = sub.add_parser("set-county", parents=parents, help="route a report to a county-level unit")
     county.add_argument("case", metavar="CASE")
-    county.add_argument("county", metavar="COUNTY", choices=ROUTING_TARGETS, help=", ".join(ROUTING_TARGETS))
+    county.add_argument("county", metavar="COUNTY", choices=routing_targets(), help=", ".join(routing_targets()))
     county.add_argument("--note", default="", metavar="TEXT")
     county.add_argument("--actor", default=None, metavar="NAME")
     county.set_defaults(func=cmd_set_county)

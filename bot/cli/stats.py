@@ -19,7 +19,7 @@ from bot.cases.clock import ClockConfigError, clock_rules
 from bot.cli.common import fail, open_services
 from bot.console.queries import department_names
 from bot.console.stats import stats_file
-from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.geo import routing_targets
 from bot.stats.figures import StatsFilters, compute, month_bounds
 
 
@@ -49,7 +49,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _report(args: argparse.Namespace, out: Path, fmt: str) -> int:
-    if args.county and args.county not in ROUTING_TARGETS:
+    if args.county and args.county not in routing_targets():
         return fail(texts.FILTER_UNKNOWN["county"].format(value=args.county), 2)
     if args.department and args.department not in department_names():
         return fail(texts.FILTER_UNKNOWN["department"].format(value=args.department), 2)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot import texts
+from bot.config import LOCAL_TZ
 from bot.console.session import COOKIE_NAME, CSRF_FIELD, ConsoleSession, SessionCodec
 from bot.logging_setup import request_id
 from bot.questions.review import may_review
@@ -34,7 +34,6 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MAX_FORM_BYTES = 256 * 1024
 LOGIN_PATH = "/console/login"
 LOGOUT_PATH = "/console/logout"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

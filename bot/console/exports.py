@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot import texts
+from bot.config import LOCAL_TZ
 from bot.console.catalog import category_codes, category_name
 from bot.console.common import client_ip, console_of, fail, require_staff
 from bot.console.queries import FilterError, all_matching, count_reports, parse_filters
@@ -27,7 +27,6 @@ from bot.console.tasks import load_task_rows
 from storage.models.reports import Report
 from storage.staff import record_audit
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MIN_WIDTH = 8  # spreadsheet columns, about one Latin character each

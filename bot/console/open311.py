@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot import texts
+from bot.config import LOCAL_TZ
 from bot.console.catalog import category_catalog, category_name
 from bot.coords import gcj02_to_wgs84
 from bot.scrub import scrub
@@ -35,7 +35,6 @@ WAS_ACCEPTED = (
     .where(ReportEvent.report_id == Report.id, ReportEvent.kind == "status", ReportEvent.to_status == "accepted")
     .exists()
 )
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_IDS = 50
 SERVICES_KEY = web.AppKey("open311_services", Services)

@@ -18,12 +18,12 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.reports.geo import ROUTING_TARGETS
-from storage.departments import all_departments
+from bot.config import LOCAL_TZ
+from bot.reports.geo import routing_targets
+from knowledge.duties import duties
 from storage.models.reports import Report
 from storage.staff import StaffInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CASE_NO_MAX = 32
 SORTS: dict[str, tuple[str, Any]] = {
     "new": (texts.SORT_LABELS["new"], (Report.created_at.desc(), Report.id.desc())),
@@ -35,11 +35,7 @@ SORTS: dict[str, tuple[str, Any]] = {
 
 def staff_area(staff: StaffInfo) -> str | None:
     """The county-level unit a county government or the zone's committee covers (None for city units)."""
-    if staff.department_kind == "county" and staff.department.endswith("政府"):
-        return staff.department[: -len("政府")]
-    if staff.department_kind == "zone" and staff.department.endswith("管委会"):
-        return staff.department[: -len("管委会")]
-    return None
+    return duties().area_of(staff.department) if staff.department_kind in ("county", "zone") else None
 
 
 def visible_clause(staff: StaffInfo) -> ColumnElement[bool]:
@@ -63,7 +59,7 @@ class FilterError(ValueError):
 
 
 def department_names() -> list[str]:
-    return [name for name, _kind, _code in all_departments()]
+    return list(duties().department_names)
 
 
 @dataclass
@@ -124,7 +120,7 @@ def parse_filters(query: MultiDictProxy[str], categories: list[str]) -> ReportFi
     if filters.category and filters.category not in categories:
         raise FilterError(texts.FILTER_UNKNOWN["category"].format(value=filters.category))
     filters.county = one("county")
-    if filters.county and filters.county not in ROUTING_TARGETS:
+    if filters.county and filters.county not in routing_targets():
         raise FilterError(texts.FILTER_UNKNOWN["county"].format(value=filters.county))
     filters.department = one("department")
     if filters.department and filters.department not in department_names():

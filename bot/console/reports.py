@@ -46,7 +46,7 @@ from bot.console.queries import (
 from bot.console.replies import apply_reply_templates
 from bot.reports import catalog, present
 from bot.reports import workflow as domain
-from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.geo import routing_targets
 from bot.scrub import scrub
 from storage import report_queries
 from storage.models.reports import Report
@@ -111,7 +111,7 @@ def _choices() -> dict[str, Any]:
     return {
         "statuses": list(texts.STATUS_LABELS.items()),
         "categories": [(code, category_name(code)) for code in category_codes()],
-        "counties": list(ROUTING_TARGETS),
+        "counties": list(routing_targets()),
         "departments": department_names(),
         "sorts": [(key, label) for key, (label, _order) in SORTS.items()],
     }
@@ -207,7 +207,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "can_act": can_act(staff, report),
         "linked": [r.case_no for r in linked],
         "departments": [name for name in department_names() if name != report.department],
-        "counties": list(ROUTING_TARGETS),
+        "counties": list(routing_targets()),
         "revealed": None,
         "reveals": reveals,
         "summary_draft": scrub(report.description),
@@ -268,7 +268,7 @@ def _check_required(action: str, form: dict[str, str], report: Report) -> dict[s
             raise _InvalidInput(texts.UNKNOWN_DEPARTMENT.format(department=values["department"]))
         if values["department"] == report.department:
             raise _InvalidInput(texts.SAME_DEPARTMENT.format(department=report.department))
-    if action == "county" and values["county"] not in ROUTING_TARGETS:
+    if action == "county" and values["county"] not in routing_targets():
         raise _InvalidInput(texts.UNKNOWN_COUNTY)
     return values
 

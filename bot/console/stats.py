@@ -16,7 +16,7 @@ from bot.cases.clock import ClockConfigError, clock_rules, local_day
 from bot.console.common import client_ip, console_of, fail, render, require_staff
 from bot.console.exports import LOCAL_TZ, attachment, export_format, to_csv
 from bot.console.queries import FilterError, _parse_date, department_names, visible_clause
-from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.geo import routing_targets
 from bot.stats import report as stats_report
 from bot.stats import svg
 from bot.stats.figures import Figures, StatsFilters, compute
@@ -50,7 +50,7 @@ def parse_stats_filters(query: MultiDictProxy[str], today: date) -> StatsFilters
     if date_to - date_from > timedelta(days=366 * MAX_YEARS):
         raise FilterError(texts.STATS_PERIOD_TOO_LONG.format(years=MAX_YEARS))
     county = one("county")
-    if county and county not in ROUTING_TARGETS:
+    if county and county not in routing_targets():
         raise FilterError(texts.FILTER_UNKNOWN["county"].format(value=county))
     department = one("department")
     if department and department not in department_names():
@@ -124,7 +124,7 @@ async def stats_page(request: web.Request) -> web.Response:
             "figures": figures,
             "charts": charts(figures),
             "filters": figures.filters,
-            "counties": list(ROUTING_TARGETS),
+            "counties": list(routing_targets()),
             "departments": department_names(),
             "scope": scope_label(staff),
             "export_query": query,

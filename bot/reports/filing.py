@@ -15,8 +15,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot import texts
 from bot.reports import geo
 from bot.reports.catalog import (
-    CATEGORY_BY_CODE,
     OPEN_STATUSES,
+    find_category,
     local_zone,
 )
 from bot.reports.notices import notify_new_case
@@ -92,20 +92,20 @@ async def create_report(
     existing = await session.scalar(select(Report).where(Report.draft_id == draft.draft_id))
     if existing is not None:
         return existing
-    category = CATEGORY_BY_CODE.get(draft.category)
-    if category is None:
+    chosen = find_category(draft.category)
+    if chosen is None:
         raise ReportError(texts.REPORT_ERR_CATEGORY.format(category=draft.category))
     report = Report(
         draft_id=draft.draft_id,
         status="submitted",
-        category=category.code,
+        category=chosen.code,
         description=draft.description,
         reported_object=draft.reported_object,
         latitude=draft.latitude,
         longitude=draft.longitude,
         address=draft.address,
         location_source=draft.location_source,
-        department=category.department,
+        department=chosen.department,
         county=draft.county,
         county_method=draft.county_method if draft.county else "",
         needs_manual_routing=draft.needs_manual_routing or draft.county is None,

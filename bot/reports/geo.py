@@ -12,7 +12,8 @@ the county is decided in this order:
 
 运城开发区 (the development zone, inside 盐湖区) has no polygon either. It is chosen only when the address
 or label mentions 开发区/经开区 and names no county other than 盐湖区 (other counties have development
-zones of their own, e.g. 河津经济技术开发区, which stay with their county).
+zones of their own, e.g. 河津经济技术开发区, which stay with their county). The counties, their seats and
+the zone come from knowledge/data/duties.toml.
 
 Coordinates are GCJ-02 as WeChat sends them; the ~500 m offset to WGS84 does not matter at this scale.
 """
@@ -23,29 +24,18 @@ import math
 import re
 from dataclasses import dataclass
 
-from storage.departments import ZONE as ZONE_DEPARTMENT
-from storage.departments import county_government_name
+from knowledge.duties import County, duties
 
-ZONE = "运城开发区"
 
-# name, adcode, approximate seat (lat, lon), short name used in addresses.
-COUNTY_SEATS: tuple[tuple[str, str, float, float, str], ...] = (
-    ("盐湖区", "140802", 35.02, 110.98, "盐湖"),
-    ("临猗县", "140821", 35.15, 110.77, "临猗"),
-    ("万荣县", "140822", 35.42, 110.83, "万荣"),
-    ("闻喜县", "140823", 35.35, 111.22, "闻喜"),
-    ("稷山县", "140824", 35.60, 110.97, "稷山"),
-    ("新绛县", "140825", 35.62, 111.22, "新绛"),
-    ("绛县", "140826", 35.48, 111.57, "绛县"),
-    ("垣曲县", "140827", 35.30, 111.67, "垣曲"),
-    ("夏县", "140828", 35.15, 111.22, "夏县"),
-    ("平陆县", "140829", 34.83, 111.22, "平陆"),
-    ("芮城县", "140830", 34.70, 110.68, "芮城"),
-    ("永济市", "140881", 34.87, 110.45, "永济"),
-    ("河津市", "140882", 35.60, 110.70, "河津"),
-)
-COUNTY_NAMES: tuple[str, ...] = tuple(row[0] for row in COUNTY_SEATS)
-ROUTING_TARGETS: tuple[str, ...] = (*COUNTY_NAMES, ZONE)
+def counties() -> tuple[County, ...]:
+    """The 13 county-level units with their seats (knowledge/data/duties.toml)."""
+    return duties().counties
+
+
+def routing_targets() -> tuple[str, ...]:
+    """Where a report can be routed: the counties, then the development zone."""
+    return duties().areas
+
 
 BBOX_LAT = (34.58, 35.82)
 BBOX_LON = (110.25, 112.07)
@@ -91,15 +81,16 @@ def valid_coordinates(lat: float, lon: float) -> bool:
 
 def seats_by_distance(lat: float, lon: float) -> list[tuple[str, float]]:
     """(county, km) for every seat, nearest first."""
-    rows = [(name, haversine_m(lat, lon, slat, slon) / 1000) for name, _, slat, slon, _ in COUNTY_SEATS]
+    rows = [(c.name, haversine_m(lat, lon, c.lat, c.lon) / 1000) for c in counties()]
     return sorted(rows, key=lambda row: row[1])
 
 
 def counties_in_text(text: str) -> list[str]:
     """Yuncheng counties named in ``text`` (full or short names), in order of first mention."""
     found: list[tuple[int, str]] = []
-    for name, _, _, _, short in COUNTY_SEATS:
-        for word in {name, short}:
+    for county in counties():
+        name = county.name
+        for word in {name, county.short}:
             start = 0
             while (pos := text.find(word, start)) != -1:
                 start = pos + 1
@@ -120,11 +111,12 @@ def mentions_zone(text: str) -> bool:
 
 def county_from_text(text: str) -> str | None:
     """The one routing target a typed address or label names, or None when it names none or several."""
-    counties = counties_in_text(text)
-    if mentions_zone(text) and set(counties) <= {"盐湖区"}:
-        return ZONE
-    if len(counties) == 1:
-        return counties[0]
+    named = counties_in_text(text)
+    zone = duties().zone
+    if mentions_zone(text) and set(named) <= {zone.inside}:
+        return zone.name
+    if len(named) == 1:
+        return named[0]
     return None
 
 
@@ -169,9 +161,9 @@ def locate_address(text: str) -> CountyGuess:
     county = county_from_text(text)
     if county is not None:
         return CountyGuess(county=county, method="address")
-    return CountyGuess(county=None, method="", candidates=ROUTING_TARGETS)
+    return CountyGuess(county=None, method="", candidates=routing_targets())
 
 
 def county_government(county: str) -> str:
     """The department that stands for a routing target: 盐湖区 → 盐湖区政府, the zone → 运城开发区管委会."""
-    return ZONE_DEPARTMENT if county == ZONE else county_government_name(county)
+    return duties().department_of(county)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from bot import texts
 from bot.config import Config
 from bot.reports import geo
-from bot.reports.catalog import CATEGORIES
+from bot.reports.catalog import categories
 from bot.wechat.limits import key_type
 from bot.wechat.typed_values import Value, ValueMismatch, fit_value
 from storage.report_queries import format_case_no
@@ -28,8 +28,8 @@ def case_samples() -> dict[str, list[Value]]:
     """Every kind of value a new-case notice carries, with the values it can take."""
     return {
         "case_no": [_LONGEST_CASE_NO],
-        "category": [c.label for c in CATEGORIES],
-        "county": [*geo.ROUTING_TARGETS, texts.REPORT_COUNTY_PENDING],
+        "category": [c.label for c in categories()],
+        "county": [*geo.routing_targets(), texts.REPORT_COUNTY_PENDING],
         "time": [_SAMPLE_TIME],
     }
 
@@ -39,7 +39,7 @@ def report_samples() -> dict[str, list[Value]]:
     return {
         "case_no": [_LONGEST_CASE_NO],
         "status": list(texts.REPORT_STATUS_PHRASES.values()),
-        "unit": ["市生态环境局", *(geo.county_government(c) for c in geo.ROUTING_TARGETS)],
+        "unit": ["市生态环境局", *(geo.county_government(c) for c in geo.routing_targets())],
         "time": [_SAMPLE_TIME],
     }
 

@@ -14,8 +14,8 @@ from bot import texts
 from bot.outbound.notify import notify_department
 from bot.reports import geo
 from bot.reports.catalog import (
-    CATEGORY_BY_CODE,
     category_label,
+    find_category,
     local_zone,
     status_label,
 )
@@ -64,8 +64,8 @@ async def notify_unit(
 
 async def notify_new_case(session: AsyncSession, services: Services, report: Report, *, now: datetime) -> int:
     """New-case notices to the category's department(s) and the county-level unit; returns the count."""
-    category = CATEGORY_BY_CODE[report.category]
-    targets = [report.department, *category.also_notify]
+    known = find_category(report.category)
+    targets = [report.department, *(known.also_notify if known else ())]
     if report.county:
         targets.append(geo.county_government(report.county))
     sent = 0

@@ -38,6 +38,7 @@ from bot import metrics
 from bot.outbound.channels.base import ChannelError
 from bot.reports.photo_strip import StrippedImage, UnsupportedImage, strip_metadata
 from bot.reports.pic_url import fetch_pic_url
+from bot.reports.steps import STORED_LIKE
 from bot.services import Services
 from storage.models import Conversation, ReportPhoto
 
@@ -305,7 +306,7 @@ async def purge_abandoned_photos(services: Services, *, now: datetime | None = N
         select(Conversation.openid)
         .where(
             Conversation.openid == ReportPhoto.reporter_openid,
-            Conversation.state.like("report:%"),
+            Conversation.state.like(STORED_LIKE),
             or_(Conversation.expires_at.is_(None), Conversation.expires_at > now),
         )
         .exists()

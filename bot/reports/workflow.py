@@ -216,8 +216,9 @@ async def set_county(
     """Route a report to a county-level unit by hand (e.g. one awaiting manual routing)."""
     actor = _check_actor(actor)
     note = _check_len(note, "note")
-    if county not in geo.ROUTING_TARGETS:
-        raise ReportError(texts.REPORT_ERR_COUNTY.format(county=county, known=", ".join(geo.ROUTING_TARGETS)))
+    targets = geo.routing_targets()
+    if county not in targets:
+        raise ReportError(texts.REPORT_ERR_COUNTY.format(county=county, known=", ".join(targets)))
     report = await get_report_for_update(session, case_no)
     old = report.county or "—"
     report.county = county

@@ -21,8 +21,8 @@ from bot import texts
 from bot.cases.clock import LOCAL_TZ, ClockRules, case_clock, local_day
 from bot.cases.times import TimedCase, load_timed_cases
 from bot.questions.log import REFUSED_KINDS
-from bot.reports.catalog import CATEGORIES
-from bot.reports.geo import ROUTING_TARGETS
+from bot.reports.catalog import categories
+from bot.reports.geo import routing_targets
 from bot.tasks.status import list_tasks
 from storage.models.questions import QuestionLog
 from storage.models.reports import Report
@@ -215,8 +215,8 @@ async def compute(
         filters,
         rules,
         now=now,
-        counties=list(ROUTING_TARGETS),
-        categories={category.code: category.label for category in CATEGORIES},
+        counties=list(routing_targets()),
+        categories={category.code: category.label for category in categories()},
         statuses=dict(texts.STATUS_LABELS),
         unrouted_label=texts.STATS_UNROUTED,
     )

@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.tasks.schedule import DEFAULT_TIMEZONE, current_occurrence, local_today, occurrences
+from bot import texts
+from bot.config import DEFAULT_TIMEZONE
+from bot.tasks.schedule import current_occurrence, local_today, occurrences
 from bot.tasks.status import TaskError
 from storage.contacts import match_department_name
 from storage.models import Department
@@ -98,7 +100,7 @@ async def mark_done(
     Raises ``TaskError`` (unknown task, department not assigned) or ``DepartmentError``."""
     task = await get_task(session, task_id)
     if task is None:
-        raise TaskError(f"没有编号为 {task_id} 的任务")
+        raise TaskError(texts.TASK_ERRORS["unknown"].format(task_id=task_id))
     dept_rows = dict((await session.execute(select(Department.name, Department.id))).all())
     name = match_department_name(department, list(dept_rows))
     dept_id = dept_rows[name]
@@ -106,7 +108,7 @@ async def mark_done(
         select(TaskDepartment.role).where(TaskDepartment.task_id == task.id, TaskDepartment.department_id == dept_id)
     )
     if role is None:
-        raise TaskError(f"任务 {task.id} 没有分配给 {name}")
+        raise TaskError(texts.TASK_ERRORS["not_assigned"].format(task_id=task.id, department=name))
     today = local_today(now, timezone)
     existing = {
         r.period: r
@@ -124,12 +126,16 @@ async def mark_done(
             last = max((r for r in existing.values() if r.status == "done"), key=lambda r: r.period, default=None)
             occ = next((o for o in occs if last and o.period == last.period), occs[-1] if occs else None)
             if occ is None:
-                raise TaskError(f"任务 {task.id} 没有截止日期")
+                raise TaskError(texts.TASK_ERRORS["no_deadline"].format(task_id=task.id))
             return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)
     else:
         occ = next((o for o in occs if o.period == period), None)
         if occ is None:
-            raise TaskError(f"任务 {task.id} 没有周期 {period}（可选：{'、'.join(o.period for o in occs)}）")
+            raise TaskError(
+                texts.TASK_ERRORS["no_period"].format(
+                    task_id=task.id, period=period, choices="、".join(o.period for o in occs)
+                )
+            )
     row = existing.get(occ.period)
     if row is not None and row.status == "done":
         return DoneResult(task.id, task.title, name, occ.period, occ.due, already=True)

@@ -20,6 +20,7 @@ from storage.contacts import DepartmentError, match_department_name
 from storage.models import Department
 from storage.models.reminders import Task, TaskDepartment
 
+PROBLEMS = texts.TASK_FILE_PROBLEMS
 TASK_ID = re.compile(r"[A-Z][A-Z0-9-]{0,31}")
 MONTH_DAY = re.compile(r"(\d{1,2})-(\d{1,2})")
 RULES = ("last_working_day", "next_working_day")
@@ -90,13 +91,13 @@ class TaskSpec:
 def _text(entry: dict[str, Any], key: str, where: str, problems: list[str], *, required: bool, limit: int) -> str:
     value = entry.get(key, "")
     if not isinstance(value, str):
-        problems.append(f"{where}: {key} must be a string")
+        problems.append(PROBLEMS["not_string"].format(where=where, key=key))
         return ""
     value = value.strip()
     if required and not value:
-        problems.append(f"{where}: {key} is required")
+        problems.append(PROBLEMS["required"].format(where=where, key=key))
     if len(value) > limit:
-        problems.append(f"{where}: {key} is longer than {limit} characters")
+        problems.append(PROBLEMS["too_long"].format(where=where, key=key, limit=limit))
     return value
 
 
@@ -104,14 +105,14 @@ def _units(value: Any, key: str, where: str, names: list[str], problems: list[st
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{where}: {key} must be a list of department names")
+        problems.append(PROBLEMS["not_unit_list"].format(where=where, key=key))
         return ()
     out: list[str] = []
     for raw in value:
         try:
             out.append(match_department_name(raw, names))
         except DepartmentError as exc:
-            problems.append(f"{where}: {key}: {texts.reason(exc)}")
+            problems.append(PROBLEMS["unit"].format(where=where, key=key, reason=texts.reason(exc)))
     return tuple(out)
 
 
@@ -119,19 +120,19 @@ def validate_entry(
     entry: Any, index: int, names: list[str], local_names: list[str], problems: list[str]
 ) -> TaskSpec | None:
     """Check one ``[[task]]`` entry; append messages naming the entry to ``problems``."""
-    where = f"task #{index}"
+    where = PROBLEMS["where"].format(index=index)
     if not isinstance(entry, dict):
-        problems.append(f"{where}: must be a table ([[task]])")
+        problems.append(PROBLEMS["not_table"].format(where=where))
         return None
     raw_id = entry.get("id")
     if isinstance(raw_id, str) and raw_id.strip():
-        where = f"task #{index} (id {raw_id.strip()})"
+        where = PROBLEMS["where_id"].format(index=index, id=raw_id.strip())
     before = len(problems)
     for key in sorted(set(entry) - KNOWN_KEYS):
-        problems.append(f"{where}: unknown key {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+        problems.append(PROBLEMS["key_unknown"].format(where=where, key=key, known=", ".join(sorted(KNOWN_KEYS))))
     task_id = raw_id.strip().upper() if isinstance(raw_id, str) else ""
     if not TASK_ID.fullmatch(task_id):
-        problems.append(f"{where}: id must be a letter followed by letters, digits or '-' (at most 32), e.g. T05")
+        problems.append(PROBLEMS["id"].format(where=where))
     title = _text(entry, "title", where, problems, required=True, limit=200)
     citation = _text(entry, "citation", where, problems, required=False, limit=32)
     deliverable = _text(entry, "deliverable", where, problems, required=False, limit=2000)
@@ -143,7 +144,7 @@ def validate_entry(
         try:
             lead = match_department_name(lead_raw, names)
         except DepartmentError as exc:
-            problems.append(f"{where}: lead_unit: {texts.reason(exc)}")
+            problems.append(PROBLEMS["unit"].format(where=where, key="lead_unit", reason=texts.reason(exc)))
     co = _units(entry.get("co_units", []), "co_units", where, names, problems)
     local_value = entry.get("local_units", ALL_LOCAL)
     if local_value == ALL_LOCAL:
@@ -154,43 +155,43 @@ def validate_entry(
         local = _units(local_value, "local_units", where, names, problems)
     rule = entry.get("deadline_rule", RULES[0])
     if rule not in RULES:
-        problems.append(f"{where}: deadline_rule must be one of {', '.join(RULES)}")
+        problems.append(PROBLEMS["rule"].format(where=where, rules=", ".join(RULES)))
     active = entry.get("active", True)
     if not isinstance(active, bool):
-        problems.append(f"{where}: active must be true or false")
+        problems.append(PROBLEMS["active"].format(where=where))
     recurrence = entry.get("recurrence", ONCE)
     deadline: date | None = None
     month = day = first_year = last_year = None
     if recurrence == ONCE:
         raw_deadline = entry.get("deadline")
         if isinstance(raw_deadline, datetime) or not isinstance(raw_deadline, date):
-            problems.append(f'{where}: deadline must be a date such as 2025-12-31 (or set recurrence = "yearly")')
+            problems.append(PROBLEMS["deadline"].format(where=where))
         else:
             deadline = raw_deadline
         for key in ("due", "first_year", "last_year"):
             if key in entry:
-                problems.append(f'{where}: {key} only applies to recurrence = "yearly"')
+                problems.append(PROBLEMS["yearly_only"].format(where=where, key=key))
     elif recurrence == "yearly":
         if "deadline" in entry:
-            problems.append(f'{where}: a yearly task has due = "MM-DD", not deadline')
+            problems.append(PROBLEMS["yearly_deadline"].format(where=where))
         due = entry.get("due")
         m = MONTH_DAY.fullmatch(due) if isinstance(due, str) else None
         if m is None or not 1 <= int(m.group(1)) <= 12 or not 1 <= int(m.group(2)) <= 31:
-            problems.append(f'{where}: due must be a month and day such as "12-31"')
+            problems.append(PROBLEMS["due"].format(where=where))
         else:
             month, day = int(m.group(1)), int(m.group(2))
             if day > month_calendar.monthrange(2024, month)[1]:
-                problems.append(f"{where}: due {due} is not a day of the year")
+                problems.append(PROBLEMS["due_day"].format(where=where, due=due))
         first_year, last_year = entry.get("first_year"), entry.get("last_year")
         for key, value in (("first_year", first_year), ("last_year", last_year)):
             if value is not None and (
                 not isinstance(value, int) or isinstance(value, bool) or not 2000 <= value <= 2100
             ):
-                problems.append(f"{where}: {key} must be a year between 2000 and 2100")
+                problems.append(PROBLEMS["year"].format(where=where, key=key))
         if isinstance(first_year, int) and isinstance(last_year, int) and last_year < first_year:
-            problems.append(f"{where}: last_year is before first_year")
+            problems.append(PROBLEMS["years"].format(where=where))
     else:
-        problems.append(f'{where}: recurrence must be "once" or "yearly"')
+        problems.append(PROBLEMS["recurrence"].format(where=where))
     if len(problems) > before:
         return None
     return TaskSpec(
@@ -225,14 +226,14 @@ def parse_tasks_text(text: str, source: str, names: list[str], local_names: list
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TaskFileError([f"{source}: not valid TOML: {exc}"]) from None
+        raise TaskFileError([PROBLEMS["toml"].format(source=source, error=exc)]) from None
     problems: list[str] = []
     unknown = sorted(set(raw) - {"task"})
     if unknown:
-        problems.append(f"{source}: unknown top-level key(s) {', '.join(unknown)}; tasks are [[task]] tables")
+        problems.append(PROBLEMS["top_unknown"].format(source=source, keys=", ".join(unknown)))
     entries = raw.get("task", [])
     if not isinstance(entries, list) or not entries:
-        raise TaskFileError([*problems, f"{source}: no [[task]] entries"])
+        raise TaskFileError([*problems, PROBLEMS["none"].format(source=source)])
     specs: list[TaskSpec] = []
     entry_problems: list[str] = []
     for i, entry in enumerate(entries, start=1):
@@ -242,7 +243,7 @@ def parse_tasks_text(text: str, source: str, names: list[str], local_names: list
     seen: dict[str, int] = {}
     for i, spec in enumerate(specs, start=1):
         if spec.id in seen:
-            entry_problems.append(f"task id {spec.id} appears twice (entries #{seen[spec.id]} and #{spec.sort_order})")
+            entry_problems.append(PROBLEMS["twice"].format(id=spec.id, first=seen[spec.id], second=spec.sort_order))
         seen.setdefault(spec.id, i)
     problems += [f"{source}: {p}" for p in entry_problems]
     if problems:
@@ -255,9 +256,9 @@ async def read_tasks_file(session: AsyncSession, path: str | Path) -> list[TaskS
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TaskFileError([f"{path}: no such file"]) from None
+        raise TaskFileError([PROBLEMS["no_file"].format(path=path)]) from None
     except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise TaskFileError([f"{path}: cannot be read as UTF-8 text ({type(exc).__name__})"]) from None
+        raise TaskFileError([PROBLEMS["not_utf8"].format(path=path, error=type(exc).__name__)]) from None
     names, local_names = await _department_names(session)
     return parse_tasks_text(text, str(path), names, local_names)
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.config import DEFAULT_TIMEZONE
 from bot.tasks import workdays
 from storage.models.reminders import Task
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 ONCE = "once"
 
 

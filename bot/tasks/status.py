@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import DEFAULT_TIMEZONE
 from bot.tasks import workdays
 from bot.tasks.schedule import (
-    DEFAULT_TIMEZONE,
     ONCE,
     Occurrence,
     current_occurrence,
@@ -34,7 +34,6 @@ from storage.models import Department
 from storage.models.reminders import ReminderDelivery, Task, TaskDepartment, TaskStatus
 
 ROLES = ("lead", "co", "local")
-ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
 
 
 class TaskError(ValueError):

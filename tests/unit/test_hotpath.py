@@ -15,7 +15,9 @@ from bot.pipeline import MessagePipeline
 from bot.routing import Dispatcher, Router, session_free, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming, Location
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.hotpath.sqlite import SqliteHotPath
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
@@ -65,6 +67,7 @@ async def hot(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
     config = make_config(tmp_path, db_url)
     database = Database(db_url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     clock = FakeClock()
     calls: list[str] = []
     pipe = MessagePipeline(Services(config=config, database=database, clock=clock),
@@ -127,6 +130,7 @@ async def test_sqlite_write_lock_held_elsewhere_hands_the_push_to_the_full_path(
     url = f"sqlite:///{tmp_path}/lock.db"
     database = Database(url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     try:
         hot_path = SqliteHotPath(str(tmp_path / "lock.db"))
         other = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
@@ -150,6 +154,7 @@ async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_
     url = f"sqlite:///{tmp_path}/group.db"
     database = Database(url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     calls: list[str] = []
     router = build_router(calls)
 

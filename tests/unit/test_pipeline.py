@@ -15,7 +15,9 @@ from bot.privacy.retention import purge
 from bot.routing import Dispatcher, Router, session_free, text_is
 from bot.services import Services
 from bot.wechat.messages import Incoming
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxMessage, ProcessedMessage, WechatUser
 from tests.conftest import make_config
@@ -73,6 +75,7 @@ async def pipeline(request: pytest.FixtureRequest, tmp_path: Path, db_url: str):
     config = make_config(tmp_path, db_url, YCBOT_STORAGE_HOT_PATH=str(request.param == "hot path").lower())
     database = Database(db_url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     clock = FakeClock()
     services = Services(config=config, database=database, clock=clock)
     yield MessagePipeline(services, Dispatcher([build_router()], fallback=fallback)), clock
@@ -205,18 +208,21 @@ async def test_two_processes_migrating_and_seeding_at_once_both_succeed(pg_url: 
     """Several service processes share one PostgreSQL database and may start together."""
     import asyncio
 
-    from storage.departments import all_departments
     from storage.models import Department
+
+    async def start(database: Database) -> None:
+        await upgrade(database)
+        await seed_departments(database, duties().units)
 
     first, second = Database(pg_url), Database(pg_url)
     try:
-        await asyncio.gather(upgrade(first), upgrade(second))
+        await asyncio.gather(start(first), start(second))
         async with first.session() as session:
             names = (await session.scalars(select(Department.name))).all()
     finally:
         await first.dispose()
         await second.dispose()
-    assert sorted(names) == sorted(name for name, _kind, _code in all_departments())
+    assert sorted(names) == sorted(duties().department_names)
 
 
 async def test_startup_loads_the_plan_tasks_once(tmp_path: Path, sqlite_url: str, knowledge_base) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.reports import filing, workflow
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models.console import AuditEntry
 from storage.models.reports import Report, ReportPhoto
@@ -44,6 +46,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str],
         config = make_config(tmp_path, url)
         database = Database(url)
         await upgrade(database)
+        await seed_departments(database, duties().units)
         services = Services(config=config, database=database, clock=FakeClock())
         numbers = []
         async with database.session() as session:

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models.console import AuditEntry, StaffAccount
 from storage.staff import (
@@ -33,6 +35,7 @@ PASSWORD = "a long secret 1"
 async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     yield database
     await database.dispose()
 

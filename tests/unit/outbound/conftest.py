@@ -13,7 +13,9 @@ from bot.outbound.channels.http import RetryPolicy
 from bot.outbound.channels.tokens import DatabaseTokenCache, TokenCache
 from bot.outbound.channels.wechat_mp import WechatMpChannel
 from bot.outbound.channels.wecom import WecomChannel
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import ensure_schema
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
@@ -49,6 +51,7 @@ async def database(db_url: str) -> AsyncIterator[Database]:
     """A migrated database on SQLite and on PostgreSQL."""
     db = Database(db_url)
     await ensure_schema(db)
+    await seed_departments(db, duties().units)
     yield db
     await db.dispose()
 
@@ -57,6 +60,7 @@ async def database(db_url: str) -> AsyncIterator[Database]:
 async def sqlite_database(sqlite_url: str) -> AsyncIterator[Database]:
     db = Database(sqlite_url)
     await ensure_schema(db)
+    await seed_departments(db, duties().units)
     yield db
     await db.dispose()
 

@@ -16,9 +16,11 @@ from bot.outbound.channels.tokens import DatabaseTokenCache
 from bot.outbound.channels.wechat_mp import WechatMpChannel
 from bot.outbound.worker import OutboxWorker, Outcome, dead_errcode, on_dead, remove_dead_hook, wake_waiting
 from bot.services import Services
+from knowledge.duties import duties
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import ensure_schema
 from storage.models import OutboxMessage, WechatUser
 from storage.outbox import enqueue
@@ -410,6 +412,7 @@ async def test_fresh_database_worker_runs(tmp_path, fake_wechat, clock):
     database = Database(f"sqlite:///{tmp_path}/fresh.db")
     try:
         await ensure_schema(database)
+        await seed_departments(database, duties().units)
         config = worker_config(tmp_path, f"sqlite:///{tmp_path}/fresh.db", fake_wechat)
         channel = WechatMpChannel.from_config(config, database, clock=clock, cache=DatabaseTokenCache(database))
         services = Services(config=config, database=database, channels={"mp": channel}, clock=clock)

@@ -10,7 +10,9 @@ import pytest
 
 from bot.config import Config
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from tests.conftest import make_config
 from tests.support.clock import FakeClock
@@ -32,6 +34,7 @@ def rconfig(tmp_path: Path, db_url: str) -> Config:
 async def db(rconfig: Config) -> AsyncIterator[Database]:
     database = Database(rconfig.storage.url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     yield database
     await database.dispose()
 

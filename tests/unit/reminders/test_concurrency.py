@@ -12,7 +12,9 @@ from bot.reminders.digest import batch
 from bot.reminders.dispatch import run_pass, send_due
 from bot.reminders.planner import plan
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models.reminders import ReminderDelivery, ReminderMessage
 from tests.conftest import make_config
@@ -26,6 +28,7 @@ async def _race(url: str, tmp_path: Path, rounds: int) -> tuple[Counter[str], in
     config = make_config(tmp_path, url, YCBOT_REMINDERS_SEED_FILE="", YCBOT_REMINDERS_BATCH_SIZE="3")
     setup = Database(url)
     await upgrade(setup)
+    await seed_departments(setup, duties().units)
     now = at(2025, 12, 30, 10)
     text = "".join(task_toml(f"T{i}", local="all", title=f"任务{i}") for i in range(1, 6))
     await load_tasks(setup, text, now)

@@ -16,7 +16,9 @@ from bot.outbound.channels.factory import build_api_channels, close_channels
 from bot.outbound.channels.http import RetryPolicy
 from bot.reminders.dispatch import run_pass
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from storage.models.reminders import Contact
@@ -42,6 +44,7 @@ async def api_services(tmp_path: Path, sqlite_url: str, fake_wechat: FakeWechatA
     fake_wechat.follow("o-health", "o-gone", "o-coordinator")  # bound officials follow the account
     db = Database(sqlite_url)
     await upgrade(db)
+    await seed_departments(db, duties().units)
     clock = FakeClock(NOW)
     # One try per call inside the client: retrying a busy answer is left to the dispatcher here.
     channels = build_api_channels(config, db, clock=clock, retry=RetryPolicy(busy_tries=1, sleep=_no_sleep))

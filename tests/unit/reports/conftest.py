@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from tests.conftest import make_config
 from tests.support.clock import FakeClock
@@ -19,5 +21,6 @@ async def services(tmp_path: Path, db_url: str, clock: FakeClock) -> AsyncIterat
     config = make_config(tmp_path, db_url)
     database = Database(config.storage.url)
     await upgrade(database)
+    await seed_departments(database, duties().units)
     yield Services(config=config, database=database, clock=clock)
     await database.dispose()

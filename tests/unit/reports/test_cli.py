@@ -11,7 +11,9 @@ import pytest
 from bot.cli import main
 from bot.reports import filing
 from bot.services import Services
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from tests.conftest import PROJECT_ROOT, make_config
 from tests.support.clock import FakeClock
@@ -31,6 +33,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         config = make_config(tmp_path, url)
         database = Database(url)
         await upgrade(database)
+        await seed_departments(database, duties().units)
         services = Services(config=config, database=database, clock=FakeClock())
         numbers = []
         async with database.session() as session:

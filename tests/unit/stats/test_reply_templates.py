@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cases.replies import DEFAULT_FILE, ReplyTemplateError, parse_templates, templates_for
-from bot.reports.catalog import CATEGORY_BY_CODE
+from bot.reports.catalog import categories
 from storage.models.reports import Report
 from tests.conftest import RunningService
 from tests.unit.console.helpers import make_staff, seed_report
 
-CATEGORIES = frozenset(CATEGORY_BY_CODE)
+CATEGORIES = frozenset(c.code for c in categories())
 
 
 def test_shipped_templates_cover_every_category_and_outcome() -> None:
