@@ -536,7 +536,7 @@ UNREACHABLE_REASON_UNFOLLOWED = "未关注公众号"
 UNREACHABLE_REASON_INVALID = "账号无效"
 CALENDAR_TITLE = "工作日历即将失效"
 # Same order as the reminder fields: 事项, 时间, 状态, 单位.
-CALENDAR_FIELDS = {"事项": "节假日安排待更新", "时间": "{until}", "状态": "{state}", "单位": "{department}"}
+CALENDAR_FIELDS = {"事项": "节假日安排待更新", "时间": "{until_time}", "状态": "{state}", "单位": "{department}"}
 CALENDAR_STATE_ENDING = "{days}天后到期"
 CALENDAR_STATE_ENDED = "已按周一至周五计"
 CALENDAR_DETAIL = (

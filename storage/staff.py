@@ -11,7 +11,7 @@ import asyncio
 import functools
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,38 +124,30 @@ async def verify_password(password_hash: str, password: str) -> bool:
 # ---- accounts ----------------------------------------------------------------------------------------
 
 
-async def find_department(session: AsyncSession, name: str) -> Department:
-    """The unit an account belongs to, by its full name or a county's short name (盐湖区 → 盐湖区政府).
+async def find_department(
+    session: AsyncSession, name: str, short_names: Mapping[str, str] | None = None
+) -> Department:
+    """The unit an account belongs to, by its full name or, through ``short_names`` (county → its
+    government, from duties.toml), a county's short name (盐湖区 → 盐湖区政府).
 
     Unknown names raise ``StaffError("staff_department_unknown")`` with every valid name, so the operator
     can copy one.
     """
     wanted = name.strip()
+    short_names = short_names or {}
     departments = list((await session.scalars(select(Department).order_by(Department.id))).all())
     by_name = {d.name: d for d in departments}
-    counties = [d for d in departments if d.kind == "county"]
-    if wanted in by_name:
-        return by_name[wanted]
-    # A county's short name: the one county government whose name begins with it (绛县 is not 新绛县政府).
-    short = [d for d in counties if wanted and d.name.startswith(wanted)]
-    if len(short) == 1:
-        return short[0]
-    county_names = {d.name for d in counties}
+    for candidate in (wanted, short_names.get(wanted)):
+        if candidate in by_name:
+            return by_name[candidate]
+    county_names = {d.name for d in departments if d.kind == "county"}
     raise StaffError(
         "staff_department_unknown",
         name=wanted,
         choices=tuple(d.name for d in departments if d.name not in county_names),
-        counties=tuple(d.name for d in counties),
-        example=_short_name(counties[0].name) if counties else "",
+        counties=tuple(d.name for d in departments if d.name in county_names),
+        example=next(iter(short_names), ""),
     )
-
-
-def _short_name(county_department: str) -> str:
-    """盐湖区政府 → 盐湖区: the county's own name, for the example in an error."""
-    for suffix in ("人民政府", "政府"):
-        if county_department.endswith(suffix):
-            return county_department.removesuffix(suffix)
-    return county_department
 
 
 def _info(account: StaffAccount, department: Department) -> StaffInfo:

@@ -13,6 +13,7 @@ import sys
 
 from bot import texts
 from bot.cli.common import fail, open_services, print_json
+from knowledge.duties import duties
 from storage.staff import (
     StaffError,
     add_staff,
@@ -88,7 +89,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     async def run() -> str:
         async with open_services(args) as services, services.database.session() as session:
             await check_new_username(session, args.user)
-            unit = await find_department(session, args.department)
+            short_names = {county.name: county.department for county in duties().counties}
+            unit = await find_department(session, args.department, short_names)
             password = read_password(args.password_stdin)
             check_password(password)
             info = await add_staff(

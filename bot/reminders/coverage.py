@@ -43,6 +43,7 @@ async def warn_coordinator(services: Services, now: datetime) -> int:
     last = until or date(today.year - 1, 12, 31)
     values = {
         "until": f"{last:%Y年%m月%d日}",
+        "until_time": f"{last:%Y年%m月%d日} 23:59",  # a template `time` key takes a time of day too
         "year": last.year + 1,
         "department": config.reminders.coordinator_department,
         "state": texts.CALENDAR_STATE_ENDED

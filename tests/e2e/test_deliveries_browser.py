@@ -58,6 +58,8 @@ async def test_a_refused_notice_is_shown_and_retried_after_the_fix(
     now = services.now()
     await add_contact(services.database, "市生态环境局", DUTY, name="值班员", now=now)
     await add_contact(services.database, "市卫健委", OTHER, name="联络员", now=now)
+    fake_wechat.add_template("T1", ["thing1", "time2", "thing3", "thing4"])  # the reminders template, as picked
+    fake_wechat.follow(DUTY, OTHER)
     fake_wechat.set_errcode_for(DUTY, 40164)  # the server's IP is not on the account's whitelist
     fake_wechat.set_errcode_for(OTHER, 43004)  # the official unfollowed the account
     await _notice(api_service, "市生态环境局", "notice:case-1")

@@ -166,7 +166,7 @@ async def test_chat_in_the_simulator(service: RunningService, phone, tmp_path: P
     await expect(pushed).to_have_count(2, timeout=WAIT_MS)
     await expect(pushed.first).to_contain_text("YC20261120001")
     await expect(pushed.last).to_contain_text(texts.SIM_KIND_TEMPLATE)
-    await expect(pushed.last).to_contain_text("thing1：新污染物调查评估")
+    await expect(pushed.last).to_contain_text("事项：新污染物调查评估")
     # One WeChat would refuse (a template the account does not have) shows as refused, with WeChat's error.
     with pytest.raises(ChannelError):
         await service.services.channel("mp").send_template(openid, "TPL_UNKNOWN", {"thing1": "x"})

@@ -37,7 +37,7 @@ async def test_a_pass_in_an_uncovered_year_counts_weekdays_and_warns_the_coordin
     (notice,) = await _calendar_notices(db)
     assert notice.recipient == "o-eco"  # the coordinator department's contact only
     assert notice.payload["data"]["thing3"] == texts.CALENDAR_STATE_ENDED
-    assert notice.payload["data"]["time2"] == "2026年12月31日"
+    assert notice.payload["data"]["time2"] == "2026年12月31日 23:59"
 
     await run_pass(services, at(2027, 10, 4, 10))
     assert len(await _calendar_notices(db)) == 1  # told once, not on every pass

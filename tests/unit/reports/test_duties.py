@@ -72,7 +72,9 @@ async def test_a_category_for_a_new_department_is_one_edit(running: RunningServi
     wx = running.wx
     offer = (await wx.send_text("reporter", "举报")).content
     assert f"8. {NEW_LABEL}" in offer
-    assert "第2步" in (await wx.send_text("reporter", "学校")).content  # recognised by its keyword
+    guess = (await wx.send_text("reporter", "学校")).content  # recognised by its keyword, to be confirmed
+    assert NEW_LABEL in guess and "对吗" in guess
+    assert "第2步" in (await wx.send_text("reporter", "是")).content
     assert "第3步" in (await wx.send_text("reporter", "学校操场旁边的仓库里堆放着大量没有标签的化学品桶")).content
     assert "第4步" in (await wx.send_text("reporter", "盐湖区解放南路88号实验小学东侧")).content
     assert "第5步" in (await wx.send_text("reporter", "完成")).content

@@ -13,6 +13,7 @@ from tests.conftest import RunningService
 # The states drafts were stored under before the steps became an enum; rows holding them still exist.
 STORED = (
     "report:category",
+    "report:category_confirm",
     "report:description",
     "report:location",
     "report:object",

@@ -17,7 +17,9 @@ from bot.reminders.ladder import Ladder
 from bot.reports.workflow import change_status
 from bot.services import Services
 from bot.tasks import workdays
+from knowledge.duties import duties
 from storage.db import Database
+from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models.reminders import ReminderDelivery, ReminderMessage
 from tests.conftest import make_config
@@ -38,6 +40,7 @@ async def test_overdue_case_reminded_once_per_rung_across_two_dispatchers(db_url
     config = make_config(tmp_path, db_url, YCBOT_REMINDERS_SEED_FILE="")
     setup = Database(db_url)
     await upgrade(setup)
+    await seed_departments(setup, duties().units)
     received = at(2025, 11, 3, 10)
     owner = Services(config=config, database=setup, clock=FakeClock(received))
     case_no = await seed_report(owner, category="pesticide", county="夏县", at=received)

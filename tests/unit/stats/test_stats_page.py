@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot import texts
 from bot.cli import main
 from bot.config import load_config
 from bot.outbound.channels.factory import build_services
+from bot.reports import catalog
 from bot.stats.svg import bar_chart, column_chart
 from storage.migrate import ensure_schema
 from tests.conftest import PROJECT_ROOT, RunningService
@@ -93,8 +93,8 @@ async def test_county_and_department_filters(console_service: RunningService, cl
     _status, html, _ = await client.get("/console/stats" + NOVEMBER + "&department=市农业农村局")
     assert summary(html)["案件总数"] == "1"
     categories = chart(html, "category")
-    assert categories[texts.REPORT_CATEGORY_LABELS["pesticide"]] == "1"
-    assert categories[texts.REPORT_CATEGORY_LABELS["discharge"]] == "0"
+    assert categories[catalog.category_label("pesticide")] == "1"
+    assert categories[catalog.category_label("discharge")] == "0"
 
 
 async def test_a_department_sees_only_its_cases_and_tasks(console_service: RunningService, client_factory) -> None:
