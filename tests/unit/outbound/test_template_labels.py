@@ -9,7 +9,12 @@ from bot.outbound.notify import SANDBOX_TEMPLATE_ID, message_payload
 from bot.outbound.template_labels import describe, template_specs
 from tests.conftest import make_config
 
-FIELDS = {"事项": "新举报 YC20261204-0007", "截止时间": "2026年12月10日 23:59", "状态": "待受理", "单位": "市生态环境局"}
+FIELDS = {
+    "事项": "新举报 YC20261204-0007",
+    "截止时间": "2026年12月10日 23:59",
+    "状态": "待受理",
+    "单位": "市生态环境局",
+}
 
 
 def test_a_reminder_template_shows_its_labels(tmp_path: Path) -> None:
