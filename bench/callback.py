@@ -242,7 +242,7 @@ class Bench:
 
     async def measure(self, target: Target, seconds: float, tag: str) -> Figures:
         """One timed measurement, the pushes spread over the target's servers (one wrk each)."""
-        count = int(max(target.rate, 500) * seconds * 1.6 / len(target.urls)) + 200  # never runs out
+        count = int(max(target.rate, 3000) * seconds * 2.0 / len(target.urls)) + 200  # never runs out
         paths = [write_requests(self.signer, [xml for xml, _key in self.mix.pushes(count, f"{tag}{n}")],
                                 self.next_file()) for n in range(len(target.urls))]
         share = max(1, self.args.concurrency // len(target.urls))
