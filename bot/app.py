@@ -123,6 +123,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
             services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
+        await pipeline.prepare()
         if config.scheduler.enabled:
             scheduler.observers.append(TickRecorder(services.database))
             register_jobs(scheduler, services)

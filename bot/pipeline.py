@@ -32,6 +32,7 @@ from bot import metrics, texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
+from bot.questions.log import cached_user_hash, question_row, read_salt, record_question
 from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.limits import text_fits
@@ -40,7 +41,7 @@ from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply, TextReply
 from bot.wechat.windows import EVENT_QUOTA, MESSAGE_QUOTA, opens_event_window
 from storage.event_windows import open_event_window
-from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, SessionNeeded
+from storage.hotpath import ConversationRow, Done, HotPath, NoSession, Push, Responded, SessionNeeded
 from storage.hotpath.choose import hotpath_for
 from storage.models import ProcessedMessage, WechatUser
 from storage.outbox import enqueue
@@ -154,6 +155,16 @@ class MessagePipeline:
         self._dialect = "sqlite" if database.is_sqlite else "postgresql"
         # pushes whose handler needs no session take the driver-direct path (storage.hotpath)
         self.hotpath: HotPath | None = hotpath_for(database, self.admission.limit) if storage.hot_path else None
+        self._preparing = asyncio.Lock()
+
+    async def prepare(self) -> None:
+        """Read what the driver-direct path needs from the database once per process (the question log's
+        salt); the app calls it at start-up, and the first push does if nothing has."""
+        async with self._preparing:
+            if cached_user_hash(self.services.database.engine.url, "") is None:
+                async with self.services.database.session() as session:
+                    await read_salt(session)
+                    await session.commit()
 
     async def handle(self, incoming: Incoming, *, received_at: float | None = None) -> str:
         """The plaintext reply XML for ``incoming`` ('' when there is nothing to say).
@@ -256,10 +267,13 @@ class MessagePipeline:
         """The same transaction on the driver-direct path; None when the push needs the full path."""
         if incoming.is_event and opens_event_window(incoming.event):
             return None  # the 1-minute window's row is written on the full path
+        database = self.services.database
+        if cached_user_hash(database.engine.url, "") is None:
+            await self.prepare()
         now = self.services.now()
         push = Push(key, incoming.openid, now, _touches(incoming))
 
-        async def respond(row: ConversationRow | None) -> tuple[str, tuple[str, dict[str, Any]] | None]:
+        async def respond(row: ConversationRow | None) -> Responded:
             conversation = ConversationState.from_row(incoming.openid, now, self.default_ttl, row)
             ctx = Context(incoming=incoming, session=_NO_SESSION, conversation=conversation,  # type: ignore[arg-type]
                           services=self.services, now=now)
@@ -270,7 +284,13 @@ class MessagePipeline:
             reply_xml, more = self._render(incoming, result, now)
             if more:  # a reply over 2,048 bytes: its continuations go to the outbox on the full path
                 raise SessionNeeded
-            return reply_xml, conversation.pending_write()
+            questions = []
+            for asked in ctx.asked:
+                who = cached_user_hash(database.engine.url, incoming.openid)
+                if who is None:  # cannot be: read above
+                    raise SessionNeeded
+                questions.append(question_row(who, asked, now))
+            return reply_xml, conversation.pending_write(), questions
 
         return await self.hotpath.handle(  # type: ignore[union-attr]
             push, respond, lambda: self._render(incoming, TextReply(texts.HANDLER_ERROR), now)[0]
@@ -281,6 +301,8 @@ class MessagePipeline:
         conversation = await ConversationState.load(session, incoming.openid, now, self.default_ttl)
         ctx = Context(incoming=incoming, session=session, conversation=conversation, services=self.services, now=now)
         result = await self.dispatcher.dispatch(ctx)
+        for asked in ctx.asked:
+            await record_question(session, incoming.openid, asked, now=now)
         await conversation.save(session)
         return result
 

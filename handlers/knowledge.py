@@ -10,9 +10,11 @@ Two routers, because a pick must be seen before anything else but a question onl
   outside a dialog is a question; the 政策问答 menu items open their topic.
 
 The knowledge base is loaded once at start-up and ``answer`` is synchronous and takes about a
-millisecond, so it runs directly on the event loop. Questions go through ``ANSWERS``, a bounded cache
-keyed by the normalised question and dropped whenever the knowledge base changes (an answer depends
-only on the question and the knowledge, never on the user's state).
+millisecond, so it runs directly on the event loop. A question is logged by the pipeline in the push's
+own transaction (``ctx.asked``), so ``question`` needs no session and takes the driver-direct path.
+Questions go through ``ANSWERS``, a bounded cache keyed by the normalised question and dropped whenever
+the knowledge base changes (an answer depends only on the question and the knowledge, never on the
+user's state).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import unicodedata
 from datetime import timedelta
 
 from bot import menu, metrics, texts
-from bot.context import Context
-from bot.questions.log import rate_last, record_pick, record_question
+from bot.context import Context, QuestionAsked
+from bot.questions.log import rate_last, record_pick
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free, text_is
 from knowledge.answer_cache import AnswerCache
 
@@ -112,14 +114,15 @@ async def menu_topic(ctx: Context) -> HandlerResult:
 
 
 @router.on(has_text(), state=NO_STATE)
-async def question(ctx: Context) -> HandlerResult:  # writes the question log: not session-free
+@session_free
+async def question(ctx: Context) -> HandlerResult:
     kb = ctx.services.knowledge
     if kb is None:
         return texts.KB_UNAVAILABLE
     if ctx.conversation.expired_state == OFFERED_STATE and picked_number(ctx.incoming.text) is not None:
         return texts.KB_PICK_EXPIRED
     answer = ANSWERS.answer(kb, ctx.incoming.text)
-    await record_question(ctx.session, ctx.openid, ctx.incoming.text, answer, now=ctx.now)
+    ctx.asked.append(QuestionAsked(ctx.incoming.text, answer))  # the pipeline logs it with the push
     metrics.KNOWLEDGE_ANSWERS.labels(kind=answer.kind).inc()
     _remember(ctx, answer.suggestions)
     return answer.text

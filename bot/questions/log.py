@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.context import QuestionAsked
+from storage.hotpath import QuestionRow
 from storage.models.questions import QuestionLog
 from storage.staff import console_secret
 
@@ -28,14 +30,44 @@ REFUSED_KINDS = frozenset({"refusal"})
 _salts: dict[str, str] = {}
 
 
+def _hash(salt: str, openid: str) -> str:
+    return hmac.new(salt.encode(), openid.encode(), hashlib.sha256).hexdigest()
+
+
 async def user_hash(session: AsyncSession, openid: str) -> str:
-    bind = session.get_bind()
-    key = str(bind.url)
+    key = str(session.get_bind().url)
     salt = _salts.get(key)
     if salt is None:
         salt = await console_secret(session, SALT_NAME)
         _salts[key] = salt
-    return hmac.new(salt.encode(), openid.encode(), hashlib.sha256).hexdigest()
+    return _hash(salt, openid)
+
+
+def cached_user_hash(database_url: Any, openid: str) -> str | None:
+    """The hash when this process has read the salt already (the database engine's URL), else None."""
+    salt = _salts.get(str(database_url))
+    return None if salt is None else _hash(salt, openid)
+
+
+async def read_salt(session: AsyncSession) -> None:
+    """Read (or create) the salt once per process, so the reply path can hash without the database.
+    The caller commits."""
+    await user_hash(session, "")
+
+
+def question_row(who: str, asked: QuestionAsked, now: datetime) -> QuestionRow:
+    """The row the reply path writes for ``asked`` (see ``storage.hotpath``)."""
+    answer = asked.answer
+    return QuestionRow(
+        asked_at=now,
+        user_hash=who,
+        text=asked.question.strip()[:MAX_TEXT],
+        kind=reply_kind(answer),
+        matched=bool(getattr(answer, "matched", False)),
+        score=float(getattr(answer, "score", 0.0) or 0.0),
+        entry_id=getattr(answer, "entry_id", None),
+        again_since=now - ASKED_AGAIN_WITHIN,
+    )
 
 
 def reply_kind(answer: Any) -> str:
@@ -53,27 +85,21 @@ async def _latest(session: AsyncSession, who: str, since: datetime) -> QuestionL
     return await session.scalar(stmt)
 
 
-async def record_question(
-    session: AsyncSession | None, openid: str, question: str, answer: Any, *, now: datetime
-) -> QuestionLog | None:
-    """Log a free-text question and its reply; an unanswered previous question counts as asked again.
-
-    A context without a database (the routing's unit tests) logs nothing.
-    """
-    if session is None:
-        return None
-    who = await user_hash(session, openid)
-    previous = await _latest(session, who, now - ASKED_AGAIN_WITHIN)
+async def record_question(session: AsyncSession, openid: str, asked: QuestionAsked, *, now: datetime) -> QuestionLog:
+    """Log a free-text question and its reply through the session (the pipeline's full path); the user's
+    previous question within ten minutes that had no follow-up counts as asked again."""
+    row = question_row(await user_hash(session, openid), asked, now)
+    previous = await _latest(session, row.user_hash, row.again_since)
     if previous is not None and not previous.follow_up:
         previous.follow_up = "asked_again"
     entry = QuestionLog(
-        asked_at=now,
-        user_hash=who,
-        text=question.strip()[:MAX_TEXT],
-        kind=reply_kind(answer),
-        matched=bool(getattr(answer, "matched", False)),
-        score=float(getattr(answer, "score", 0.0) or 0.0),
-        entry_id=getattr(answer, "entry_id", None),
+        asked_at=row.asked_at,
+        user_hash=row.user_hash,
+        text=row.text,
+        kind=row.kind,
+        matched=row.matched,
+        score=row.score,
+        entry_id=row.entry_id,
     )
     session.add(entry)
     return entry

@@ -59,6 +59,20 @@ class Push(NamedTuple):
     touched: bool  # a message or a touching event: last_message_at moves, held outbox rows wake
 
 
+class QuestionRow(NamedTuple):
+    """A question-log row written in the push's transaction (``bot.questions.log`` makes it); the user's latest
+    question since ``again_since`` that had no follow-up yet is marked as asked again."""
+
+    asked_at: datetime
+    user_hash: str
+    text: str
+    kind: str
+    matched: bool
+    score: float
+    entry_id: str | None
+    again_since: datetime
+
+
 class Done(NamedTuple):
     """A handled push: its reply, and (SQLite group commit) ``settle``, to await once the caller has let the
     next push in: it returns when this push's data is committed. The reply must not be sent before that."""
@@ -67,8 +81,10 @@ class Done(NamedTuple):
     settle: Callable[[], Awaitable[None]] | None = None  # None: committed already
 
 
-# respond(conversation row) → (reply XML, pending conversation write) — or raises SessionNeeded / anything
-Respond = Callable[[ConversationRow | None], Awaitable[tuple[str, tuple[str, dict[str, Any]] | None]]]
+# respond(conversation row) → (reply XML, pending conversation write, question-log rows) — or raises
+# SessionNeeded / anything
+Responded = tuple[str, tuple[str, dict[str, Any]] | None, list[QuestionRow]]
+Respond = Callable[[ConversationRow | None], Awaitable[Responded]]
 # the polite reply stored when the handler failed
 ErrorReply = Callable[[], str]
 
@@ -115,10 +131,14 @@ _SQL = {
     "wake": "UPDATE outbox SET status = 'pending', next_attempt_at = {0}, claimed_until = NULL "
     "WHERE channel = 'mp' AND recipient = {1} AND status = 'waiting'",
     "conversation": "SELECT state, data, updated_at, expires_at FROM conversations WHERE openid = {0}",
+    "asked_again": "UPDATE question_log SET follow_up = 'asked_again' WHERE follow_up = '' AND id = "
+    "(SELECT id FROM question_log WHERE user_hash = {0} AND asked_at >= {1} ORDER BY asked_at DESC, id DESC LIMIT 1)",
+    "question": "INSERT INTO question_log (asked_at, user_hash, text, kind, matched, score, entry_id, follow_up, "
+    "rating) VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, '', '')",
 }
 
 
-def _sql(template: str, style: str, count: int = 6) -> str:
+def _sql(template: str, style: str, count: int = 7) -> str:
     marks = ["?"] * count if style == "qmark" else [f"${i + 1}" for i in range(count)]
     return template.format(*marks)
 
@@ -134,6 +154,7 @@ class _Tx:
     async def conversation(self, openid: str) -> ConversationRow | None: ...
     async def save_conversation(self, openid: str, write: tuple[str, dict[str, Any]]) -> None: ...
     async def set_reply(self, record_id: int, reply: str) -> None: ...
+    async def log_question(self, row: QuestionRow) -> None: ...
 
     async def claim_and_touch(self, push: Push) -> int | None:
         """Claim the key; when claimed, record the follower (a driver may do both in one statement)."""
@@ -165,7 +186,7 @@ class HotPath:
     async def close(self) -> None:
         """Release the driver's connections."""
 
-    async def _respond(self, respond: Respond, row: ConversationRow | None) -> tuple[str, Any]:
+    async def _respond(self, respond: Respond, row: ConversationRow | None) -> Responded:
         return await respond(row)
 
     async def handle(self, push: Push, respond: Respond, error_reply: ErrorReply) -> Done | None:
@@ -180,7 +201,7 @@ class HotPath:
                 return Done(stored or "", await tx.commit())
             row = await tx.conversation(push.openid)
             try:
-                reply_xml, write = await self._respond(respond, row)
+                reply_xml, write, questions = await self._respond(respond, row)
             except SessionNeeded:
                 await tx.rollback()
                 return None
@@ -188,6 +209,8 @@ class HotPath:
                 log.exception("handler failed on the hot path (dedup %s)", _redact(push.key))
                 await tx.rollback()
                 return await self._store_error(push, error_reply())
+            for question in questions:
+                await tx.log_question(question)
             await tx.finish(record_id, push.openid, write, reply_xml)
             return Done(reply_xml, await tx.commit())
         except BaseException:

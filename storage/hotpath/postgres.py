@@ -15,6 +15,7 @@ from storage.hotpath import (
     ConversationRow,
     HotPath,
     Push,
+    QuestionRow,
     _sql,
     _Tx,
     _user_columns,
@@ -55,6 +56,11 @@ class _PgTx(_Tx):
 
     async def set_reply(self, record_id: int, reply: str) -> None:
         await self.conn.execute(_PG["set_reply"], reply, record_id)
+
+    async def log_question(self, row: QuestionRow) -> None:
+        """One round trip: the previous question marked as asked again, and the new row."""
+        await self.conn.execute(_PG_QUESTION, row.user_hash, row.again_since, row.asked_at, row.text, row.kind,
+                                row.matched, row.score, row.entry_id)
 
     async def claim_and_touch(self, push: Push) -> int | None:
         """One round trip: the claim, and only when it claimed, the follower upsert and the wake-up."""
@@ -114,6 +120,13 @@ _PG_FINISH = {  # $1 reply, $2 record id, then the conversation's values and the
     "UPDATE processed_messages SET reply_xml = $1 WHERE id = $2"
     for kind, text in _CONVERSATION_SQL.items()
 }
+
+
+# $1 user hash, $2 since, $3 asked at, $4 text, $5 kind, $6 matched, $7 score, $8 entry id
+_PG_QUESTION = (
+    f"WITH again AS ({_sql(_SQL['asked_again'], 'numeric')}) "
+    + _SQL["question"].format("$3", "$1", "$4", "$5", "$6", "$7", "$8")
+)
 
 
 class PostgresHotPath(HotPath):

@@ -18,7 +18,9 @@ from storage.hotpath import (
     ConversationRow,
     HotPath,
     Push,
+    QuestionRow,
     Respond,
+    Responded,
     SessionNeeded,
     _sql,
     _Tx,
@@ -88,6 +90,11 @@ class _SqliteTx(_Tx):
     async def set_reply(self, record_id: int, reply: str) -> None:
         self.conn.execute(_SQLITE["set_reply"], (reply, record_id))
 
+    async def log_question(self, row: QuestionRow) -> None:
+        self.conn.execute(_SQLITE["asked_again"], (row.user_hash, _sqlite_time(row.again_since)))
+        self.conn.execute(_SQLITE["question"], (_sqlite_time(row.asked_at), row.user_hash, row.text, row.kind,
+                                                int(row.matched), row.score, row.entry_id))
+
     async def commit(self) -> Callable[[], Awaitable[None]] | None:
         if not self.open:
             return None
@@ -153,7 +160,7 @@ class SqliteHotPath(HotPath):
         self.conn.execute("SAVEPOINT push")
         return _SqliteTx(self, self.conn)
 
-    async def _respond(self, respond: Respond, row: ConversationRow | None) -> tuple[str, Any]:
+    async def _respond(self, respond: Respond, row: ConversationRow | None) -> Responded:
         """Run the handler without letting it suspend (see the class docstring)."""
         coro = respond(row)
         try:

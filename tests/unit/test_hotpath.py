@@ -165,6 +165,7 @@ async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_
 
     pipe = MessagePipeline(Services(config=make_config(tmp_path, url), database=database, clock=FakeClock()),
                            Dispatcher([router], fallback=fallback))
+    await pipe.prepare()  # as the app does at start-up
     hot_path = pipe.hotpath
     assert isinstance(hot_path, SqliteHotPath)
     commits: list[int] = []
@@ -197,3 +198,36 @@ async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_
         assert await pipe.handle(text("坏了", "3", openid="u-3")) == replies[3]
     finally:
         await database.dispose()
+
+
+async def test_a_question_is_logged_on_the_hot_path_like_on_the_full_path(hot) -> None:  # type: ignore[no-untyped-def]
+    """The question log row and the asked-again mark are written in the push's own transaction."""
+    from types import SimpleNamespace
+
+    from bot.context import QuestionAsked
+    from bot.questions.log import user_hash
+    from storage.models.questions import QuestionLog
+
+    pipe, clock, _calls = hot
+    answered = SimpleNamespace(kind="answer", matched=True, score=0.9, entry_id="reg-types")
+
+    @session_free
+    async def ask(ctx: Context) -> str:
+        ctx.asked.append(QuestionAsked(ctx.incoming.text, answered))
+        return "答"
+
+    async def no_full_path(*_args: object) -> str:
+        raise AssertionError("a question must not need the full path")
+
+    pipe.dispatcher = Dispatcher([], fallback=ask)
+    pipe._handle_once = no_full_path  # type: ignore[method-assign]
+    await pipe.handle(text("新化学物质怎么登记", "1"))
+    clock.advance(minutes=3)
+    await pipe.handle(text("登记 要多久", "2"))  # "登记" alone would be the full-path route; this is a question
+    async with pipe.services.database.session() as session:
+        rows = (await session.execute(select(QuestionLog).order_by(QuestionLog.id))).scalars().all()
+        who = await user_hash(session, "u-hot")
+    assert [r.text for r in rows] == ["新化学物质怎么登记", "登记 要多久"]
+    assert [r.follow_up for r in rows] == ["asked_again", ""]
+    assert all(r.user_hash == who and r.kind == "answer" and r.matched and r.entry_id == "reg-types" for r in rows)
+    assert rows[0].asked_at == clock() - timedelta(minutes=3) and rows[1].asked_at == clock()
