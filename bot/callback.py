@@ -136,10 +136,6 @@ class CallbackView:
         query = dict(request.query)
         self._check_signature(query)
         body = await self._read_body(request)
-        if self.replay_guard is not None and not await self.replay_guard.admit(
-            int(query["timestamp"]), query["nonce"], body
-        ):
-            raise web.HTTPForbidden(text="this signature was already used with another message")
         try:
             incoming, reply_crypto = self._open_envelope(query, body)
         except web.HTTPException:
@@ -147,6 +143,12 @@ class CallbackView:
         except Exception:  # a parser surprise must still be a 400, never a 500
             log.exception("unreadable push")
             raise web.HTTPBadRequest(text="unreadable message") from None
+        # In safe mode msg_signature covers the encrypted message, so a captured URL cannot carry another
+        # one; a plaintext push's signature covers no body, so its (timestamp, nonce) is bound to its body.
+        if reply_crypto is None and self.replay_guard is not None and not await self.replay_guard.admit(
+            int(query["timestamp"]), query["nonce"], body
+        ):
+            raise web.HTTPForbidden(text="this signature was already used with another message")
         note_push_type(incoming.msg_type)
         with logsafe.scope():  # no log line about this push may show who sent it, or from where
             logsafe.remember(incoming.openid, incoming.to_user)

@@ -4,7 +4,8 @@ In plaintext mode WeChat's signature covers only (token, timestamp, nonce), not 
 URL could carry another body (another openid) while its timestamp is fresh. WeChat's own retries repeat
 the same body. So the first body seen with a (timestamp, nonce) pair is remembered for the freshness
 window, and the pair is accepted again only with that body. The pairs live in the database, so every
-process of the service shares them.
+process of the service shares them. Safe-mode pushes do not need it (their msg_signature covers the
+encrypted message), so the callback asks only for plaintext ones.
 """
 
 from __future__ import annotations

@@ -78,3 +78,20 @@ async def test_a_signed_url_replayed_with_another_body_is_refused(service: Runni
     forged = push.text_xml(service.wx.account, "user-attacker", "我的举报", create_time=ts)
     assert (await post(service, signed.query, forged.encode("utf-8")))[0] == 403
     assert await processed(service) == 1
+
+
+async def test_a_safe_mode_url_replayed_with_another_body_is_refused(service: RunningService) -> None:
+    """In safe mode msg_signature covers the encrypted message: a captured URL carrying another encrypted
+    message (another openid's) is refused, and WeChat's retry of the same push gets the stored reply."""
+    ts = int(service.clock().timestamp())
+    first = push.text_xml(service.wx.account, "user-victim", "我的举报", create_time=ts, msg_id="1001")
+    signed = service.wx.signer.request(first, "safe", timestamp=ts, nonce="434343")
+    status, reply = await post(service, signed.query, signed.body)
+    assert status == 200 and "我的举报" not in reply  # encrypted
+    retry_status, retry = await post(service, signed.query, signed.body)
+    # the stored reply again (encrypted afresh: compare what it says)
+    assert retry_status == 200 and service.wx.signer.open_reply(retry) == service.wx.signer.open_reply(reply)
+    other = push.text_xml(service.wx.account, "user-attacker", "我的举报", create_time=ts, msg_id="1002")
+    forged = service.wx.signer.request(other, "safe", timestamp=ts, nonce="434343")
+    assert (await post(service, signed.query, forged.body))[0] == 403
+    assert await processed(service) == 1
