@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.context import Context
 from bot.wechat.replies import Reply
@@ -76,6 +77,9 @@ class Router:
         return register
 
 
+MAX_STATES_KEPT = 512
+
+
 class Dispatcher:
     """Tries the routers in priority order; the first matching route handles the message."""
 
@@ -87,11 +91,28 @@ class Dispatcher:
         self.routers = list(routers)
         self.fallback = fallback
         self._routes = [route for router in self.routers for route in router.routes]
+        self._by_state: dict[str | None, list[int]] = {}
+
+    def _routes_for(self, state: str | None) -> list[int]:
+        """Positions of the routes whose state condition holds for ``state`` (states are few: kept per state)."""
+        positions = self._by_state.get(state)
+        if positions is None:
+            positions = [i for i, route in enumerate(self._routes) if _state_matches(route.state, state)]
+            if len(self._by_state) < MAX_STATES_KEPT:
+                self._by_state[state] = positions
+        return positions
 
     def resolve(self, ctx: Context) -> Handler:
-        for route in self._routes:
-            if route.matches(ctx):
+        state = ctx.conversation.state
+        for i in self._routes_for(state):
+            route = self._routes[i]
+            if all(f(ctx) for f in route.filters):
                 return route.handler
+            if ctx.conversation.state != state:  # a filter ended the dialog: the rest see the new state
+                for later in self._routes[i + 1 :]:
+                    if later.matches(ctx):
+                        return later.handler
+                return self.fallback
         return self.fallback
 
     async def dispatch(self, ctx: Context) -> HandlerResult:
@@ -111,6 +132,7 @@ def is_session_free(handler: Handler) -> bool:
 
 # ---- filters -------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def _normalize(text: str) -> str:
     """Trailing punctuation and case do not matter; a word that is only punctuation ("？") stays itself,
     so it can never equal the empty text of an image or a location."""
