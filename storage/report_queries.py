@@ -193,7 +193,9 @@ def format_case_no(report_id: int, created_at: datetime, zone: ZoneInfo) -> str:
     return f"YC{created_at.astimezone(zone):%Y%m%d}-{report_id:04d}"
 
 
+_CASE_NO_CHARS = str.maketrans("０１２３４５６７８９－—ＹＣｙｃ", "0123456789--YCyc")
+
+
 def normalize_case_no(text: str) -> str:
     """Accept lower case, spaces and full-width characters as the reporter may type them."""
-    table = str.maketrans("０１２３４５６７８９－—ＹＣｙｃ", "0123456789--YCyc")
-    return "".join(text.translate(table).split()).upper()
+    return "".join(text.translate(_CASE_NO_CHARS).split()).upper()

@@ -8,6 +8,7 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from storage.hotpath import (
@@ -31,8 +32,10 @@ from storage.hotpath import (
 
 log = logging.getLogger(__name__)
 
+@lru_cache(maxsize=256)
 def _sqlite_time(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite DATETIME text of a UTC instant (see ``UTCDateTime``)."""
+    """SQLAlchemy's SQLite DATETIME text of a UTC instant (see ``UTCDateTime``); a push's statements share
+    a few instants, formatted once."""
     if value is None:
         return None
     v = value.astimezone(UTC)
