@@ -96,7 +96,7 @@ class Index:
         passages: Sequence[Passage],
         weights: Weights | None = None,
         df_cap: int = 2000,
-        candidates: int = 30,
+        candidates: int = 15,
     ) -> None:
         self.analyzer = analyzer
         self.passages = list(passages)
