@@ -241,6 +241,12 @@ class KnowledgeBase(Retrieval, Replies, Cards, RegistrationReplies, Referrals):
             in_question = self.chemical_table.find_names(tail, asked_analysis.tokens)
             if len(in_question) == 1:
                 named, card_analysis = in_question, asked_analysis
+        elif len(named) == 1 and self._residual(analysis, named[0]) and (last := tail or intent.last_clause(text)):
+            # "老辈人说硫丹杀虫好使，现在还能买到用吗": the story names the substance, the question asks its status
+            last_analysis = self.analyzer.analyze(last)
+            if not self.chemical_table.find_names(last, last_analysis.tokens) and self._asks_status(last) \
+                    and not self._residual(last_analysis, named[0]):
+                card_analysis = last_analysis
         code = _PRIORITY_CODE.search(text)
         if code and not self.chemical_table.find_priority_code(code.group(0)):
             lead = texts.KB_CODE_UNKNOWN.format(code=code.group(0).upper())

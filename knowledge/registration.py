@@ -44,7 +44,9 @@ _PERIOD = re.compile(
     r"[^\d零〇一二两俩三四五六七八九十百千万半]{0,6}$"
 )
 _PER_YEAR = {"季度": 4, "月": 12, "周": 52, "星期": 52, "天": 365, "日": 365}
-_EXEMPT_WORDS = ("医药", "药品", "农药", "兽药", "化妆品", "食品添加剂", "食品", "饲料添加剂", "饲料", "肥料")
+_EXEMPT_WORDS = ("医药", "药品", "原料药", "新药", "农药", "兽药", "化妆品", "食品添加剂", "食品", "饲料添加剂", "饲料",
+                 "肥料")
+_ABOUT_REGISTRATION = ("新化学", "登记", "12号令", "令第12号", "备案")
 # a tonnage of waste or emissions is not about registering a substance
 _NOT_REGISTRATION = re.compile(
     r"危险废物|废(?!止|除)|污泥|垃圾|产生|排放|排污|排了|外排|偷排|泄漏|处置|焚烧"
@@ -237,7 +239,11 @@ def polymer_share(text: str) -> float | None:
     return float(m.group(1) or m.group(2))
 
 
+def about_registration(text: str) -> bool:
+    """The question is about the registration of new chemical substances (with or without a tonnage)."""
+    return any(w in text for w in _ABOUT_REGISTRATION)
+
+
 def asks_exemption(text: str) -> bool:
     """A product type the 办法 does not cover (化妆品, 农药 …) asked about registration: the exclusion leads."""
-    about_registration = ("新化学", "登记", "12号令", "令第12号", "备案")
-    return any(w in text for w in _EXEMPT_WORDS) and any(w in text for w in about_registration)
+    return any(w in text for w in _EXEMPT_WORDS) and about_registration(text)

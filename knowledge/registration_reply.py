@@ -40,6 +40,10 @@ class RegistrationReplies:
         a user who only uses a substance registers nothing (reg-downstream), and a hedged entry (research use)
         is never overridden by a confident class."""
         reg = registration.detect(text)
+        if reg is None and not named and registration.about_registration(text):
+            existing = self._existing_chemical(text, named)  # "乙醇要办新化学物质登记吗": it is not new
+            if existing is not None:
+                return self._existing_answer(*existing)
         if reg is None:
             share = registration.polymer_share(text)
             if share is not None and share <= 2 and "reg-polymer" in self.entries:

@@ -27,6 +27,13 @@ NEAR_MISSES = [
     "登记证办下来要多久",
     "新化学物质登记多久能批下来",
     "新化学物质登记证多久有效",
+    # wording of the second blind round: a year, a revision, brands, a count of enterprises, a rate, an event
+    "六溴环十二烷从哪一年开始全面禁止生产",
+    "这个工作方案以后会不会再修订",
+    "抽检不合格的塑料玩具都是什么牌子",
+    "全市一共有几家企业做了清洁生产审核",
+    "抗菌药物监测报告里的耐药率是多少",
+    "新污染物科普讲座下次啥时候开",
 ]
 
 
@@ -132,6 +139,7 @@ def test_numerals_are_normalised_only_where_they_state_a_figure(text: str, expec
         "诊所不开处方就给卖头孢，我想投诉",
         "河对岸的化工厂天天晚上排黄水，跟谁反映能管用",
         "有人在果园边上烧农药瓶子，一股怪味，我要举报",
+        "村口那个橡胶厂味儿太大了 想反映反映",
     ],
 )
 def test_report_intent_gives_12369_and_offers_the_wizard(knowledge_base: KnowledgeBase, question: str) -> None:
@@ -158,6 +166,7 @@ def test_questions_about_reporting_itself_stay_with_their_entries(knowledge_base
         "爷爷吸入了打药的雾，头晕想吐怎么办",
         "孩子把兑好的消毒液当水喝了一口",
         "工人闻了二氯甲烷以后晕倒了",
+        "刚打完药胳膊发麻还有点恶心咋办",
     ],
 )
 def test_an_emergency_gets_120_first(knowledge_base: KnowledgeBase, question: str) -> None:
@@ -185,6 +194,7 @@ def test_health_questions_that_are_not_emergencies_are_still_referred(knowledge_
         ("我是开小厂的平时用点化工原料最近听人家说国家出了个新的化学物质登记办法"
          "我想问一下新化学物质登记是在哪里申请的", "reg-how-apply"),
         ("我家养了几十只羊前阵子有羊拉稀想去兽药店买抗菌药店里说必须有兽医处方才卖这是不是规定", "ab-vet"),
+        ("我爷爷年轻时候老用滴滴涕灭虱子，说效果可好了，现在还能买得到吗", "chem-ddt"),
     ],
 )
 def test_the_question_is_found_inside_a_long_message(
