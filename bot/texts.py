@@ -565,6 +565,7 @@ TASK_FILE_PROBLEMS = {
     "id": "{where}: id must be a letter followed by letters, digits or '-' (at most 32), e.g. T05",
     "rule": "{where}: deadline_rule must be one of {rules}",
     "active": "{where}: active must be true or false",
+    "lead_named": "{where}: lead_named must be true or false",
     "deadline": '{where}: deadline must be a date such as 2025-12-31 (or set recurrence = "yearly")',
     "yearly_only": '{where}: {key} only applies to recurrence = "yearly"',
     "yearly_deadline": '{where}: a yearly task has due = "MM-DD", not deadline',
@@ -791,6 +792,11 @@ OPEN311_AREA = "山西省运城市{county}"
 CATEGORY_DESCRIPTION = "{label}。责任部门：{units}"
 
 TASK_ROLE_LABELS = {"lead": "牵头", "co": "配合", "local": "属地落实"}
+# where the plan names no lead unit, the units named in the clause share the task by their duties
+TASK_ROLE_SHARED = "按职责分工负责"
+TASK_ROLE_SOLE = "负责"  # the one unit a clause names, without 牵头
+TASK_UNITS_SHARED = "{units}（按职责分工负责）"
+TASK_NO_LEAD = "方案未指定牵头单位"
 TASK_PERIOD_ONCE = "一次性"
 TASK_DONE_VIA_LABELS = {"chat": "微信", "console": "控制台", "cli": "命令行"}
 AUDIT_TASK_DONE_DETAIL = "任务 {task}｜{department}｜{period}｜经{via}"

@@ -131,7 +131,7 @@ def _deadline_text(view: TaskView) -> str:
 
 
 def _task_line(view: TaskView, department: str, zone: ZoneInfo) -> str:
-    lead = texts.MY_TASKS_LEAD if view.lead_unit == department else ""
+    lead = texts.MY_TASKS_LEAD if view.leads(department) else ""
     period = _period_label(view.period) + " " if view.recurrence == "yearly" else ""
     status = _status_text(view)
     earlier = view.last_completion(department)
@@ -165,7 +165,7 @@ async def _my_tasks(ctx: Context, page: int = 1) -> HandlerResult:
     if not 1 <= page <= pages:
         return texts.MY_TASKS_NO_PAGE.format(page=page, pages=pages)
     shown = views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    lead_count = sum(1 for v in views if v.lead_unit == department)
+    lead_count = sum(1 for v in views if v.leads(department))
     lines = [texts.MY_TASKS_HEADER.format(department=department, count=len(views), lead=lead_count)]
     zone = ZoneInfo(ctx.services.config.reminders.timezone)
     lines += [_task_line(view, department, zone) for view in shown]

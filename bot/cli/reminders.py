@@ -158,7 +158,8 @@ def cmd_tasks_list(args: argparse.Namespace) -> int:
         due = v.due_date.isoformat() if v.due_date else "-"
         extra = f" 逾期{v.overdue_working_days}个工作日" if v.status == "overdue" else ""
         units = f"{v.open_count}/{len(v.departments)}个单位未完成" if not args.department else ""
-        print(f"{v.id:6} {v.status:8} 截止 {due}{extra}  {v.title}〔{v.citation}〕 牵头：{v.lead_unit} {units}")
+        units_label = ("牵头：" if v.lead_named else "责任单位：") + v.responsible_units
+        print(f"{v.id:6} {v.status:8} 截止 {due}{extra}  {v.title}〔{v.citation}〕 {units_label} {units}")
     return 0
 
 
@@ -190,7 +191,10 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
     print(f"{view.id}〔{view.citation}〕{view.title}")
     print(f"  成果：{view.deliverable}")
     print(f"  截止：{view.due_date or '-'}（{view.deadline_text}；{view.deadline_basis}）")
-    print(f"  牵头：{view.lead_unit}；配合：{'、'.join(view.co_units) or '-'}")
+    if view.lead_named:
+        print(f"  牵头：{view.lead_unit}；配合：{'、'.join(view.co_units) or '-'}")
+    else:
+        print(f"  责任单位：{view.responsible_units}")
     for d in view.departments:
         done = f" {_local(d.done_at, tz)} {d.done_by}" if d.status == "done" else ""
         print(f"  - {d.department}（{d.role}）：{d.status} {d.period}{done}")

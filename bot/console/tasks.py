@@ -131,7 +131,6 @@ async def task_page(request: web.Request) -> web.Response:
             "can_mark": can_mark,
             "own_current": own_current,
             "mark_period": mark_period,
-            "role_labels": texts.TASK_ROLE_LABELS,
         },
     )
 
@@ -190,10 +189,10 @@ def task_export_row(view: TaskView, unit: DepartmentStatus) -> list[Any]:
         "id": view.id,
         "title": view.title,
         "citation": view.citation,
-        "lead": view.lead_unit,
-        "cooperating": "、".join(view.co_units),
+        "lead": view.lead_unit if view.lead_named else texts.TASK_NO_LEAD,
+        "cooperating": "、".join(view.co_units) if view.lead_named else view.responsible_units,
         "deadline": deadline,
-        "department": f"{unit.department}（{texts.TASK_ROLE_LABELS.get(unit.role, unit.role)}）",
+        "department": f"{unit.department}（{view.role_label(unit.role)}）",
         "period": period_label(unit.period),
         "status": texts.TASK_STATUS_LABELS.get(unit.status, unit.status),
         "done_at": unit.done_at,

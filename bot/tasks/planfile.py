@@ -43,6 +43,7 @@ KNOWN_KEYS = frozenset(
         "deadline_text",
         "deadline_basis",
         "active",
+        "lead_named",
     }
 )
 
@@ -77,6 +78,7 @@ class TaskSpec:
     deadline_basis: str
     active: bool
     sort_order: int
+    lead_named: bool = False  # the plan says "X牵头"; else the units share it "按职责分工负责"
 
     def assignments(self) -> list[tuple[str, str]]:
         """(department, role) with each department once, the strongest role kept."""
@@ -159,6 +161,9 @@ def validate_entry(
     active = entry.get("active", True)
     if not isinstance(active, bool):
         problems.append(PROBLEMS["active"].format(where=where))
+    lead_named = entry.get("lead_named", False)
+    if not isinstance(lead_named, bool):
+        problems.append(PROBLEMS["lead_named"].format(where=where))
     recurrence = entry.get("recurrence", ONCE)
     deadline: date | None = None
     month = day = first_year = last_year = None
@@ -213,6 +218,7 @@ def validate_entry(
         deadline_basis=basis,
         active=active,
         sort_order=index,
+        lead_named=lead_named,
     )
 
 
@@ -285,6 +291,7 @@ _COMPARED = (
     "deadline_basis",
     "active",
     "sort_order",
+    "lead_named",
 )
 
 

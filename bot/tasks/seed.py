@@ -56,6 +56,7 @@ def seed_entries(clauses: Sequence[PlanClause]) -> list[dict[str, object]]:
             "title": clause.title or clause.body[:40],
             "deliverable": clause.title or clause.body[:60],
             "lead_unit": lead,
+            "lead_named": clause.lead_unit is not None,
             "co_units": [u for u in clause.units if u != lead],
             "local_units": "all",
         }

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import texts
 from bot.config import DEFAULT_TIMEZONE
 from bot.tasks import workdays
 from bot.tasks.schedule import (
@@ -82,7 +83,7 @@ class TaskView:
     citation: str
     title: str
     deliverable: str
-    lead_unit: str
+    lead_unit: str  # the plan's 牵头 unit when ``lead_named``, else the first unit it names
     co_units: list[str]
     local_units: list[str]
     recurrence: str  # once | yearly
@@ -99,7 +100,26 @@ class TaskView:
     reminders_acknowledged: int = 0
     active: bool = True
     cycle: str = ""  # the period ``departments`` are shown on
+    lead_named: bool = True  # False: the plan names no lead; the units share the task "按职责分工负责"
     completions: list[Completion] = field(default_factory=list)
+
+    def role_label(self, role: str) -> str:
+        """牵头 / 配合 / 属地落实, or 按职责分工负责 for the lead and co-operating units of a task whose clause names
+        no lead unit."""
+        if not self.lead_named and role in ("lead", "co"):
+            return texts.TASK_ROLE_SHARED if self.co_units else texts.TASK_ROLE_SOLE
+        return texts.TASK_ROLE_LABELS.get(role, role)
+
+    @property
+    def responsible_units(self) -> str:
+        """The clause's units as officials read them: the lead unit, or all of them 按职责分工负责."""
+        if self.lead_named or not self.co_units:
+            return self.lead_unit
+        return texts.TASK_UNITS_SHARED.format(units="、".join([self.lead_unit, *self.co_units]))
+
+    def leads(self, department: str) -> bool:
+        """The plan makes ``department`` this task's lead unit (牵头)."""
+        return self.lead_named and self.lead_unit == department
 
     def last_completion(self, department: str) -> Completion | None:
         return next((c for c in self.completions if c.department == department), None)
@@ -119,6 +139,7 @@ class TaskView:
             "title": self.title,
             "deliverable": self.deliverable,
             "lead_unit": self.lead_unit,
+            "lead_named": self.lead_named,
             "co_units": self.co_units,
             "local_units": self.local_units,
             "recurrence": self.recurrence,
@@ -299,6 +320,7 @@ def _task_view(
         title=task.title,
         deliverable=task.deliverable,
         lead_unit=dept_rows.get(task.lead_department_id, ""),
+        lead_named=bool(task.lead_named),
         co_units=[dept_rows[d] for d, r in assigned if r == "co"],
         local_units=[dept_rows[d] for d, r in assigned if r == "local"],
         recurrence=task.recurrence,

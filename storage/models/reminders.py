@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,6 +41,9 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(200))
     deliverable: Mapped[str] = mapped_column(Text, default="")
     lead_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # the plan itself names the lead unit (“X牵头”); otherwise the units share the task "按职责分工负责" and the
+    # lead department is only the first one named (it still gets the escalations)
+    lead_named: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # once: ``deadline`` is the nominal date; yearly: due every year on recur_month/recur_day.
     recurrence: Mapped[str] = mapped_column(String(16), default="once")
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)

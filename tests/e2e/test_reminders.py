@@ -31,6 +31,7 @@ id = "TA"
 citation = "二（二）2"
 title = "建立新污染物环境调查监测体系"
 lead_unit = "市生态环境局"
+lead_named = true
 local_units = ["盐湖区"]
 deadline = 2025-12-31
 
@@ -39,6 +40,7 @@ id = "TB"
 citation = "二（三）1"
 title = "发布重点管控新污染物企业名单"
 lead_unit = "市生态环境局"
+lead_named = true
 local_units = ["盐湖区"]
 deadline = {b_due.isoformat()}
 
@@ -47,6 +49,7 @@ id = "TC"
 citation = "二（三）6"
 title = "发布抗菌药物临床应用监测报告"
 lead_unit = "市卫健委"
+lead_named = true
 local_units = "none"
 deadline = 2025-12-31
 """,

@@ -38,6 +38,7 @@ def task_toml(
         f'title = "{title or "任务" + task_id}"',
         f'citation = "二（二）{task_id[-1]}"',
         f'lead_unit = "{lead}"',
+        "lead_named = true",
         "co_units = [" + ", ".join(f'"{c}"' for c in co) + "]",
         f'local_units = "{local}"' if local in ("all", "none") else f"local_units = {local}",
         f'deadline_rule = "{rule}"',

@@ -35,12 +35,14 @@ async def test_problems_name_the_file_and_the_entry(db: Database) -> None:
 id = "T1"
 title = "ok"
 lead_unit = "市生态环境局"
+lead_named = true
 deadline = 2025-12-31
 
 [[task]]
 id = "T2"
 title = "bad"
 lead_unit = "市教育局"
+lead_named = true
 deadline = "tomorrow"
 colour = "red"
 
@@ -48,6 +50,7 @@ colour = "red"
 id = "T1"
 title = "again"
 lead_unit = "市卫健委"
+lead_named = true
 recurrence = "yearly"
 due = "02-30"
 """

@@ -1,0 +1,31 @@
+"""Tasks: whether the plan itself names the lead unit (“X牵头”) or the units share it by their duties.
+
+Revision ID: 0007_tasks_lead_named
+Revises: 0005_notices
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007_tasks_lead_named"
+down_revision: str | Sequence[str] | None = "0005_notices"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# the clauses whose text says “市生态环境局牵头” / “生态环境部门牵头” (tasks.toml marks them lead_named)
+NAMED = ("T211", "T231", "T31", "T33", "T36")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.add_column(sa.Column("lead_named", sa.Boolean(), nullable=False, server_default=sa.false()))
+    tasks = sa.table("tasks", sa.column("id", sa.String), sa.column("lead_named", sa.Boolean))
+    op.execute(tasks.update().where(tasks.c.id.in_(NAMED)).values(lead_named=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("lead_named")
