@@ -228,6 +228,13 @@ def test_unreadable_bodies_raise_malformed(body: bytes) -> None:
         to_incoming(parse_xml(body))
 
 
+def test_markup_in_a_message_text_is_just_text() -> None:
+    """Only declarations before the root are refused: a user may type anything, "<!DOCTYPE" included."""
+    body = ("<xml><FromUserName><![CDATA[u]]></FromUserName><MsgType><![CDATA[text]]></MsgType>"
+            "<Content><![CDATA[网页开头写<!DOCTYPE html>对吗]]></Content></xml>").encode()
+    assert to_incoming(parse_xml(body)).text == "网页开头写<!DOCTYPE html>对吗"
+
+
 @pytest.mark.parametrize(
     "xml",
     [
