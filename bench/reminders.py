@@ -48,8 +48,9 @@ from knowledge.duties import duties  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.departments import seed_departments  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Department  # noqa: E402
+from storage.models import Department, OutboxMessage  # noqa: E402
 from storage.models.reminders import (  # noqa: E402
+    DIGEST_PURPOSE,
     Contact,
     ReminderDelivery,
     ReminderMessage,
@@ -155,6 +156,7 @@ async def clear_reminders(db: Database) -> None:
     async with db.session() as session:
         await session.execute(delete(ReminderDelivery))
         await session.execute(delete(ReminderMessage))
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.purpose == DIGEST_PURPOSE))
         await session.execute(delete(ReminderPlannerState))
         await session.commit()
 
@@ -262,7 +264,7 @@ async def run(url: str, label: str, args: argparse.Namespace, tmp: Path) -> None
     print(f"peak pass (before-1 for every task): {last.planned:,} deliveries → {last.messages} digests, ×{args.repeat}")
     print(line("plan (ladder + insert)", [p.plan for p in peaks], deliveries, "deliveries"))
     print(line("batch (digests)", [p.batch for p in peaks], deliveries, "deliveries"))
-    print(line("send (claim + send + settle)", [p.send for p in peaks], contacts, "messages"))
+    print(line("send (outbox worker: claim + send + settle)", [p.send for p in peaks], contacts, "messages"))
     print(line("whole pass", [p.total for p in peaks], deliveries, "deliveries"))
     print(line("idle pass right after", idles))
     print(line("baseline: bare INSERT of the rows", baselines, deliveries, "rows"))

@@ -1,4 +1,5 @@
-"""Batching: inside the sending window, fold each contact's due deliveries into one digest message."""
+"""Batching: inside the sending window, fold each contact's due deliveries into one digest message, queued in
+the outbox under the digest's key (``bot.reminders.sending`` is what the outbox worker does with it)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.tasks.status import list_tasks
 from storage.db import Database
 from storage.models import Department
 from storage.models.reminders import (
+    DIGEST_PURPOSE,
     Contact,
     ReminderDelivery,
     ReminderMessage,
@@ -27,6 +29,7 @@ from storage.models.reminders import (
     TaskDepartment,
     TaskStatus,
 )
+from storage.outbox import enqueue
 
 BATCH_CONTACTS = 200
 
@@ -133,12 +136,20 @@ async def _batch_contacts(
             recipient=recipient,
             payload=payload,
             status="pending",
-            attempts=0,
-            next_attempt_at=now,
             created_at=now,
         )
         session.add(message)
         await session.flush()
+        await enqueue(
+            session,
+            channel=channel,
+            kind="textcard" if channel == "wecom" else "template",
+            recipient=recipient,
+            payload={k: v for k, v in payload.items() if k != "detail"},  # the detail is for the page
+            now=now,
+            dedup_key=key,
+            purpose=DIGEST_PURPOSE,
+        )
         await _set_rows(session, [row.id for row in live], status="batched", message_id=message.id)
         created += 1
     await _set_rows(session, cancelled, status="cancelled")

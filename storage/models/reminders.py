@@ -4,7 +4,8 @@ A task is assigned to departments (lead, co-operating, local); each department's
 occurrence of a task (``period``: ``once`` or a year for yearly duties) is a ``TaskStatus`` row.
 Reminders are planned as ``ReminderDelivery`` rows, one per (task, period, contact, kind, date): that
 unique key is what makes planning idempotent. The dispatcher folds a contact's due deliveries into one
-``ReminderMessage`` (a digest) and sends it with the message's ``key`` as the duplicate-check id.
+``ReminderMessage`` (a digest) and queues it in the outbox under the message's ``key`` (also the message's
+duplicate-check id); the outbox worker sends it and writes the outcome back here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, utcnow
 
 NOT_REMOVED = text("status != 'removed'")
+DIGEST_PURPOSE = "reminder_digest"  # the outbox rows that carry reminder digests
 
 
 class Task(Base):
@@ -157,10 +159,10 @@ class ReminderPlannerState(Base):
 
 
 class ReminderMessage(Base):
-    """One message to one contact carrying one or more deliveries (a digest); ``key`` is the client_msg_id."""
+    """One message to one contact carrying one or more deliveries (a digest); ``key`` is the client_msg_id
+    and the ``dedup_key`` of the outbox row that sends it (attempts and errors are on that row)."""
 
     __tablename__ = "reminder_messages"
-    __table_args__ = (Index("ix_reminder_messages_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -169,12 +171,8 @@ class ReminderMessage(Base):
     channel: Mapped[str] = mapped_column(String(8))  # mp | wecom
     recipient: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
-    claim_token: Mapped[str] = mapped_column(String(32), default="")
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    # pending | sent | dead | skipped (replaced by a catch-up) | discarded
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
