@@ -153,6 +153,11 @@ def lines_of(channel: str, kind: str, payload: dict[str, Any]) -> tuple[str, lis
         return str(payload.get("title") or ""), [line for line in text.splitlines() if line.strip()], url
     if kind == "text":
         return "", [str(payload.get("content") or "")], url
+    notice = payload.get("notice")
+    if kind == "notice" and isinstance(notice, dict):  # the channel-neutral notice (bot.outbound.notice)
+        fields = [f for f in notice.get("fields") or [] if isinstance(f, dict)]
+        lines = [f"{f.get('label', '')}：{f.get('value', '')}" for f in fields]
+        return str(notice.get("title") or ""), lines, str(notice.get("link") or "")
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     values = [v.get("value", "") if isinstance(v, dict) else str(v) for v in data.values()]
     return "", [str(v) for v in values if v], url

@@ -85,7 +85,9 @@ async def _reroute(db, config, source: str, row_id: int, now) -> None:  # type: 
         raise fd.DeliveryActionError("delivery_no_route")
     channel, recipient = route
     title, lines, url = fd.lines_of(row.channel, row.kind, row.payload if isinstance(row.payload, dict) else {})
-    if channel == "wecom":
+    if row.kind == "notice":  # channel-neutral: the same notice, mapped by the other channel when sent
+        new_kind, payload = "notice", dict(row.payload)
+    elif channel == "wecom":
         new_kind, payload = "textcard", textcard(title or texts.DELIVERY_REROUTED_TITLE, {}, "\n".join(lines), url)
     else:
         fields = {str(i): line for i, line in enumerate(lines)}

@@ -52,6 +52,8 @@ from bot.outbound.hooks import (  # noqa: F401  (dead_errcode, on_dead … are r
     remove_dead_hook,
     run_dead_hooks,
 )
+from bot.outbound.mapping import render
+from bot.outbound.notice import Notice
 from bot.services import Services
 from bot.wechat.windows import EVENT_WINDOW
 from storage.event_windows import window_starts
@@ -280,9 +282,15 @@ class OutboxWorker:
 
     async def _send(self, channel: Channel, row: OutboxMessage) -> None:
         payload = row.payload if isinstance(row.payload, dict) else {}
-        if row.kind == "text":
+        kind = row.kind
+        if kind == "notice":  # the channel-neutral notice, in this channel's form (bot.outbound.mapping)
+            try:
+                kind, payload = render(self.services.config, row.channel, Notice.from_payload(payload))
+            except ValueError as exc:  # not a notice, or a value that does not fit its template key
+                raise PayloadError(str(exc)) from None
+        if kind == "text":
             await channel.send_text(row.recipient, _text(payload, "content"))
-        elif row.kind == "template":
+        elif kind == "template":
             data = payload.get("data")
             if not isinstance(data, dict) or not data:
                 raise PayloadError("a template row needs a non-empty data object")
@@ -294,7 +302,7 @@ class OutboxWorker:
                 url=str(url) if url else None,
                 client_msg_id=row.dedup_key or f"outbox-{row.id}",
             )
-        elif row.kind == "textcard":
+        elif kind == "textcard":
             if row.channel != "wecom":
                 raise PayloadError("textcard rows go through the wecom channel")
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
@@ -306,12 +314,12 @@ class OutboxWorker:
                 url=str(url) if url else None,
                 client_msg_id=row.dedup_key or f"outbox-{row.id}",
             )
-        elif row.kind in ("tag", "untag"):
+        elif kind in ("tag", "untag"):
             tag_name = _text(payload, "tag")
             tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
             await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
         else:
-            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, tag or untag)")
+            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, notice, tag or untag)")
 
     # ---- results ----------------------------------------------------------------------------------
 

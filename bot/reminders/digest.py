@@ -126,7 +126,7 @@ async def _batch_contacts(
         token = secrets.token_urlsafe(16)[:22]
         url = f"{config.server.public_base_url.rstrip('/')}/reminders/m/{token}"
         unit = dept_names.get(contact.department_id, "")
-        payload = render(config, channel, unit=unit, name=contact.name, items=items, url=url)
+        notice, detail = render(config, unit=unit, name=contact.name, items=items, url=url)
         key = f"rm{contact.id}-{live[0].on_date:%Y%m%d}-{live[0].id}"
         message = ReminderMessage(
             key=key,
@@ -134,7 +134,7 @@ async def _batch_contacts(
             contact_id=contact.id,
             channel=channel,
             recipient=recipient,
-            payload=payload,
+            payload={"detail": detail, **notice.as_payload()},  # the page shows the detail
             status="pending",
             created_at=now,
         )
@@ -143,9 +143,9 @@ async def _batch_contacts(
         await enqueue(
             session,
             channel=channel,
-            kind="textcard" if channel == "wecom" else "template",
+            kind="notice",
             recipient=recipient,
-            payload={k: v for k, v in payload.items() if k != "detail"},  # the detail is for the page
+            payload=notice.as_payload(),
             now=now,
             dedup_key=key,
             purpose=DIGEST_PURPOSE,

@@ -131,6 +131,7 @@ class DigestRows:
             dedup_key=f"reminders:unreachable:{contact.id}:{now:%Y%m%d}",
             now=now,
             purpose="reminders",
+            kinds=("text", "time", "status", "unit"),
         )
 
 

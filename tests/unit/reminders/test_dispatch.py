@@ -13,6 +13,7 @@ from bot.tasks.completion import mark_done
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.models.reminders import DIGEST_PURPOSE, Contact, ReminderDelivery, ReminderMessage
+from tests.support.notices import as_sent
 from tests.unit.reminders.fakes import RecordingChannel, SimulatedCrash
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 
@@ -182,8 +183,9 @@ async def test_not_following_marks_the_contact_and_tells_the_coordinator(
         contact = await s.get(Contact, gone)
         assert contact is not None and contact.status == "unreachable" and "43004" in contact.status_reason
         notices = (await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose != DIGEST_PURPOSE))).all()
-    assert [(n.recipient, n.kind) for n in notices] == [("o-coordinator", "template")]
-    assert "钱" in notices[0].payload["data"]["thing1"]
+    assert [(n.recipient, n.kind) for n in notices] == [("o-coordinator", "notice")]
+    kind, sent = as_sent(services.config, notices[0])
+    assert kind == "template" and "钱" in sent["data"]["thing1"]
     calls = channels["mp"].calls
     for day in (30, 31):
         await run_pass(services, at(2025, 12, day, 15))
