@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import delete, insert, select  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from bot.outbound.channels.base import Media, SendResult  # noqa: E402
+from bot.outbound.channels.base import SendResult  # noqa: E402
 from bot.reminders.digest import batch  # noqa: E402
 from bot.reminders.dispatch import run_pass, send_due  # noqa: E402
 from bot.reminders.planner import plan  # noqa: E402
@@ -85,12 +84,6 @@ class NullChannel:
     ) -> SendResult:
         self.sent += 1
         return SendResult(msg_id=str(self.sent))
-
-    async def download_media(self, media_id: str) -> Media:
-        raise NotImplementedError
-
-    async def create_menu(self, menu: dict[str, Any]) -> None:
-        raise NotImplementedError
 
 
 def at10(day: date) -> datetime:

@@ -316,8 +316,11 @@ class OutboxWorker:
             )
         elif kind in ("tag", "untag"):
             tag_name = _text(payload, "tag")
-            tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
-            await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
+            if row.channel != "mp":
+                raise PayloadError("tag rows go through the mp channel (user tags are 公众号-only)")
+            account = self.services.mp_account()
+            tag_id = await account.ensure_tag(tag_name)
+            await account.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")
         else:
             raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, notice, tag or untag)")
 
