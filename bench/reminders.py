@@ -51,6 +51,7 @@ from storage.models import Department, OutboxMessage  # noqa: E402
 from storage.models.reminders import (  # noqa: E402
     DIGEST_PURPOSE,
     Contact,
+    ContactAddress,
     ReminderDelivery,
     ReminderMessage,
     ReminderPlannerState,
@@ -104,7 +105,6 @@ async def populate(db: Database, tasks: int, contacts: int, due_of) -> int:  # t
                 "department_id": d,
                 "name": f"联络人{d}-{i}",
                 "channel": "mp",
-                "openid": f"o-bench-{d}-{i}",
                 "status": "active",
                 "status_reason": "",
                 "created_at": now,
@@ -115,6 +115,11 @@ async def populate(db: Database, tasks: int, contacts: int, due_of) -> int:  # t
             for i in range(contacts)
         ]
         await session.execute(insert(Contact), contact_rows)
+        ids = (await session.scalars(select(Contact.id).order_by(Contact.id))).all()
+        address_rows = [
+            {"contact_id": cid, "channel": "mp", "address": f"o-bench-{cid}", "created_at": now} for cid in ids
+        ]
+        await session.execute(insert(ContactAddress), address_rows)
         task_rows, assign_rows = [], []
         for i in range(tasks):
             dept = depts[i % len(depts)]

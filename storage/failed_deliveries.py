@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.facts import Fact
 from storage.models import OutboxMessage
-from storage.models.reminders import DIGEST_PURPOSE, Contact, ReminderDelivery, ReminderMessage
+from storage.models.reminders import DIGEST_PURPOSE, Contact, ContactAddress, ReminderDelivery, ReminderMessage
 
 SOURCES = ("outbox",)  # one queue: every message, reminder digests too, is an outbox row
 ACTIONS = ("retry", "reroute", "discard")
@@ -134,15 +134,30 @@ async def discard(session: AsyncSession, source: str, row_id: int) -> None:
 
 async def other_route(session: AsyncSession, channel: str, recipient: str) -> tuple[str, str] | None:
     """(channel, recipient) of the same contact's other address, if the contact has one."""
-    column = Contact.openid if channel == "mp" else Contact.wecom_userid
-    contact = await session.scalar(select(Contact).where(column == recipient, Contact.status != "removed"))
-    if contact is None:
+    contact_id = await session.scalar(
+        select(ContactAddress.contact_id)
+        .join(Contact, Contact.id == ContactAddress.contact_id)
+        .where(
+            ContactAddress.channel == channel,
+            ContactAddress.address == recipient,
+            ContactAddress.removed_at.is_(None),
+            Contact.status != "removed",
+        )
+        .limit(1)
+    )
+    if contact_id is None:
         return None
-    if channel == "mp" and contact.wecom_userid:
-        return "wecom", contact.wecom_userid
-    if channel == "wecom" and contact.openid:
-        return "mp", contact.openid
-    return None
+    other = await session.scalar(
+        select(ContactAddress)
+        .where(
+            ContactAddress.contact_id == contact_id,
+            ContactAddress.channel != channel,
+            ContactAddress.removed_at.is_(None),
+        )
+        .order_by(ContactAddress.id)
+        .limit(1)
+    )
+    return (other.channel, other.address) if other is not None else None
 
 
 def lines_of(channel: str, kind: str, payload: dict[str, Any]) -> tuple[str, list[str], str]:

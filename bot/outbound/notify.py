@@ -57,8 +57,9 @@ class TemplateMessage:
 def route_for(config: Config, contact: Contact) -> tuple[str, str] | None:
     """(channel, recipient) for a contact: the ``[reminders] channel`` when the contact has that kind of
     address, else the address it has (a WeCom-only contact still gets WeCom, a follower still gets 公众号)."""
-    mp = ("mp", contact.openid) if contact.openid else None
-    wecom = ("wecom", contact.wecom_userid) if contact.wecom_userid else None
+    openid, userid = contact.address("mp"), contact.address("wecom")
+    mp = ("mp", openid) if openid else None
+    wecom = ("wecom", userid) if userid else None
     preferred, other = (wecom, mp) if config.reminders.channel == "wecom" else (mp, wecom)
     return preferred or other
 

@@ -84,9 +84,10 @@ def upgrade() -> None:
         op.bulk_insert(outbox, rows)
     op.execute(messages.update().where(messages.c.status == "sending").values(status="pending"))
     op.drop_index("ix_reminder_messages_due", table_name="reminder_messages")
-    with op.batch_alter_table("reminder_messages") as batch:
-        for column in ("attempts", "next_attempt_at", "claimed_until", "claim_token", "last_error"):
-            batch.drop_column(column)
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 too): a batch copy of the table would break the reminder
+    # deliveries' foreign keys to it on SQLite.
+    for column in ("attempts", "next_attempt_at", "claimed_until", "claim_token", "last_error"):
+        op.execute(f"ALTER TABLE reminder_messages DROP COLUMN {column}")
 
 
 def downgrade() -> None:
@@ -112,6 +113,4 @@ def downgrade() -> None:
     unset = messages.c.next_attempt_at.is_(None)
     op.execute(messages.update().where(unset).values(next_attempt_at=messages.c.created_at))
     op.execute(outbox.delete().where(outbox.c.purpose == PURPOSE, outbox.c.status.in_(("pending", "dead", "waiting"))))
-    with op.batch_alter_table("reminder_messages") as batch:
-        batch.alter_column("next_attempt_at", existing_type=TS, nullable=False)
     op.create_index("ix_reminder_messages_due", "reminder_messages", ["status", "next_attempt_at"], unique=False)

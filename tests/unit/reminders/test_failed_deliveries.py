@@ -12,7 +12,7 @@ from bot.services import Services
 from storage import failed_deliveries as fd
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
+from storage.models.reminders import Contact, ContactAddress, ReminderDelivery, ReminderMessage
 from tests.unit.reminders.fakes import RecordingChannel
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 
@@ -53,7 +53,7 @@ async def test_the_other_route_and_discard(services: Services, db: Database) -> 
     await add_contact(db, "市生态环境局", "o-both", now=now)
     async with db.session() as s:
         contact = await s.scalar(select(Contact))
-        contact.wecom_userid = "wecom-both"
+        s.add(ContactAddress(contact_id=contact.id, channel="wecom", address="wecom-both", created_at=now))
         row = OutboxMessage(
             channel="mp", kind="template", recipient="o-both", purpose="notice", status="dead", attempts=8,
             payload={"template_id": "T", "data": {"thing1": {"value": "新案件待受理"}}, "url": "http://x/c"},

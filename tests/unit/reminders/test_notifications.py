@@ -8,14 +8,16 @@ from bot.outbound.notify import notify_department
 from bot.services import Services
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact
+from storage.models.reminders import Contact, ContactAddress
 from tests.support.notices import as_sent
 
 
 async def _add_mp(session, dept_name: str, openid: str, now, status: str = "active") -> Contact:  # type: ignore[no-untyped-def]
     dept = await resolve_department(session, dept_name)
-    contact = Contact(department_id=dept.id, name="张三", channel="mp", openid=openid, status=status, created_at=now)
+    contact = Contact(department_id=dept.id, name="张三", channel="mp", status=status, created_at=now)
     session.add(contact)
+    await session.flush()
+    session.add(ContactAddress(contact_id=contact.id, channel="mp", address=openid, created_at=now))
     await session.flush()
     return contact
 
