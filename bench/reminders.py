@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import delete, insert, select  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from bot.outbound.channels.base import Media, SendResult  # noqa: E402
+from bot.outbound.channels.base import SendResult  # noqa: E402
 from bot.reminders.digest import batch  # noqa: E402
 from bot.reminders.dispatch import run_pass, send_due  # noqa: E402
 from bot.reminders.planner import plan  # noqa: E402
@@ -48,9 +47,11 @@ from knowledge.duties import duties  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.departments import seed_departments  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Department  # noqa: E402
+from storage.models import Department, OutboxMessage  # noqa: E402
 from storage.models.reminders import (  # noqa: E402
+    DIGEST_PURPOSE,
     Contact,
+    ContactAddress,
     ReminderDelivery,
     ReminderMessage,
     ReminderPlannerState,
@@ -85,12 +86,6 @@ class NullChannel:
         self.sent += 1
         return SendResult(msg_id=str(self.sent))
 
-    async def download_media(self, media_id: str) -> Media:
-        raise NotImplementedError
-
-    async def create_menu(self, menu: dict[str, Any]) -> None:
-        raise NotImplementedError
-
 
 def at10(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC) - SHANGHAI_OFFSET
@@ -110,7 +105,6 @@ async def populate(db: Database, tasks: int, contacts: int, due_of) -> int:  # t
                 "department_id": d,
                 "name": f"联络人{d}-{i}",
                 "channel": "mp",
-                "openid": f"o-bench-{d}-{i}",
                 "status": "active",
                 "status_reason": "",
                 "created_at": now,
@@ -121,6 +115,11 @@ async def populate(db: Database, tasks: int, contacts: int, due_of) -> int:  # t
             for i in range(contacts)
         ]
         await session.execute(insert(Contact), contact_rows)
+        ids = (await session.scalars(select(Contact.id).order_by(Contact.id))).all()
+        address_rows = [
+            {"contact_id": cid, "channel": "mp", "address": f"o-bench-{cid}", "created_at": now} for cid in ids
+        ]
+        await session.execute(insert(ContactAddress), address_rows)
         task_rows, assign_rows = [], []
         for i in range(tasks):
             dept = depts[i % len(depts)]
@@ -155,6 +154,7 @@ async def clear_reminders(db: Database) -> None:
     async with db.session() as session:
         await session.execute(delete(ReminderDelivery))
         await session.execute(delete(ReminderMessage))
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.purpose == DIGEST_PURPOSE))
         await session.execute(delete(ReminderPlannerState))
         await session.commit()
 
@@ -262,7 +262,7 @@ async def run(url: str, label: str, args: argparse.Namespace, tmp: Path) -> None
     print(f"peak pass (before-1 for every task): {last.planned:,} deliveries → {last.messages} digests, ×{args.repeat}")
     print(line("plan (ladder + insert)", [p.plan for p in peaks], deliveries, "deliveries"))
     print(line("batch (digests)", [p.batch for p in peaks], deliveries, "deliveries"))
-    print(line("send (claim + send + settle)", [p.send for p in peaks], contacts, "messages"))
+    print(line("send (outbox worker: claim + send + settle)", [p.send for p in peaks], contacts, "messages"))
     print(line("whole pass", [p.total for p in peaks], deliveries, "deliveries"))
     print(line("idle pass right after", idles))
     print(line("baseline: bare INSERT of the rows", baselines, deliveries, "rows"))

@@ -168,9 +168,6 @@ class RemindersConfig:
     template_keys: list[str] = field(default_factory=lambda: ["thing1", "time2", "thing3", "thing4"])
     dispatch_interval_seconds: int = 120
     batch_size: int = 200
-    max_attempts: int = 8
-    retry_base_seconds: int = 60
-    claim_seconds: int = 300
     seed_file: str = "knowledge/data/tasks.toml"
     bind_max_failures_per_openid: int = 5
     bind_max_failures_total: int = 50
@@ -196,9 +193,6 @@ class RemindersConfig:
             "slow_cadence_working_days",
             "dispatch_interval_seconds",
             "batch_size",
-            "max_attempts",
-            "retry_base_seconds",
-            "claim_seconds",
             "bind_max_failures_per_openid",
             "bind_max_failures_total",
             "bind_window_minutes",
@@ -371,11 +365,15 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     return value
 
 
+# Accepted with no effect, so an old config file still loads: reminder digests are sent by the outbox worker.
+RETIRED_KEYS = {("reminders", key) for key in ("max_attempts", "retry_base_seconds", "claim_seconds")}
+
+
 def _build_section(cls: type, raw: dict[str, Any], section: str, env: dict[str, str]) -> Any:
     instance = cls()
     known = {f.name for f in dataclasses.fields(cls)}
     for key in raw:
-        if key not in known:
+        if key not in known and (section, key) not in RETIRED_KEYS:
             raise ConfigError(f"[{section}] {key}: unknown key (known: {', '.join(sorted(known))})")
     for f in dataclasses.fields(cls):
         default = getattr(instance, f.name)

@@ -17,7 +17,7 @@ from bot.config import Config
 from storage.db import Database
 
 if TYPE_CHECKING:  # annotations only: at run time the kit depends on neither the channels nor the knowledge base
-    from bot.outbound.channels.base import Channel
+    from bot.outbound.channels.base import Channel, MpAccount
     from knowledge.answerer import KnowledgeBase
     from scheduler.runner import ServiceScheduler
 
@@ -46,6 +46,13 @@ class Services:
             return self.channels[name]
         except KeyError:
             raise LookupError(f"no outbound channel {name!r} is configured") from None
+
+    def mp_account(self) -> MpAccount:
+        """The 公众号-only API (user media, menus, tags): the ``account`` of the ``mp`` channel."""
+        account = getattr(self.channel("mp"), "account", None)
+        if account is None:
+            raise LookupError("the mp channel has no 公众号 account (media, menus, tags)")
+        return account  # type: ignore[no-any-return]
 
 
 SERVICES = web.AppKey("services", Services)

@@ -911,11 +911,12 @@ QA_ALREADY_DECIDED = "这组提问已经处理过了。"
 QA_REASONS: dict[str, str] = {"refused": "未能回答", "low": "把握不大", "useless": "用户评为没用"}
 # ---- failed deliveries (console, admins) -----------------------------------------------------------
 DELIVERY_STATES = {"dead": "已放弃（不再重试）", "waiting": "等待用户再次发言", "retrying": "重试中"}
-DELIVERY_SOURCES = {"outbox": "通知", "reminder": "任务提醒"}
+DELIVERY_SOURCES = {"outbox": "消息"}
 DELIVERY_PURPOSES = {
     "notice": "新案件通知",
     "report_update": "案件进展告知",
-    "reminders": "任务提醒",
+    "reminder_digest": "任务提醒",
+    "reminders": "联系人不可达通知",
     "calendar": "工作日历提醒",
     "": "其他",
 }

@@ -1,5 +1,8 @@
 """Departmental contacts: department names, one-time binding codes, binding over chat, WeCom members.
 
+A contact's addresses are (channel, address) rows (``ContactAddress``): ``mp`` with an openid, ``wecom``
+with a userid. ``contact_by_address`` finds the current contact behind one.
+
 A binding code is shown once to the operator who made it; only its SHA-256 is stored. Redeeming one is a
 single conditional UPDATE (unused and unexpired), so two officials racing for one code cannot both win.
 Failed attempts are rows in ``binding_attempts``: too many from one openid, or from everyone, within the
@@ -14,12 +17,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.facts import Fact
 from storage.models import Department
-from storage.models.reminders import BindingAttempt, BindingCode, Contact
+from storage.models.reminders import BindingAttempt, BindingCode, Contact, ContactAddress
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed on a phone
 CODE_LENGTH = 8
@@ -184,7 +187,7 @@ async def redeem_code(
         return BindOutcome("invalid")
     row = await session.scalar(select(BindingCode).where(BindingCode.code_hash == code_hash))
     assert row is not None
-    contact = current or Contact(openid=openid, channel="mp", created_at=now)
+    contact = current or Contact(channel="mp", created_at=now)
     contact.department_id = row.department_id
     contact.name = row.name
     contact.status = "active"
@@ -194,7 +197,10 @@ async def redeem_code(
     contact.removed_at = None
     if current is None:
         session.add(contact)
+        await session.flush()
+        session.add(ContactAddress(contact_id=contact.id, channel="mp", address=openid, created_at=now))
     await session.flush()
+    await session.refresh(contact, ["addresses"])
     row.contact_id = contact.id
     session.add(BindingAttempt(openid=openid, succeeded=True, created_at=now))
     dept = await department_by_id(session, row.department_id)
@@ -204,9 +210,25 @@ async def redeem_code(
 # ---- contacts -----------------------------------------------------------------------------------
 
 
+def _at(channel: str, address: str) -> object:
+    """Join condition: the contact's current address is (channel, address)."""
+    return and_(
+        ContactAddress.contact_id == Contact.id,
+        ContactAddress.channel == channel,
+        ContactAddress.address == address,
+        ContactAddress.removed_at.is_(None),
+    )
+
+
+async def contact_by_address(session: AsyncSession, channel: str, address: str) -> Contact | None:
+    """The current (not removed) contact whose address on ``channel`` is ``address``."""
+    query = select(Contact).join(ContactAddress, _at(channel, address)).where(Contact.status != "removed")
+    return await session.scalar(query.limit(1))
+
+
 async def contact_for_openid(session: AsyncSession, openid: str) -> Contact | None:
     """The current (not removed) contact bound to ``openid``."""
-    return await session.scalar(select(Contact).where(Contact.openid == openid, Contact.status != "removed").limit(1))
+    return await contact_by_address(session, "mp", openid)
 
 
 async def active_contact_for_openid(session: AsyncSession, openid: str) -> Contact | None:
@@ -215,10 +237,16 @@ async def active_contact_for_openid(session: AsyncSession, openid: str) -> Conta
 
 
 async def unbind(session: AsyncSession, contact: Contact, *, now: datetime, reason: str = "") -> None:
+    """The contact is removed and its addresses end (so the same openid or userid can be bound again)."""
     contact.status = "removed"
     contact.status_reason = reason
     contact.removed_at = now
     contact.updated_at = now
+    await session.execute(
+        update(ContactAddress)
+        .where(ContactAddress.contact_id == contact.id, ContactAddress.removed_at.is_(None))
+        .values(removed_at=now)
+    )
 
 
 async def add_wecom_contact(
@@ -231,7 +259,7 @@ async def add_wecom_contact(
     name = (name or "").strip()
     if len(name) > MAX_NAME:
         raise ContactError("contact_name_too_long", limit=MAX_NAME)
-    existing = await session.scalar(select(Contact).where(Contact.wecom_userid == userid, Contact.status != "removed"))
+    existing = await contact_by_address(session, "wecom", userid)
     if existing is not None:
         dept = await department_by_id(session, existing.department_id)
         raise ContactError(
@@ -241,7 +269,6 @@ async def add_wecom_contact(
         department_id=department.id,
         name=name,
         channel="wecom",
-        wecom_userid=userid,
         status="active",
         created_at=now,
         bound_at=now,
@@ -249,6 +276,9 @@ async def add_wecom_contact(
     )
     session.add(contact)
     await session.flush()
+    session.add(ContactAddress(contact_id=contact.id, channel="wecom", address=userid, created_at=now))
+    await session.flush()
+    await session.refresh(contact, ["addresses"])
     return contact
 
 
@@ -271,7 +301,7 @@ async def list_contacts(session: AsyncSession, *, include_removed: bool = False)
             department=dept,
             name=c.name,
             channel=c.channel,
-            address=(c.openid if c.channel == "mp" else c.wecom_userid) or "",
+            address=c.address(c.channel) or "",
             status=c.status,
             status_reason=c.status_reason,
             bound_at=c.bound_at,
@@ -285,16 +315,14 @@ async def find_contact(
     session: AsyncSession, *, contact_id: int | None = None, openid: str | None = None, userid: str | None = None
 ) -> Contact | None:
     """A current contact by id, openid or WeCom userid."""
-    query = select(Contact).where(Contact.status != "removed")
     if contact_id is not None:
-        query = query.where(Contact.id == contact_id)
-    elif openid:
-        query = query.where(Contact.openid == openid)
-    elif userid:
-        query = query.where(Contact.wecom_userid == userid)
-    else:
-        return None
-    return await session.scalar(query.limit(1))
+        query = select(Contact).where(Contact.status != "removed", Contact.id == contact_id)
+        return await session.scalar(query.limit(1))
+    if openid:
+        return await contact_by_address(session, "mp", openid)
+    if userid:
+        return await contact_by_address(session, "wecom", userid)
+    return None
 
 
 async def mark_unreachable(session: AsyncSession, contact_id: int, reason: str, *, now: datetime) -> bool:

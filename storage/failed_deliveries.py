@@ -1,5 +1,5 @@
-"""Messages that did not go out: outbox rows and reminder messages that are dead, waiting or retrying, and
-what an admin may do with them (retry now, send by the contact's other route, discard).
+"""Messages that did not go out: outbox rows (reminder digests among them) that are dead, waiting or
+retrying, and what an admin may do with them (retry now, send by the contact's other route, discard).
 
 Recipients are masked here: the page never shows a whole openid or WeCom user id.
 """
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.facts import Fact
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
+from storage.models.reminders import DIGEST_PURPOSE, Contact, ContactAddress, ReminderDelivery, ReminderMessage
 
-SOURCES = ("outbox", "reminder")
+SOURCES = ("outbox",)  # one queue: every message, reminder digests too, is an outbox row
 ACTIONS = ("retry", "reroute", "discard")
 # Wrong configuration, not a passing fault: retrying changes nothing until the operator acts.
 CONFIG_ERRCODES = frozenset({40164, 48001, 40037, 40001, 40125, 40013, 60020})
@@ -32,7 +32,7 @@ class DeliveryActionError(Fact):
 
 @dataclass(frozen=True)
 class FailedDelivery:
-    source: str  # outbox | reminder
+    source: str  # outbox
     id: int
     purpose: str
     channel: str
@@ -63,7 +63,7 @@ def _state(status: str) -> str:
 
 
 async def list_failed(session: AsyncSession, limit: int = 200) -> list[FailedDelivery]:
-    """Dead, waiting and retrying rows of both queues, newest first."""
+    """Dead, waiting and retrying rows, newest first."""
     rows: list[FailedDelivery] = []
     outbox = await session.scalars(
         select(OutboxMessage)
@@ -82,43 +82,37 @@ async def list_failed(session: AsyncSession, limit: int = 200) -> list[FailedDel
                            errcode_of(row.last_error), row.last_error, row.attempts, row.created_at,
                            row.next_attempt_at if row.status == "pending" else None)
         )  # fmt: skip
-    reminders = await session.scalars(
-        select(ReminderMessage)
-        .where(
-            or_(
-                ReminderMessage.status == "dead",
-                and_(ReminderMessage.status == "pending", ReminderMessage.attempts > 0),
-            )
-        )
-        .order_by(ReminderMessage.id.desc())
-        .limit(limit)
-    )
-    for msg in reminders:
-        rows.append(
-            FailedDelivery("reminder", msg.id, "reminders", msg.channel, mask(msg.recipient), _state(msg.status),
-                           errcode_of(msg.last_error), msg.last_error, msg.attempts, msg.created_at,
-                           msg.next_attempt_at if msg.status == "pending" else None)
-        )  # fmt: skip
     rows.sort(key=lambda r: r.created_at, reverse=True)
     return rows
 
 
-async def _load(session: AsyncSession, source: str, row_id: int) -> OutboxMessage | ReminderMessage:
-    model = OutboxMessage if source == "outbox" else ReminderMessage
-    row = await session.get(model, row_id)
+async def _load(session: AsyncSession, source: str, row_id: int) -> OutboxMessage:
+    row = await session.get(OutboxMessage, row_id) if source in SOURCES else None
     if row is None or row.status not in ("dead", "waiting", "pending"):
         raise DeliveryActionError("delivery_not_pending", source=source, id=row_id)
     return row
 
 
+async def _digest_id(session: AsyncSession, row: OutboxMessage) -> int | None:
+    """The reminder digest an outbox row carries, if it carries one."""
+    if row.purpose != DIGEST_PURPOSE or not row.dedup_key:
+        return None
+    return await session.scalar(select(ReminderMessage.id).where(ReminderMessage.key == row.dedup_key))
+
+
 async def retry_now(session: AsyncSession, source: str, row_id: int, now: datetime) -> None:
-    """Back to pending, due now, with a fresh count of attempts."""
+    """Back to pending, due now, with a fresh count of attempts (a digest's reminders are pending again)."""
     row = await _load(session, source, row_id)
     row.status, row.attempts, row.next_attempt_at, row.claimed_until = "pending", 0, now, None
-    if source == "reminder":
+    digest = await _digest_id(session, row)
+    if digest is not None:
+        await session.execute(
+            update(ReminderMessage).where(ReminderMessage.id == digest, ReminderMessage.status == "dead")
+            .values(status="pending")
+        )  # fmt: skip
         await session.execute(
             update(ReminderDelivery)
-            .where(ReminderDelivery.message_id == row_id, ReminderDelivery.status == "dead")
+            .where(ReminderDelivery.message_id == digest, ReminderDelivery.status == "dead")
             .values(status="batched")
         )
 
@@ -126,25 +120,44 @@ async def retry_now(session: AsyncSession, source: str, row_id: int, now: dateti
 async def discard(session: AsyncSession, source: str, row_id: int) -> None:
     row = await _load(session, source, row_id)
     row.status, row.claimed_until = "discarded", None
-    if source == "reminder":
+    digest = await _digest_id(session, row)
+    if digest is not None:
+        await session.execute(
+            update(ReminderMessage).where(ReminderMessage.id == digest).values(status="discarded")
+        )
         await session.execute(
             update(ReminderDelivery)
-            .where(ReminderDelivery.message_id == row_id, ReminderDelivery.status.in_(("dead", "batched")))
+            .where(ReminderDelivery.message_id == digest, ReminderDelivery.status.in_(("dead", "batched")))
             .values(status="cancelled")
         )
 
 
 async def other_route(session: AsyncSession, channel: str, recipient: str) -> tuple[str, str] | None:
     """(channel, recipient) of the same contact's other address, if the contact has one."""
-    column = Contact.openid if channel == "mp" else Contact.wecom_userid
-    contact = await session.scalar(select(Contact).where(column == recipient, Contact.status != "removed"))
-    if contact is None:
+    contact_id = await session.scalar(
+        select(ContactAddress.contact_id)
+        .join(Contact, Contact.id == ContactAddress.contact_id)
+        .where(
+            ContactAddress.channel == channel,
+            ContactAddress.address == recipient,
+            ContactAddress.removed_at.is_(None),
+            Contact.status != "removed",
+        )
+        .limit(1)
+    )
+    if contact_id is None:
         return None
-    if channel == "mp" and contact.wecom_userid:
-        return "wecom", contact.wecom_userid
-    if channel == "wecom" and contact.openid:
-        return "mp", contact.openid
-    return None
+    other = await session.scalar(
+        select(ContactAddress)
+        .where(
+            ContactAddress.contact_id == contact_id,
+            ContactAddress.channel != channel,
+            ContactAddress.removed_at.is_(None),
+        )
+        .order_by(ContactAddress.id)
+        .limit(1)
+    )
+    return (other.channel, other.address) if other is not None else None
 
 
 def lines_of(channel: str, kind: str, payload: dict[str, Any]) -> tuple[str, list[str], str]:
@@ -155,6 +168,11 @@ def lines_of(channel: str, kind: str, payload: dict[str, Any]) -> tuple[str, lis
         return str(payload.get("title") or ""), [line for line in text.splitlines() if line.strip()], url
     if kind == "text":
         return "", [str(payload.get("content") or "")], url
+    notice = payload.get("notice")
+    if kind == "notice" and isinstance(notice, dict):  # the channel-neutral notice (bot.outbound.notice)
+        fields = [f for f in notice.get("fields") or [] if isinstance(f, dict)]
+        lines = [f"{f.get('label', '')}：{f.get('value', '')}" for f in fields]
+        return str(notice.get("title") or ""), lines, str(notice.get("link") or "")
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     values = [v.get("value", "") if isinstance(v, dict) else str(v) for v in data.values()]
     return "", [str(v) for v in values if v], url

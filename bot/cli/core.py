@@ -87,10 +87,10 @@ def cmd_menu_push(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with open_services(args) as services:
-            channel = services.channel("mp")
-            await channel.create_menu(menu)  # what every follower sees: no officials' items
-            tag_id = await channel.ensure_tag(texts.OFFICIALS_TAG)  # type: ignore[attr-defined]
-            await channel.create_conditional_menu(officials, tag_id)  # type: ignore[attr-defined]
+            account = services.mp_account()
+            await account.create_menu(menu)  # what every follower sees: no officials' items
+            tag_id = await account.ensure_tag(texts.OFFICIALS_TAG)
+            await account.create_conditional_menu(officials, tag_id)
 
     try:
         asyncio.run(run())

@@ -1,4 +1,4 @@
-"""Failed deliveries for admins: outbox rows and reminder messages that are dead, waiting or retrying, with
+"""Failed deliveries for admins: outbox rows (notices, replies, reminder digests) dead, waiting or retrying, with
 the WeChat error and its meaning; retry now, send by the contact's other route, or discard (all audited).
 Configuration errors (IP whitelist, API permission, template id …) are shown as alerts above the list."""
 
@@ -12,7 +12,6 @@ from bot import texts
 from bot.console.common import client_ip, console_of, fail, redirect, render, require_admin, session_of
 from bot.outbound.notify import template_data, template_id_for, textcard
 from storage import failed_deliveries as fd
-from storage.models import OutboxMessage
 from storage.outbox import enqueue
 from storage.staff import record_audit
 
@@ -85,18 +84,18 @@ async def _reroute(db, config, source: str, row_id: int, now) -> None:  # type: 
     if route is None:
         raise fd.DeliveryActionError("delivery_no_route")
     channel, recipient = route
-    kind = row.kind if isinstance(row, OutboxMessage) else ("textcard" if row.channel == "wecom" else "template")
-    title, lines, url = fd.lines_of(row.channel, kind, row.payload if isinstance(row.payload, dict) else {})
-    if channel == "wecom":
+    title, lines, url = fd.lines_of(row.channel, row.kind, row.payload if isinstance(row.payload, dict) else {})
+    if row.kind == "notice":  # channel-neutral: the same notice, mapped by the other channel when sent
+        new_kind, payload = "notice", dict(row.payload)
+    elif channel == "wecom":
         new_kind, payload = "textcard", textcard(title or texts.DELIVERY_REROUTED_TITLE, {}, "\n".join(lines), url)
     else:
         fields = {str(i): line for i, line in enumerate(lines)}
         new_kind = "template"
         payload = {"template_id": template_id_for(config), "data": template_data(config, fields), "url": url}
-    purpose = row.purpose if isinstance(row, OutboxMessage) else "reminders"
     if not await enqueue(
         db, channel=channel, kind=new_kind, recipient=recipient, payload=payload, now=now,
-        dedup_key=f"reroute:{source}:{row_id}", purpose=purpose,
+        dedup_key=f"reroute:{source}:{row_id}", purpose=row.purpose,
     ):  # fmt: skip
         raise fd.DeliveryActionError("delivery_already_rerouted", source=source, id=row_id)
     row.status, row.claimed_until = "rerouted", None

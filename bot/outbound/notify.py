@@ -1,18 +1,19 @@
 """Notices to a department's contacts (new cases, unreachable contacts, …) through the durable outbox.
 
 ``notify_department`` writes one outbox row per active contact in the caller's transaction, so the notice
-exists exactly when the caller's own change does; the outbox worker sends it later. Template messages
-follow the 2023 rules: each field one line of at most 20 characters, details behind the url.
+exists exactly when the caller's own change does; the outbox worker sends it later. The row's payload is
+the channel-neutral ``Notice`` (kind ``notice``); the channel's form — a 公众号 template message whose
+fields follow the 2023 rules (one line, at most 20 characters, details behind the url), or a WeCom
+textcard — is made when it is sent (``bot.outbound.mapping``).
 
-``fields`` maps a human label to a value, in order. For 公众号 template messages the values fill the
-template's keys from ``[reminders] template_keys`` in the same order (extra fields are left to the page
-behind the url); for WeCom textcards they become "label：value" lines.
+``fields`` maps a human label to a value, in order (``kinds`` says what each is: time, code, status, unit,
+text). The to-do template takes them by position (``[reminders] template_keys``); a textcard shows them
+as "label：value" lines.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,77 +22,44 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from bot.outbound.channels.sandbox_rules import SANDBOX_TEMPLATE_ID
+from bot.outbound.channels.sandbox_rules import SANDBOX_TEMPLATE_ID  # noqa: F401  (read from here too)
+from bot.outbound.mapping import (  # noqa: F401  (read from here by the areas)
+    TEMPLATE_FIELD_MAX,
+    TEXTCARD_DESCRIPTION_MAX_BYTES,
+    TEXTCARD_TITLE_MAX_BYTES,
+    clip_bytes,
+    mp_template_id,
+    one_line,
+    render,
+    template_data,
+    template_id_for,
+    textcard,
+)
+from bot.outbound.notice import Notice, fields_of
 from bot.services import Services
-from bot.wechat.typed_values import Value, ValueMismatch, display, fit_values
+from bot.wechat.typed_values import Value
 from storage.contacts import DepartmentError, contacts_of_department, resolve_department
 from storage.models.reminders import Contact
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_FIELD_MAX = 20
-TEXTCARD_TITLE_MAX_BYTES = 128
-TEXTCARD_DESCRIPTION_MAX_BYTES = 512
-_WHITESPACE = re.compile(r"\s+")
-
 
 @dataclass(frozen=True)
 class TemplateMessage:
-    """A notice's own 公众号 template: its id and the values already written in each key's type."""
+    """A notice's own 公众号 template, values already written in each key's type (kept for callers that
+    build one; a ``Notice`` with ``template="case"`` lets the 公众号 mapping do it at send time)."""
 
     template_id: str
     data: Mapping[str, str]
 
 
-def one_line(value: object, limit: int = TEMPLATE_FIELD_MAX) -> str:
-    """A template field value: line breaks and runs of spaces become one space; longer values end in "…"."""
-    text = _WHITESPACE.sub(" ", str(value)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def clip_bytes(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, on a character boundary, ending in "…" when cut."""
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    budget = limit - len("…".encode())
-    out = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
-    return out + "…"
-
-
-def template_id_for(config: Config) -> str:
-    """The configured template; the sandbox records messages without one, so it gets a placeholder."""
-    return config.reminders.template_id or (SANDBOX_TEMPLATE_ID if config.uses_sandbox else "")
-
-
-def template_data(config: Config, fields: Mapping[str, Value | None]) -> dict[str, str]:
-    """Positional mapping of labelled values onto ``[reminders] template_keys``, each written in its key's
-    type (``bot.wechat.typed_values``); empty values are left out."""
-    data: dict[str, str] = {}
-    for (label, value), key in zip(fields.items(), config.reminders.template_keys, strict=False):
-        try:
-            data.update(fit_values({label: key}, {label: value}))
-        except ValueMismatch as exc:  # left empty rather than refused by WeChat (the url has the details)
-            log.error("notice field %s left out: %s", label, exc)
-    return data
-
-
-def textcard(title: str, fields: Mapping[str, Value], detail: str, url: str) -> dict[str, str]:
-    lines = [f"{label}：{display(value)}" for label, value in fields.items()]
-    if detail:
-        lines.append(detail.strip())
-    return {
-        "title": clip_bytes(one_line(title, 200), TEXTCARD_TITLE_MAX_BYTES),
-        "description": clip_bytes("\n".join(lines), TEXTCARD_DESCRIPTION_MAX_BYTES),
-        "url": url,
-    }
-
-
 def route_for(config: Config, contact: Contact) -> tuple[str, str] | None:
     """(channel, recipient) for a contact: the ``[reminders] channel`` when the contact has that kind of
     address, else the address it has (a WeCom-only contact still gets WeCom, a follower still gets 公众号)."""
-    mp = ("mp", contact.openid) if contact.openid else None
-    wecom = ("wecom", contact.wecom_userid) if contact.wecom_userid else None
+    openid, userid = contact.address("mp"), contact.address("wecom")
+    mp = ("mp", openid) if openid else None
+    wecom = ("wecom", userid) if userid else None
     preferred, other = (wecom, mp) if config.reminders.channel == "wecom" else (mp, wecom)
     return preferred or other
 
@@ -106,14 +74,10 @@ def message_payload(
     url: str,
     template: TemplateMessage | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """(kind, payload) for one message on ``channel`` in the outbox's payload format. ``template`` is the
-    notice's own 公众号 template (id and typed data); without it the reminders' template takes the fields
-    by position."""
-    if channel == "wecom":
-        return "textcard", textcard(title, fields, detail, url)
-    if template is not None:
+    """(kind, payload) for one message on ``channel`` in a channel's own form (the notice, mapped now)."""
+    if channel != "wecom" and template is not None:
         return "template", {"template_id": template.template_id, "data": dict(template.data), "url": url}
-    return "template", {"template_id": template_id_for(config), "data": template_data(config, fields), "url": url}
+    return render(config, channel, Notice(title, fields_of(fields), detail, url))
 
 
 async def notify_department(
@@ -129,6 +93,8 @@ async def notify_department(
     now: datetime,
     purpose: str = "notice",
     template: TemplateMessage | None = None,
+    kinds: Sequence[str] = (),
+    notice: Notice | None = None,
 ) -> int:
     """Enqueue one message per active contact of ``department``; returns how many were enqueued.
 
@@ -153,6 +119,8 @@ async def notify_department(
         now=now,
         purpose=purpose,
         template=template,
+        kinds=kinds,
+        notice=notice,
     )
 
 
@@ -169,17 +137,24 @@ async def notify_contacts(
     now: datetime,
     purpose: str = "notice",
     template: TemplateMessage | None = None,
+    kinds: Sequence[str] = (),
+    notice: Notice | None = None,
 ) -> int:
+    """One row per contact with an address: the ``notice`` (else one made of ``title``, ``fields`` with
+    their ``kinds``, ``detail`` and ``url``), or the given ``template`` for 公众号 contacts."""
+    notice = notice or Notice(title, fields_of(fields, kinds), detail, url)
     count = 0
     for contact in contacts:
         route = route_for(config, contact)
         if route is None:
             continue
         channel, recipient = route
-        kind, payload = message_payload(
-            config, channel, title=title, fields=fields, detail=detail, url=url, template=template
-        )
-        if channel == "mp" and not payload["template_id"]:
+        kind, payload = "notice", notice.as_payload()
+        if channel != "wecom" and template is not None:
+            kind, payload = message_payload(
+                config, channel, title=title, fields=fields, detail=detail, url=url, template=template
+            )
+        if channel == "mp" and not (template.template_id if template else mp_template_id(config, notice)):
             log.error("[reminders] template_id is empty: notice %s to contact %s not queued", dedup_key, contact.id)
             continue
         await enqueue(

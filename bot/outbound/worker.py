@@ -18,24 +18,20 @@ cannot overwrite the row another worker took over.
 message pipeline whenever the user writes) puts it back to ``pending``. A row waiting longer than
 ``[outbox] waiting_max_hours`` is dead.
 
-Dead rows: other areas learn about them through hooks keyed by the row's ``purpose``::
+Dead rows and purposes (``bot.outbound.hooks``): areas learn about their dead rows through hooks keyed by
+the row's ``purpose``, and an area whose rows need more than sending registers a ``Purpose`` (reminder
+digests: held outside the sending window, outcome written back to the digest). So every message the
+service sends goes through this one claim/lease/backoff engine.
 
-    from bot.outbound.worker import dead_errcode, on_dead
-
-    @on_dead("reminder")
-    async def contact_unreachable(session, row):   # row: storage.models.OutboxMessage
-        if dead_errcode(row) == 43004: ...          # the contact no longer follows the account
-
-A hook runs in the transaction that marks the row dead, inside a savepoint: its writes commit with the
-row; if it raises, the error is logged, its writes are rolled back and the row is dead all the same.
-``row.last_error`` reads ``errcode <n>: <message>`` when WeChat gave an error code.
+``attempts`` counts claims that reached the channel: it is raised when a row is claimed and given back
+when the row is released or held without a send, so a row whose send kills the process still dies after
+``max_attempts``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +41,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.outbound.channels.base import Channel, ChannelError
+from bot.outbound.hooks import (  # noqa: F401  (dead_errcode, on_dead … are read from here too)
+    GAVE_UP,
+    Purpose,
+    dead_errcode,
+    on_dead,
+    purposes_for,
+    refused,
+    register_purpose,
+    remove_dead_hook,
+    run_dead_hooks,
+)
+from bot.outbound.mapping import render
+from bot.outbound.notice import Notice
 from bot.services import Services
 from bot.wechat.windows import EVENT_WINDOW
 from storage.event_windows import window_starts
@@ -53,42 +62,9 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-DeadHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
-
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=48)
 WAITING_ERRCODES = frozenset({45015, 45047})  # outside the 48 h window; customer-service quota used up
-ERRCODE = re.compile(r"^errcode (-?\d+):")
 MAX_ERROR_CHARS = 500
-
-_dead_hooks: dict[str, list[DeadHook]] = {}
-
-
-def on_dead(purpose: str, hook: DeadHook | None = None) -> Any:
-    """Register ``hook`` for dead rows of ``purpose``; also usable as ``@on_dead("reminder")``."""
-    if hook is None:
-
-        def decorator(fn: DeadHook) -> DeadHook:
-            on_dead(purpose, fn)
-            return fn
-
-        return decorator
-    hooks = _dead_hooks.setdefault(purpose, [])
-    if hook not in hooks:
-        hooks.append(hook)
-    return hook
-
-
-def remove_dead_hook(purpose: str, hook: DeadHook) -> None:
-    hooks = _dead_hooks.get(purpose, [])
-    if hook in hooks:
-        hooks.remove(hook)
-
-
-def dead_errcode(row: OutboxMessage) -> int | None:
-    """The WeChat error code that killed ``row``, if there was one."""
-    match = ERRCODE.match(row.last_error or "")
-    return int(match.group(1)) if match else None
-
 
 async def wake_waiting(session: AsyncSession, openid: str, now: datetime) -> int:
     """The user wrote: their customer-service texts held by the 48-hour rule are due again.
@@ -118,9 +94,21 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | retry | dead | waiting
+    status: str  # sent | retry | dead | waiting | held
     error: str = ""
     attempted: bool = True
+    not_before: datetime | None = None  # held: due again then
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One row a run handled: its purpose, its key and what became of it (sent, retry, dead, waiting, held)."""
+
+    id: int
+    purpose: str
+    dedup_key: str | None
+    status: str
+    error: str = ""
 
 
 def _describe(exc: ChannelError) -> str:
@@ -139,22 +127,33 @@ class OutboxWorker:
         # (token fetch and message, a few timeouts each) must finish while the rows are still ours.
         worst_send = 8 * services.config.wechat.http_timeout_seconds + 10
         self.lease_margin = min(self.lease / 2, timedelta(seconds=worst_send))
+        self.purposes: dict[str, Purpose] = purposes_for(services)
+        self._clock: Callable[[], datetime] = services.now
 
     async def run_once(self, limit: int | None = None) -> int:
         """Send the due rows (at most ``limit``, default ``[outbox] batch_size``); returns how many were handled."""
+        return len(await self.run(limit))
+
+    async def run(
+        self, limit: int | None = None, *, now: datetime | None = None, purposes: Collection[str] | None = None
+    ) -> list[Handled]:
+        """One run: claim due rows (only of ``purposes`` when given) and send them, as of ``now`` (default:
+        the services' clock; a given ``now`` moves on with the clock while the run lasts)."""
         limit = max(1, limit or self.config.batch_size)
-        now = self.services.now()
-        await self._expire_waiting(now)
-        until = now + self.lease
-        rows = await self._claim(now, until, limit)
-        handled = 0
+        started = self.services.now()
+        base = now or started
+        self._clock = lambda: base + (self.services.now() - started)
+        await self._expire_waiting(base)
+        until = base + self.lease
+        rows = await self._claim(base, until, limit, purposes)
+        handled: list[Handled] = []
         for index, row in enumerate(rows):
-            if self.services.now() >= until - self.lease_margin:
+            if self._clock() >= until - self.lease_margin:
                 await self._release(rows[index:], until)  # too close to the lease's end: leave the rest
                 break
             outcome = await self._deliver(row)
-            await self._finish(row, outcome, until)
-            handled += 1
+            status = await self._finish(row, outcome, until)
+            handled.append(Handled(row.id, row.purpose or "", row.dedup_key, status, outcome.error))
         return handled
 
     # ---- claiming ---------------------------------------------------------------------------------
@@ -166,9 +165,14 @@ class OutboxWorker:
             and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
         )
 
-    async def _claim(self, now: datetime, until: datetime, limit: int) -> list[OutboxMessage]:
+    async def _claim(
+        self, now: datetime, until: datetime, limit: int, purposes: Collection[str] | None = None
+    ) -> list[OutboxMessage]:
         database = self.services.database
         due = self._due(now)
+        if purposes is not None:
+            due = and_(due, OutboxMessage.purpose.in_(list(purposes)))
+        claim = {"status": "sending", "claimed_until": until, "attempts": OutboxMessage.attempts + 1}
         order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
         async with database.session() as session:
             if database.is_sqlite:
@@ -180,7 +184,7 @@ class OutboxWorker:
                     result = await session.execute(
                         update(OutboxMessage)
                         .where(OutboxMessage.id == row_id, due)
-                        .values(status="sending", claimed_until=until)
+                        .values(**claim)
                     )
                     if result.rowcount == 1:
                         claimed.append(row_id)
@@ -200,7 +204,7 @@ class OutboxWorker:
                     await session.execute(
                         update(OutboxMessage)
                         .where(OutboxMessage.id.in_(claimed))
-                        .values(status="sending", claimed_until=until)
+                        .values(**claim)
                     )
             rows: list[OutboxMessage] = []
             if claimed:
@@ -223,7 +227,7 @@ class OutboxWorker:
                 await session.execute(
                     update(OutboxMessage)
                     .where(self._fence(row.id, until))
-                    .values(status="pending", claimed_until=None)
+                    .values(status="pending", claimed_until=None, attempts=OutboxMessage.attempts - 1)
                 )
             await session.commit()
 
@@ -239,6 +243,14 @@ class OutboxWorker:
 
     async def _deliver(self, row: OutboxMessage) -> Outcome:
         customer_service = row.channel == "mp" and row.kind == "text"
+        purpose = self.purposes.get(row.purpose or "")
+        if purpose is not None:
+            async with self.services.database.session() as session:
+                held = await purpose.hold(session, row, self._clock())
+            if isinstance(held, datetime):
+                return Outcome("held", "", attempted=False, not_before=held)
+            if held is not None:
+                return Outcome("dead", held[:MAX_ERROR_CHARS], attempted=False)
         try:
             channel = self.services.channel(row.channel)
         except LookupError as exc:
@@ -261,7 +273,7 @@ class OutboxWorker:
     async def _in_window(self, openid: str) -> bool:
         """A window is open: 48 hours after the user's last message, or 1 minute after a CLICK/follow/scan
         (which allows 3 sends: rows left over wait for the user's next message)."""
-        now = self.services.now()
+        now = self._clock()
         async with self.services.database.session() as session:
             message_at, event_at, _ = await window_starts(session, openid)
         if message_at is not None and now - message_at < CUSTOMER_SERVICE_WINDOW:
@@ -270,9 +282,15 @@ class OutboxWorker:
 
     async def _send(self, channel: Channel, row: OutboxMessage) -> None:
         payload = row.payload if isinstance(row.payload, dict) else {}
-        if row.kind == "text":
+        kind = row.kind
+        if kind == "notice":  # the channel-neutral notice, in this channel's form (bot.outbound.mapping)
+            try:
+                kind, payload = render(self.services.config, row.channel, Notice.from_payload(payload))
+            except ValueError as exc:  # not a notice, or a value that does not fit its template key
+                raise PayloadError(str(exc)) from None
+        if kind == "text":
             await channel.send_text(row.recipient, _text(payload, "content"))
-        elif row.kind == "template":
+        elif kind == "template":
             data = payload.get("data")
             if not isinstance(data, dict) or not data:
                 raise PayloadError("a template row needs a non-empty data object")
@@ -284,18 +302,27 @@ class OutboxWorker:
                 url=str(url) if url else None,
                 client_msg_id=row.dedup_key or f"outbox-{row.id}",
             )
-        elif row.kind == "textcard":
+        elif kind == "textcard":
             if row.channel != "wecom":
                 raise PayloadError("textcard rows go through the wecom channel")
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
             url = payload.get("url")
-            await channel.send_template(row.recipient, "textcard", data, url=str(url) if url else None)
-        elif row.kind in ("tag", "untag"):
+            await channel.send_template(
+                row.recipient,
+                "textcard",
+                data,
+                url=str(url) if url else None,
+                client_msg_id=row.dedup_key or f"outbox-{row.id}",
+            )
+        elif kind in ("tag", "untag"):
             tag_name = _text(payload, "tag")
-            tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
-            await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
+            if row.channel != "mp":
+                raise PayloadError("tag rows go through the mp channel (user tags are 公众号-only)")
+            account = self.services.mp_account()
+            tag_id = await account.ensure_tag(tag_name)
+            await account.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")
         else:
-            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, tag or untag)")
+            raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, notice, tag or untag)")
 
     # ---- results ----------------------------------------------------------------------------------
 
@@ -303,33 +330,40 @@ class OutboxWorker:
         seconds = self.config.retry_base_seconds * 2 ** max(0, attempts - 1)
         return timedelta(seconds=min(seconds, self.config.retry_max_seconds))
 
-    async def _finish(self, row: OutboxMessage, outcome: Outcome, until: datetime) -> None:
-        now = self.services.now()
-        attempts = row.attempts + (1 if outcome.attempted else 0)
+    async def _finish(self, row: OutboxMessage, outcome: Outcome, until: datetime) -> str:
+        """Write the row's result (while the lease is ours); returns the status it got."""
+        now = self._clock()
+        attempts = row.attempts if outcome.attempted else row.attempts - 1  # the claim counted one
         status = outcome.status
         if status == "retry" and attempts >= self.config.max_attempts:
             status = "dead"
-            outcome = Outcome("dead", f"{outcome.error} (gave up after {attempts} tries)"[:MAX_ERROR_CHARS])
+            outcome = Outcome("dead", f"{outcome.error} ({GAVE_UP} {attempts} tries)"[:MAX_ERROR_CHARS])
         values: dict[str, Any] = {"attempts": attempts, "claimed_until": None, "last_error": outcome.error}
+        purpose = self.purposes.get(row.purpose or "")
         if outcome.attempted:
-            metrics.delivery(row.channel, "outbox", status, outcome.error)
+            metrics.delivery(row.channel, purpose.source if purpose else "outbox", status, outcome.error)
             if status != "sent" and errcode_of(outcome.error) in CONFIG_ERRCODES:
                 log.error("outbox row %s: configuration error, retrying will not help: %s", row.id, outcome.error)
         if status == "sent":
             values.update(status="sent", sent_at=now)
         elif status == "retry":
             values.update(status="pending", next_attempt_at=now + self._backoff(attempts))
+        elif status == "held":
+            values.update(status="pending", next_attempt_at=outcome.not_before)
         else:
             values.update(status=status)
         async with self.services.database.session() as session:
             result = await session.execute(update(OutboxMessage).where(self._fence(row.id, until)).values(**values))
             if result.rowcount != 1:
                 log.warning("outbox row %s: lease lost before the result was written (%s)", row.id, status)
-                return
+                return "lost"
+            if status == "sent" and purpose is not None:
+                await purpose.sent(session, row, now)
             if status == "dead":
                 log.warning("outbox row %s (%s) is dead: %s", row.id, row.purpose or "-", outcome.error)
-                await run_dead_hooks(session, row.id)
+                await run_dead_hooks(session, row.id, purpose, now)
             await session.commit()
+        return status
 
     async def _expire_waiting(self, now: datetime) -> None:
         cutoff = now - timedelta(hours=self.config.waiting_max_hours)
@@ -345,21 +379,8 @@ class OutboxWorker:
                     .values(status="dead", last_error="the user did not write again in time (48-hour rule)")
                 )
                 if result.rowcount == 1:
-                    await run_dead_hooks(session, row_id)
+                    await run_dead_hooks(session, row_id, None, now, self.purposes)
             await session.commit()
-
-
-async def run_dead_hooks(session: AsyncSession, row_id: int) -> None:
-    """Call the hooks registered for the dead row's purpose, each in its own savepoint."""
-    row = await session.get(OutboxMessage, row_id, populate_existing=True)
-    if row is None:
-        return
-    for hook in list(_dead_hooks.get(row.purpose, [])):
-        try:
-            async with session.begin_nested():
-                await hook(session, row)
-        except Exception:
-            log.exception("dead-row hook %r for outbox row %s failed", getattr(hook, "__name__", hook), row_id)
 
 
 def _text(payload: dict[str, Any], key: str) -> str:

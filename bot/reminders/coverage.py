@@ -62,6 +62,7 @@ async def warn_coordinator(services: Services, now: datetime) -> int:
             dedup_key=f"calendar:coverage:{last.isoformat()}:{'ended' if until is None else 'ending'}",
             now=now,
             purpose="calendar",
+            kinds=("text", "time", "status", "unit"),
         )
         await session.commit()
     if sent:

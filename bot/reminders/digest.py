@@ -1,4 +1,5 @@
-"""Batching: inside the sending window, fold each contact's due deliveries into one digest message."""
+"""Batching: inside the sending window, fold each contact's due deliveries into one digest message, queued in
+the outbox under the digest's key (``bot.reminders.sending`` is what the outbox worker does with it)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.tasks.status import list_tasks
 from storage.db import Database
 from storage.models import Department
 from storage.models.reminders import (
+    DIGEST_PURPOSE,
     Contact,
     ReminderDelivery,
     ReminderMessage,
@@ -27,6 +29,7 @@ from storage.models.reminders import (
     TaskDepartment,
     TaskStatus,
 )
+from storage.outbox import enqueue
 
 BATCH_CONTACTS = 200
 
@@ -123,7 +126,7 @@ async def _batch_contacts(
         token = secrets.token_urlsafe(16)[:22]
         url = f"{config.server.public_base_url.rstrip('/')}/reminders/m/{token}"
         unit = dept_names.get(contact.department_id, "")
-        payload = render(config, channel, unit=unit, name=contact.name, items=items, url=url)
+        notice, detail = render(config, unit=unit, name=contact.name, items=items, url=url)
         key = f"rm{contact.id}-{live[0].on_date:%Y%m%d}-{live[0].id}"
         message = ReminderMessage(
             key=key,
@@ -131,14 +134,22 @@ async def _batch_contacts(
             contact_id=contact.id,
             channel=channel,
             recipient=recipient,
-            payload=payload,
+            payload={"detail": detail, **notice.as_payload()},  # the page shows the detail
             status="pending",
-            attempts=0,
-            next_attempt_at=now,
             created_at=now,
         )
         session.add(message)
         await session.flush()
+        await enqueue(
+            session,
+            channel=channel,
+            kind="notice",
+            recipient=recipient,
+            payload=notice.as_payload(),
+            now=now,
+            dedup_key=key,
+            purpose=DIGEST_PURPOSE,
+        )
         await _set_rows(session, [row.id for row in live], status="batched", message_id=message.id)
         created += 1
     await _set_rows(session, cancelled, status="cancelled")

@@ -2,20 +2,20 @@
 and two processes (or a restart) never send a reminder twice.
 
 A pass (``bot.reminders.dispatch.run_pass``) does three things, all computed from the ``now`` it is given
-(step 1 is this module, step 2 ``bot.reminders.digest``, step 3 ``bot.reminders.dispatch``):
+(step 1 is this module, step 2 ``bot.reminders.digest``, step 3 ``bot.reminders.sending``):
 
 1. ``plan``: write one ``ReminderDelivery`` per (task, period, contact, kind, day) the ladder asks for
    today (insert-or-ignore on that unique key). Days the service missed are not replayed: reminders
    more than ``catch_up_grace_days`` old are marked skipped and each affected contact gets ONE
    ``catchup`` delivery (an overdue digest) instead.
 2. ``batch``: inside the sending window, fold each contact's due deliveries into one ``ReminderMessage``
-   (the digest), dropping those whose department has finished meanwhile. Contacts are locked with
-   FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite transactions are serialized (BEGIN IMMEDIATE).
-3. ``send``: claim due messages (SKIP LOCKED / compare-and-set on a claim token), send them with the
-   message key as ``client_msg_id``, record the outcome. A claim that was never settled (the process
-   died mid-send) is taken over after ``claim_seconds`` and resent with the same key. Busy errors retry
-   with backoff; permanent ones (43004 not following, invalid user) mark the message dead, flag the
-   contact unreachable and notify the coordinating department.
+   (the digest), dropping those whose department has finished meanwhile, and queue it in the outbox
+   under its key. Contacts are locked with FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite transactions are
+   serialized (BEGIN IMMEDIATE).
+3. ``send``: the one outbox worker sends the digest with its key as ``client_msg_id`` (its claims, lease
+   and backoff: ``bot.outbound.worker``); a claim never settled (the process died mid-send) is taken over
+   after ``[outbox] lease_seconds`` and resent with the same key. Permanent errors (43004 not following,
+   invalid user) mark the digest dead, flag the contact unreachable and notify the coordinating department.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from bot.tasks import workdays
 from bot.tasks.planfile import ensure_seed_tasks
 from bot.tasks.schedule import occurrences
 from storage.db import Database
-from storage.models import Department
+from storage.models import Department, OutboxMessage
 from storage.models.reminders import (
     Contact,
     ReminderDelivery,
@@ -299,6 +299,12 @@ async def plan(database: Database, config: Config, now: datetime) -> PlanReport:
             report.skipped += await _set_status(session, ReminderMessage, ids, "skipped", "pending")
             await session.execute(
                 update(ReminderDelivery).where(ReminderDelivery.message_id.in_(ids)).values(status="skipped")
+            )
+            keys = select(ReminderMessage.key).where(ReminderMessage.id.in_(ids))
+            await session.execute(  # their outbox rows are not sent any more (a catch-up replaces them)
+                update(OutboxMessage)
+                .where(OutboxMessage.dedup_key.in_(keys), OutboxMessage.status == "pending")
+                .values(status="skipped")
             )
         new_rows = await _without_existing(session, rows)
         insert = _insert(session)

@@ -1,16 +1,17 @@
-"""What a reminder digest says: template fields (one line, ≤ 20 characters each), a WeCom textcard, and
-the full text shown behind the message's url. All wording comes from bot/texts.py."""
+"""What a reminder digest says: a channel-neutral notice (title, 事项, 截止时间, 状态, 单位, the detail and the
+link; each channel maps it when it is sent) and the full text shown behind the link. All wording comes from
+bot/texts.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from bot import texts
 from bot.config import Config
-from bot.outbound.notify import TEXTCARD_DESCRIPTION_MAX_BYTES, clip_bytes, one_line, template_data, template_id_for
+from bot.outbound.notice import Notice, fields_of
+from bot.outbound.notify import one_line
 
 KIND_ORDER = {"catchup": 0, "escalate": 1, "overdue": 2, "due": 3, "before": 4}
 
@@ -105,24 +106,18 @@ def summary_fields(unit: str, items: Sequence[Item]) -> dict[str, str]:
     }
 
 
-def render(config: Config, channel: str, *, unit: str, name: str, items: Sequence[Item], url: str) -> dict[str, Any]:
-    """The stored payload of a digest for ``channel`` (mp: template; wecom: textcard). ``detail`` is the
-    full text for the page behind ``url``."""
+def render(config: Config, *, unit: str, name: str, items: Sequence[Item], url: str) -> tuple[Notice, str]:
+    """The digest's notice and the full text for the page behind ``url``."""
     fields = summary_fields(unit, items)
     detail = detail_text(unit, name, items)
-    if channel == "wecom":
-        head = "\n".join(f"{k}：{v}" for k, v in fields.items() if v)
-        return {
-            "title": texts.REMINDER_TITLE,
-            "description": clip_bytes(head + "\n" + detail, TEXTCARD_DESCRIPTION_MAX_BYTES),
-            "url": url,
-            "detail": detail,
-        }
     dues = [i.due for i in items if i.family != "catchup" and i.due]
-    typed: dict[str, str | date | None] = {**fields, texts.REMINDER_FIELD_DEADLINE: min(dues) if dues else None}
-    return {
-        "template_id": template_id_for(config),
-        "data": template_data(config, typed),
-        "url": url,
-        "detail": detail,
-    }
+    due = min(dues) if dues else None
+    typed: dict[str, str | date | None] = {**fields, texts.REMINDER_FIELD_DEADLINE: due}
+    notice = Notice(
+        texts.REMINDER_TITLE,
+        fields_of(typed, ("text", "time", "status", "unit")),
+        detail,
+        url,
+        todo=tuple(typed.values()),  # the to-do template by position, an empty deadline included
+    )
+    return notice, detail

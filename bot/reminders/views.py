@@ -16,7 +16,7 @@ from bot.reminders.ladder import Ladder
 from bot.reminders.planner import load_snapshot, rungs_for_day
 from bot.tasks import workdays
 from storage.db import Database
-from storage.models import Department
+from storage.models import Department, OutboxMessage
 from storage.models.reminders import (
     Contact,
     ReminderDelivery,
@@ -94,10 +94,12 @@ async def list_messages(session: AsyncSession, *, status: str | None = None, lim
         .subquery()
     )
     query = (
-        select(ReminderMessage, Contact.name, Department.name, counts.c.n)
+        select(ReminderMessage, Contact.name, Department.name, counts.c.n, OutboxMessage.attempts,
+               OutboxMessage.last_error)
         .join(Contact, Contact.id == ReminderMessage.contact_id)
         .join(Department, Department.id == Contact.department_id)
         .outerjoin(counts, counts.c.message_id == ReminderMessage.id)
+        .outerjoin(OutboxMessage, OutboxMessage.dedup_key == ReminderMessage.key)  # the row that sends it
         .order_by(ReminderMessage.id.desc())
         .limit(limit)
     )
@@ -112,14 +114,14 @@ async def list_messages(session: AsyncSession, *, status: str | None = None, lim
             contact_name=name,
             channel=m.channel,
             status=m.status,
-            attempts=m.attempts,
+            attempts=int(attempts or 0),
             deliveries=int(n or 0),
             created_at=m.created_at,
             sent_at=m.sent_at,
             acknowledged_at=m.acknowledged_at,
-            last_error=m.last_error,
+            last_error=error or "",
         )
-        for m, name, dept, n in (await session.execute(query)).all()
+        for m, name, dept, n, attempts, error in (await session.execute(query)).all()
     ]
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from bot import texts
 from bot.outbound.channels.base import ChannelError
-from bot.outbound.notify import message_payload, route_for
-from bot.reports.department_notice import case_template, case_values, labelled
+from bot.outbound.notify import render, route_for
+from bot.reports.department_notice import case_notice, case_values
 from bot.services import Services
 from bot.wechat.typed_values import ValueMismatch
 from storage.contacts import contacts_of_department, resolve_department
@@ -40,16 +40,13 @@ async def send_test_notice(services: Services, department: str, now: datetime, z
             continue
         channel_name, recipient = route
         try:
-            template = case_template(services.config, values) if channel_name == "mp" else None
-            kind, payload = message_payload(
-                services.config,
-                channel_name,
+            notice = case_notice(
+                values,
                 title=texts.NOTICE_TEST_TITLE,
-                fields=labelled(values),
                 detail=texts.NOTICE_TEST_DETAIL,
                 url=services.config.server.public_base_url,
-                template=template,
             )
+            kind, payload = render(services.config, channel_name, notice)
             channel = services.channel(channel_name)
             if kind == "textcard":
                 data = {"title": payload["title"], "description": payload["description"]}

@@ -19,7 +19,7 @@ from bot.reports.catalog import (
     local_zone,
     status_label,
 )
-from bot.reports.department_notice import case_template, case_values, labelled
+from bot.reports.department_notice import case_notice, case_values, labelled
 from storage.models import Report, ReportEvent
 from storage.outbox import enqueue
 from storage.report_queries import linked_reports
@@ -48,6 +48,7 @@ async def notify_unit(
     fields = labelled(values)
     place = report.address or ""
     detail = report.description[:300] + (f"\n{place}" if place else "")
+    url = console_url(services, report.case_no)
     return await notify_department(
         session,
         services,
@@ -55,10 +56,10 @@ async def notify_unit(
         title=title,
         fields=fields,
         detail=detail,
-        url=console_url(services, report.case_no),
+        url=url,
         dedup_key=key,
         now=now,
-        template=case_template(services.config, values),
+        notice=case_notice(values, title=title, detail=detail, url=url),
     )
 
 

@@ -2,7 +2,7 @@
 
 Photos are rows in ``report_photos`` written by the wizard (the callback never calls a channel). Each
 tick claims due rows with a lease (a conditional UPDATE, so two processes never take the same row),
-downloads through ``services.channel("mp").download_media``, and records the outcome:
+downloads through ``services.mp_account().download_media``, and records the outcome:
 
 - stored: the image passed the checks (JPEG/PNG/GIF/WebP by magic bytes, decodable by Pillow, at most
   ``[reports] max_photo_bytes``); its metadata was cut out (``bot.reports.photo_strip``) and the result
@@ -181,7 +181,7 @@ async def _process(services: Services, claim: _Claim, now: datetime, run: MediaR
         return
     try:
         try:
-            media = await services.channel("mp").download_media(claim.media_id)
+            media = await services.mp_account().download_media(claim.media_id)
         except ChannelError:
             # The push's PicUrl (a CDN link needing no token) stands in when media/get fails.
             fallback = await fetch_pic_url(claim.pic_url, services.config) if claim.pic_url else None

@@ -16,7 +16,7 @@ from storage.models.notices import EventWindow, PushNonce, SubscriptionGrant  # 
 from storage.models.ops import JobTick  # noqa: F401
 from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
 from storage.models.questions import QuestionLog, QuestionTriage  # noqa: F401
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage, Task  # noqa: F401
+from storage.models.reminders import Contact, ContactAddress, ReminderDelivery, ReminderMessage, Task  # noqa: F401
 from storage.models.reports import Report, ReportEvent, ReportPendingLocation, ReportPhoto  # noqa: F401
 
 __all__ = [

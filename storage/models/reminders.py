@@ -4,7 +4,8 @@ A task is assigned to departments (lead, co-operating, local); each department's
 occurrence of a task (``period``: ``once`` or a year for yearly duties) is a ``TaskStatus`` row.
 Reminders are planned as ``ReminderDelivery`` rows, one per (task, period, contact, kind, date): that
 unique key is what makes planning idempotent. The dispatcher folds a contact's due deliveries into one
-``ReminderMessage`` (a digest) and sends it with the message's ``key`` as the duplicate-check id.
+``ReminderMessage`` (a digest) and queues it in the outbox under the message's ``key`` (also the message's
+duplicate-check id); the outbox worker sends it and writes the outcome back here.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
 
-NOT_REMOVED = text("status != 'removed'")
+CURRENT_ADDRESS = text("removed_at IS NULL")
+DIGEST_PURPOSE = "reminder_digest"  # the outbox rows that carry reminder digests
 
 
 class Task(Base):
@@ -89,37 +91,55 @@ class TaskStatus(Base):
 
 
 class Contact(Base):
-    """An official who receives reminders for a department: a 公众号 follower (openid) or a WeCom member."""
+    """An official who receives reminders for a department. Its addresses are ``ContactAddress`` rows, one
+    per channel (a 公众号 openid, a WeCom userid); ``channel`` is the one it was registered with."""
 
     __tablename__ = "contacts"
-    __table_args__ = (
-        Index(
-            "uq_contacts_openid_current",
-            "openid",
-            unique=True,
-            sqlite_where=NOT_REMOVED,
-            postgresql_where=NOT_REMOVED,
-        ),
-        Index(
-            "uq_contacts_wecom_userid_current",
-            "wecom_userid",
-            unique=True,
-            sqlite_where=NOT_REMOVED,
-            postgresql_where=NOT_REMOVED,
-        ),
-    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     name: Mapped[str] = mapped_column(String(64), default="")
     channel: Mapped[str] = mapped_column(String(8))  # mp | wecom
-    openid: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    wecom_userid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | unreachable | removed
     status_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     bound_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # the current addresses, loaded with the contact (read-only: write ContactAddress rows)
+    addresses: Mapped[list[ContactAddress]] = relationship(
+        primaryjoin="and_(Contact.id == ContactAddress.contact_id, ContactAddress.removed_at.is_(None))",
+        order_by="ContactAddress.id",
+        lazy="selectin",
+        viewonly=True,
+    )
+
+    def address(self, channel: str) -> str | None:
+        """The contact's current address on ``channel`` (``mp``: openid, ``wecom``: userid), if it has one."""
+        return next((a.address for a in self.addresses if a.channel == channel), None)
+
+
+class ContactAddress(Base):
+    """One (channel, address) of a contact. A current address (``removed_at`` empty) belongs to one contact
+    only; removing a contact ends its addresses, so the same openid can be bound again later."""
+
+    __tablename__ = "contact_addresses"
+    __table_args__ = (
+        Index(
+            "uq_contact_addresses_current",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=CURRENT_ADDRESS,
+            postgresql_where=CURRENT_ADDRESS,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # mp | wecom
+    address: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
@@ -161,10 +181,10 @@ class ReminderPlannerState(Base):
 
 
 class ReminderMessage(Base):
-    """One message to one contact carrying one or more deliveries (a digest); ``key`` is the client_msg_id."""
+    """One message to one contact carrying one or more deliveries (a digest); ``key`` is the client_msg_id
+    and the ``dedup_key`` of the outbox row that sends it (attempts and errors are on that row)."""
 
     __tablename__ = "reminder_messages"
-    __table_args__ = (Index("ix_reminder_messages_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -173,12 +193,8 @@ class ReminderMessage(Base):
     channel: Mapped[str] = mapped_column(String(8))  # mp | wecom
     recipient: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
-    claim_token: Mapped[str] = mapped_column(String(32), default="")
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    # pending | sent | dead | skipped (replaced by a catch-up) | discarded
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -19,6 +19,7 @@ from storage.models import Conversation, OutboxMessage, Report, ReportPhoto
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.notices import as_sent
 from tests.unit.reports import imagefactory as imgs
 
 YUNCHENG_LABEL = "山西省运城市盐湖区解放南路"
@@ -127,7 +128,7 @@ async def test_full_report_over_the_callback(api_service: RunningService, fake_w
     async with service.services.database.session() as session:
         notices = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "notice"))).all()
     assert sorted(n.recipient for n in notices) == ["epb-duty", "yh-duty"]
-    assert all(case_no in n.payload["description"] for n in notices)
+    assert all(case_no in as_sent(service.services.config, n)[1]["description"] for n in notices)  # WeCom cards
     assert all("reporter-1" not in str(n.payload) for n in notices)
 
     run = await download_pending_photos(service.services, now=service.clock())

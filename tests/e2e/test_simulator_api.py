@@ -116,7 +116,7 @@ async def test_photo_is_stored_as_sandbox_media_and_pushed_as_image(service: Run
     status, body = await upload(service, "sim-photo", content)
     assert status == 200, body
     assert body["sent"]["type"] == "image" and body["sent"]["content_type"] == "image/png"
-    media = await service.services.channel("mp").download_media(body["sent"]["media_id"])
+    media = await service.services.mp_account().download_media(body["sent"]["media_id"])
     assert media.content == content and media.content_type == "image/png"
     assert len(await processed_for(service, "sim-photo")) == 1
 

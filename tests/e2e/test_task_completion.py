@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from bot.reminders.dispatch import run_pass
 from bot.reminders.ladder import Ladder
-from storage.models.reminders import Contact, ReminderDelivery
+from storage.contacts import contact_for_openid
+from storage.models.reminders import ReminderDelivery
 from tests.conftest import RunningService
 from tests.e2e.test_officials_chat import NOW, bind, plan  # noqa: F401  (the plan fixture)
 from tests.unit.console.helpers import ConsoleClient, make_staff
@@ -67,7 +68,7 @@ async def test_a_task_completed_in_chat_shows_everywhere_for_its_cycle(plan: Run
     agri_sent = await sent_reminders(service, AGRI, "2025")
     assert agri_sent >= 1 and await sent_reminders(service, "盐湖区政府", "2025") >= 1
     async with service.services.database.session() as session:
-        contact_id = await session.scalar(select(Contact.id).where(Contact.openid == "o-agri"))
+        contact_id = (await contact_for_openid(session, "o-agri")).id
     actor = f"李四（联络人#{contact_id}）"
 
     before = (await wx.send_text("o-agri", "我的任务 1")).content

@@ -146,3 +146,10 @@ def test_privacy_retention_defaults_and_override(tmp_path: Path) -> None:
     config = load_config(EXAMPLE_CONFIG_PATH, env={"YCBOT_PRIVACY_CLOSED_IDENTITY_DAYS": "30"})
     assert config.privacy.closed_identity_days == 30
     assert (config.privacy.closed_photo_days, config.privacy.dedup_days) == (365, 7)
+
+
+def test_retired_reminder_sending_keys_still_load(tmp_path: Path) -> None:
+    """Digests are sent by the outbox worker now: an old file's [reminders] retry keys load, with no effect."""
+    text = "[reminders]\nmax_attempts = 3\nretry_base_seconds = 10\nclaim_seconds = 60\n[outbox]\nmax_attempts = 5\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.outbox.max_attempts == 5 and not hasattr(config.reminders, "claim_seconds")

@@ -77,10 +77,26 @@ class Channel(Protocol):
         """A template message (mp) or a textcard (wecom); ``data`` maps field keys to values ≤ 20 chars."""
         ...
 
+
+@runtime_checkable
+class MpAccount(Protocol):
+    """What only the 公众号 has besides sending: user media, the menu and user tags. The ``mp`` channel
+    carries it as ``.account`` (``Services.mp_account()``); no other channel has one."""
+
     async def download_media(self, media_id: str) -> Media:
-        """Fetch a user-sent temporary media (mp only; ids expire after 3 days)."""
+        """Fetch a user-sent temporary media (ids expire after 3 days)."""
         ...
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
-        """Replace the account menu (mp only)."""
+        """Replace the account menu (what every follower sees)."""
+        ...
+
+    async def ensure_tag(self, name: str) -> int:
+        """The id of the user tag ``name``, created when missing."""
+        ...
+
+    async def tag_users(self, tag_id: int, openids: list[str], *, remove: bool = False) -> None: ...
+
+    async def create_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> None:
+        """A personalised menu for followers with ``tag_id``."""
         ...

@@ -45,6 +45,8 @@ class SandboxChannel:
         self.name = name
         self.clock = clock
         self.templates = frozenset(templates)
+        if name == "mp":  # only the 公众号 has media, menus and tags
+            self.account = SandboxAccount(self)
 
     async def _record(self, recipient: str, kind: str, payload: dict[str, Any], check: Any = None) -> SendResult:
         """Record the message; ``check(session)`` may refuse it (recorded as refused, then raised)."""
@@ -108,8 +110,15 @@ class SandboxChannel:
         path.write_bytes(content)
         path.with_suffix(".type").write_text(content_type, encoding="ascii")
 
+
+class SandboxAccount:
+    """The sandbox 公众号's ``MpAccount``: photos put by the simulator, menus and tags recorded."""
+
+    def __init__(self, channel: SandboxChannel) -> None:
+        self.channel = channel
+
     async def download_media(self, media_id: str) -> Media:
-        path = self._media_file(media_id)
+        path = self.channel._media_file(media_id)
         try:
             content = await asyncio.to_thread(path.read_bytes)
             content_type = path.with_suffix(".type").read_text(encoding="ascii")
@@ -118,7 +127,7 @@ class SandboxChannel:
         return Media(content=content, content_type=content_type, filename=media_id)
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
-        await self._record("menu", "menu", menu)
+        await self.channel._record("menu", "menu", menu)
 
     async def ensure_tag(self, name: str) -> int:
         """The sandbox account has one tag per name; its id is stable (a hash would do, 1 is enough)."""
@@ -126,7 +135,7 @@ class SandboxChannel:
 
     async def tag_users(self, tag_id: int, openids: list[str], *, remove: bool = False) -> None:
         for openid in openids:
-            await self._record(openid, "untag" if remove else "tag", {"tag_id": tag_id})
+            await self.channel._record(openid, "untag" if remove else "tag", {"tag_id": tag_id})
 
     async def create_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> None:
-        await self._record("menu", "menu", {**menu, "matchrule": {"tag_id": str(tag_id)}})
+        await self.channel._record("menu", "menu", {**menu, "matchrule": {"tag_id": str(tag_id)}})

@@ -1,4 +1,5 @@
-"""The 公众号 (official account) API: customer-service text, template messages, temporary media, the menu.
+"""The 公众号 (official account) API: customer-service text and template messages (the channel), and
+temporary media, the menu and user tags (``WechatMpAccount``, the channel's ``account``).
 
 Every call, the token fetch included, goes to ``[wechat] api_base_url`` with ``[wechat] http_timeout_seconds``.
 Template fields follow the rules in force since 2023-05-04 (no ``first``/``remark``, no colours, one line,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.config import Config
@@ -95,6 +96,7 @@ class WechatMpChannel:
             token_name("mp", app_id), cache, self._fetch_token, clock=clock, sleep=self.retry.sleep
         )
         self._owns_cache = owns_cache
+        self.account = WechatMpAccount(self.api, self.tokens, self._post)
 
     @classmethod
     def from_config(
@@ -176,6 +178,19 @@ class WechatMpChannel:
             body["page"] = page
         result = await self._post("/cgi-bin/message/subscribe/bizsend", body)
         return SendResult(msg_id=str(result.get("msgid", "")))
+
+
+Post = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class WechatMpAccount:
+    """The 公众号-only API (``MpAccount``): user media, menus and user tags, over the channel's client and
+    token."""
+
+    def __init__(self, api: ApiClient, tokens: TokenRefresher, post: Post) -> None:
+        self.api = api
+        self.tokens = tokens
+        self._post = post
 
     async def download_media(self, media_id: str) -> Media:
         if not MEDIA_ID.fullmatch(media_id or ""):

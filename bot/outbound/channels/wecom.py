@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from bot.config import Config
-from bot.outbound.channels.base import ChannelError, Media, SendResult
-from bot.outbound.channels.http import ApiClient, RawResponse, RetryPolicy
+from bot.outbound.channels.base import ChannelError, SendResult
+from bot.outbound.channels.http import ApiClient, RetryPolicy
 from bot.outbound.channels.tokens import Clock, TokenCache, TokenRefresher, build_token_cache, token_name
 from bot.services import system_clock
 from storage.db import Database
@@ -183,19 +183,6 @@ class WecomChannel:
         """A textcard built from ``data`` (see ``textcard``); ``template_id`` has no meaning on WeCom."""
         card = textcard(dict(data), url or str(data.get("url") or "") or self.default_url)
         return await self._send(recipient, {"msgtype": "textcard", "textcard": card})
-
-    async def download_media(self, media_id: str) -> Media:
-        if not MEDIA_ID.fullmatch(media_id or ""):
-            raise ChannelError("invalid media_id", errcode=40007, permanent=True)
-        result = await self.api.call(
-            "GET", "/cgi-bin/media/get", params={"media_id": media_id}, tokens=self.tokens, raw=True
-        )
-        if not isinstance(result, RawResponse):
-            raise ChannelError(f"media {media_id} is not a file download", permanent=True)
-        return Media(result.content, result.content_type or "application/octet-stream", result.filename or media_id)
-
-    async def create_menu(self, menu: dict[str, Any]) -> None:
-        raise ChannelError("the menu is pushed to the 公众号 (channel mp), not to WeCom", permanent=True)
 
 
 def _check_delivery(target: dict[str, str], result: dict[str, Any]) -> None:

@@ -203,7 +203,7 @@ async def test_not_following_is_permanent_for_templates(mp, fake_wechat):
 async def test_media_download(mp, fake_wechat):
     photo = b"\xff\xd8\xff\xe0" + b"\x00" * 5000
     fake_wechat.put_media("MEDIA_1", photo, "image/jpeg")
-    media = await mp.download_media("MEDIA_1")
+    media = await mp.account.download_media("MEDIA_1")
     assert media.content == photo
     assert media.content_type == "image/jpeg"
     assert media.filename == "MEDIA_1.jpeg"
@@ -213,7 +213,7 @@ async def test_media_download(mp, fake_wechat):
 
 async def test_expired_media_is_permanent(mp, fake_wechat):
     with pytest.raises(ChannelError) as caught:
-        await mp.download_media("GONE_1")
+        await mp.account.download_media("GONE_1")
     assert caught.value.errcode == 40007 and caught.value.permanent
 
 
@@ -221,7 +221,7 @@ async def test_media_download_refreshes_an_expired_token(mp, fake_wechat):
     fake_wechat.put_media("MEDIA_2", b"voice", "audio/amr")
     await mp.send_text("openid-1", "warm-up")
     fake_wechat.expire_tokens()
-    media = await mp.download_media("MEDIA_2")
+    media = await mp.account.download_media("MEDIA_2")
     assert media.content == b"voice"
     assert fake_wechat.count(STABLE) == 2
 
@@ -229,18 +229,18 @@ async def test_media_download_refreshes_an_expired_token(mp, fake_wechat):
 @pytest.mark.parametrize("media_id", ["", "../../etc/passwd", "a" * 200, "id with space"])
 async def test_hostile_media_ids_refused_without_a_call(mp, fake_wechat, media_id):
     with pytest.raises(ChannelError) as caught:
-        await mp.download_media(media_id)
+        await mp.account.download_media(media_id)
     assert caught.value.permanent
     assert fake_wechat.count(MEDIA) == 0
 
 
 async def test_menu_create(mp, fake_wechat):
     menu = build_menu()
-    await mp.create_menu(menu)
+    await mp.account.create_menu(menu)
     assert fake_wechat.menus == [menu]
     too_many = {"button": [{"name": str(i), "type": "click", "key": str(i)} for i in range(4)]}
     with pytest.raises(ChannelError) as caught:
-        await mp.create_menu(too_many)
+        await mp.account.create_menu(too_many)
     assert caught.value.permanent
     assert fake_wechat.count(MENU) == 1
 

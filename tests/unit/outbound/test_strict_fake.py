@@ -151,4 +151,4 @@ async def test_delivery_results_are_pushed_back(mp, strict: FakeWechatApi):
 
 async def test_menu_names_are_counted_in_bytes(mp, strict: FakeWechatApi):
     too_long_top = {"button": [{"type": "click", "name": "环境举报与查询", "key": "K"}]}  # 7 × 3 = 21 bytes
-    assert await refused(mp.create_menu(too_long_top)) in {40016, 40018}
+    assert await refused(mp.account.create_menu(too_long_top)) in {40016, 40018}

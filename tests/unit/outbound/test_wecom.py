@@ -123,7 +123,7 @@ async def test_wrong_secret_is_a_clear_error(sqlite_database, channels: ChannelF
     assert fake_wechat.count(SEND) == 0
 
 
-async def test_menu_is_not_a_wecom_thing(wecom):
-    with pytest.raises(ChannelError) as caught:
-        await wecom.create_menu({"button": []})
-    assert caught.value.permanent
+async def test_menu_and_media_are_not_a_wecom_thing(wecom):
+    """Menus, media and tags are the 公众号's own API: WeCom has no account object for them."""
+    assert not hasattr(wecom, "account")
+    assert not hasattr(wecom, "create_menu") and not hasattr(wecom, "download_media")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
-from bot.outbound.channels.base import ChannelError, Media, SendResult
+from bot.outbound.channels.base import ChannelError, SendResult
 
 
 class SimulatedCrash(BaseException):
@@ -51,9 +50,3 @@ class RecordingChannel:
             self.crash_after_send = False
             raise SimulatedCrash("the API accepted the message, then the process died")
         return SendResult(msg_id=str(len(self.sent)))
-
-    async def download_media(self, media_id: str) -> Media:
-        raise ChannelError("not used by reminders", permanent=True)
-
-    async def create_menu(self, menu: dict[str, Any]) -> None:
-        raise ChannelError("not used by reminders", permanent=True)

@@ -11,7 +11,7 @@ from bot.tasks.planfile import import_tasks, parse_tasks_text
 from storage.contacts import resolve_department
 from storage.db import Database
 from storage.models import Department
-from storage.models.reminders import Contact
+from storage.models.reminders import Contact, ContactAddress
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -65,17 +65,18 @@ async def add_contact(
 ) -> int:
     async with db.session() as session:
         dept = await resolve_department(session, department)
+        channel = "wecom" if userid else "mp"
         contact = Contact(
             department_id=dept.id,
             name=name,
-            channel="wecom" if userid else "mp",
-            openid=None if userid else openid,
-            wecom_userid=userid,
+            channel=channel,
             status="active",
             created_at=now,
             bound_at=now,
             updated_at=now,
         )
         session.add(contact)
+        await session.flush()
+        session.add(ContactAddress(contact_id=contact.id, channel=channel, address=userid or openid, created_at=now))
         await session.commit()
         return contact.id

@@ -10,6 +10,7 @@ from bot.services import Services
 from bot.tasks import workdays
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.support.notices import as_sent
 from tests.unit.reminders.fakes import RecordingChannel
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 
@@ -36,8 +37,9 @@ async def test_a_pass_in_an_uncovered_year_counts_weekdays_and_warns_the_coordin
     assert report.calendar_notices == 1
     (notice,) = await _calendar_notices(db)
     assert notice.recipient == "o-eco"  # the coordinator department's contact only
-    assert notice.payload["data"]["thing3"] == texts.CALENDAR_STATE_ENDED
-    assert notice.payload["data"]["time2"] == "2026年12月31日 23:59"
+    kind, sent = as_sent(services.config, notice)
+    assert kind == "template" and sent["data"]["thing3"] == texts.CALENDAR_STATE_ENDED
+    assert sent["data"]["time2"] == "2026年12月31日 23:59"
 
     await run_pass(services, at(2027, 10, 4, 10))
     assert len(await _calendar_notices(db)) == 1  # told once, not on every pass
@@ -51,7 +53,7 @@ async def test_the_coordinator_is_told_60_days_before_coverage_ends(services: Se
     due = await run_pass(services, at(2026, 11, 2, 10))  # 59 days before
     assert due.calendar_notices == 1
     (notice,) = await _calendar_notices(db)
-    assert notice.payload["data"]["thing3"] == texts.CALENDAR_STATE_ENDING.format(days=59)
+    assert as_sent(services.config, notice)[1]["data"]["thing3"] == texts.CALENDAR_STATE_ENDING.format(days=59)
     assert notice.status == "pending"
     await run_pass(services, at(2026, 11, 3, 10))
     assert len(await _calendar_notices(db)) == 1

@@ -12,7 +12,8 @@ from bot.tasks import workdays
 from bot.tasks.completion import mark_done
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
+from storage.models.reminders import DIGEST_PURPOSE, Contact, ReminderDelivery, ReminderMessage
+from tests.support.notices import as_sent
 from tests.unit.reminders.fakes import RecordingChannel, SimulatedCrash
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 
@@ -134,7 +135,9 @@ async def test_restart_mid_send_resends_with_the_same_key(services: Services, ch
         pass
     async with db.session() as s:
         message = await s.scalar(select(ReminderMessage))
-        assert message is not None and message.status == "sending"
+        assert message is not None
+        row = await s.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == message.key))
+        assert row is not None and row.status == "sending"  # the digest's outbox row, claimed
     # Another pass while the claim is still held sends nothing; once it lapses the same key is resent.
     await run_pass(services, at(2025, 12, 30, 10, 2))
     assert len(channels["mp"].sent) == 1
@@ -144,7 +147,8 @@ async def test_restart_mid_send_resends_with_the_same_key(services: Services, ch
     assert first.data == second.data
     async with db.session() as s:
         settled = await s.get(ReminderMessage, message.id)
-        assert settled is not None and settled.status == "sent" and settled.attempts == 2
+        assert settled is not None and settled.status == "sent"
+        assert (await s.get(OutboxMessage, row.id)).attempts == 2
 
 
 async def test_busy_error_is_retried_with_backoff_and_delivered_once(
@@ -178,9 +182,10 @@ async def test_not_following_marks_the_contact_and_tells_the_coordinator(
     async with db.session() as s:
         contact = await s.get(Contact, gone)
         assert contact is not None and contact.status == "unreachable" and "43004" in contact.status_reason
-        notices = (await s.scalars(select(OutboxMessage))).all()
-    assert [(n.recipient, n.kind) for n in notices] == [("o-coordinator", "template")]
-    assert "钱" in notices[0].payload["data"]["thing1"]
+        notices = (await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose != DIGEST_PURPOSE))).all()
+    assert [(n.recipient, n.kind) for n in notices] == [("o-coordinator", "notice")]
+    kind, sent = as_sent(services.config, notices[0])
+    assert kind == "template" and "钱" in sent["data"]["thing1"]
     calls = channels["mp"].calls
     for day in (30, 31):
         await run_pass(services, at(2025, 12, day, 15))

@@ -21,7 +21,7 @@ from storage.db import Database
 from storage.departments import seed_departments
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact
+from storage.models.reminders import DIGEST_PURPOSE, Contact
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
 from tests.unit.reminders.fakes import SimulatedCrash
@@ -81,7 +81,7 @@ async def test_not_following_stops_sending_and_tells_the_coordinator(
     async with api_services.database.session() as s:
         contact = await s.get(Contact, gone)
         assert contact is not None and contact.status == "unreachable"
-        [notice] = (await s.scalars(select(OutboxMessage))).all()
+        [notice] = (await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose != DIGEST_PURPOSE))).all()
     assert notice.recipient == "o-coordinator" and notice.purpose == "reminders"
     for day in (30, 31):
         await run_pass(api_services, at(2025, 12, day, 16))
@@ -117,7 +117,7 @@ async def test_restart_mid_send_resends_with_the_same_key_and_wechat_drops_the_c
     with pytest.raises(SimulatedCrash):
         await run_pass(api_services, NOW)
     api_services.channels["mp"] = real
-    # "Restart": the claim lapses after [reminders] claim_seconds (300 s) and the message is sent again.
+    # "Restart": the claim lapses after [outbox] lease_seconds (300 s) and the message is sent again.
     assert (await run_pass(api_services, at(2025, 12, 30, 10, 4))).send.sent == 0
     assert (await run_pass(api_services, at(2025, 12, 30, 10, 6))).send.sent == 1
     first, second = fake_wechat.calls_to(TEMPLATE)

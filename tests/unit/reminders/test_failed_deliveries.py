@@ -12,7 +12,7 @@ from bot.services import Services
 from storage import failed_deliveries as fd
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact, ReminderDelivery, ReminderMessage
+from storage.models.reminders import Contact, ContactAddress, ReminderDelivery, ReminderMessage
 from tests.unit.reminders.fakes import RecordingChannel
 from tests.unit.reminders.helpers import add_contact, at, load_tasks, task_toml
 
@@ -27,22 +27,25 @@ async def test_a_dead_reminder_is_listed_retried_and_sent(
     await run_pass(services, now)
     async with db.session() as s:
         (row,) = await fd.list_failed(s)
-    assert (row.source, row.state, row.errcode, row.recipient) == ("reminder", "dead", 40037, "o-ec…er")
+    assert (row.source, row.purpose, row.state, row.errcode, row.recipient) == (
+        "outbox", "reminder_digest", "dead", 40037, "o-ec…er"
+    )
     assert row.errcode in fd.CONFIG_ERRCODES
 
     async with db.session() as s:
         contact = await s.scalar(select(Contact))
         contact.status = "active"  # the operator fixed the template id; the contact is fine
-        await fd.retry_now(s, "reminder", row.id, now)
+        await fd.retry_now(s, "outbox", row.id, now)
         await s.commit()
         assert await fd.list_failed(s) == []
     report = await run_pass(services, at(2025, 12, 30, 10, 5))
     assert report.send.sent == 1
     async with db.session() as s:
-        assert (await s.get(ReminderMessage, row.id)).status == "sent"
+        sent = await s.scalar(select(OutboxMessage).where(OutboxMessage.id == row.id))
+        assert (await s.scalar(select(ReminderMessage.status).where(ReminderMessage.key == sent.dedup_key))) == "sent"
         assert {d.status for d in (await s.scalars(select(ReminderDelivery))).all()} == {"sent"}
         with pytest.raises(fd.DeliveryActionError, match="delivery_not_pending"):
-            await fd.discard(s, "reminder", row.id)
+            await fd.discard(s, "outbox", row.id)
 
 
 async def test_the_other_route_and_discard(services: Services, db: Database) -> None:
@@ -50,7 +53,7 @@ async def test_the_other_route_and_discard(services: Services, db: Database) -> 
     await add_contact(db, "市生态环境局", "o-both", now=now)
     async with db.session() as s:
         contact = await s.scalar(select(Contact))
-        contact.wecom_userid = "wecom-both"
+        s.add(ContactAddress(contact_id=contact.id, channel="wecom", address="wecom-both", created_at=now))
         row = OutboxMessage(
             channel="mp", kind="template", recipient="o-both", purpose="notice", status="dead", attempts=8,
             payload={"template_id": "T", "data": {"thing1": {"value": "新案件待受理"}}, "url": "http://x/c"},

@@ -8,13 +8,16 @@ from bot.outbound.notify import notify_department
 from bot.services import Services
 from storage.contacts import add_wecom_contact, resolve_department
 from storage.models import OutboxMessage
-from storage.models.reminders import Contact
+from storage.models.reminders import Contact, ContactAddress
+from tests.support.notices import as_sent
 
 
 async def _add_mp(session, dept_name: str, openid: str, now, status: str = "active") -> Contact:  # type: ignore[no-untyped-def]
     dept = await resolve_department(session, dept_name)
-    contact = Contact(department_id=dept.id, name="张三", channel="mp", openid=openid, status=status, created_at=now)
+    contact = Contact(department_id=dept.id, name="张三", channel="mp", status=status, created_at=now)
     session.add(contact)
+    await session.flush()
+    session.add(ContactAddress(contact_id=contact.id, channel="mp", address=openid, created_at=now))
     await session.flush()
     return contact
 
@@ -54,14 +57,16 @@ async def test_one_message_per_active_contact_and_idempotent(services: Services)
         rows = (await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert count == 2 and again == 2
     assert [(r.channel, r.kind, r.recipient) for r in rows] == [
-        ("mp", "template", "o-active"),
-        ("wecom", "textcard", "li.si"),
+        ("mp", "notice", "o-active"),  # one channel-neutral notice, mapped by each channel when sent
+        ("wecom", "notice", "li.si"),
     ]
-    data = rows[0].payload["data"]
+    (mp_kind, template), (wecom_kind, card) = (as_sent(services.config, r) for r in rows)
+    assert (mp_kind, wecom_kind) == ("template", "textcard")
+    data = template["data"]
     assert list(data) == ["thing1"]  # a case number never lands in the time-typed key (WeChat: 47003)
     assert all(len(v) <= 20 and "\n" not in v for v in data.values())
-    assert rows[0].payload["url"] == "https://example.org/c/1"
-    assert "编号：YC2025-0001" in rows[1].payload["description"]
+    assert template["url"] == "https://example.org/c/1"
+    assert "编号：YC2025-0001" in card["description"]
 
 
 async def test_unknown_department_enqueues_nothing(services: Services) -> None:

@@ -22,7 +22,7 @@ from tests.unit.reports import imagefactory as imgs
 
 
 class ScriptedChannel:
-    """Serves media by id; scripted errors are raised first, one per call."""
+    """Serves media by id (as the 公众号 account: ``account``); scripted errors are raised first, one per call."""
 
     name = "mp"
 
@@ -30,6 +30,7 @@ class ScriptedChannel:
         self.media: dict[str, bytes] = {}
         self.errors: dict[str, list[Exception]] = defaultdict(list)
         self.calls: list[str] = []
+        self.account = self
 
     async def download_media(self, media_id: str) -> Media:
         self.calls.append(media_id)
@@ -44,9 +45,6 @@ class ScriptedChannel:
         raise NotImplementedError
 
     async def send_template(self, recipient: str, template_id: str, data: dict[str, str], **kw: Any) -> SendResult:
-        raise NotImplementedError
-
-    async def create_menu(self, menu: dict[str, Any]) -> None:
         raise NotImplementedError
 
 

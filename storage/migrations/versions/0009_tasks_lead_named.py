@@ -1,7 +1,7 @@
 """Tasks: whether the plan itself names the lead unit (“X牵头”) or the units share it by their duties.
 
-Revision ID: 0007_tasks_lead_named
-Revises: 0005_notices
+Revision ID: 0009_tasks_lead_named
+Revises: 0008_contact_addresses
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_tasks_lead_named"
-down_revision: str | Sequence[str] | None = "0005_notices"
+revision: str = "0009_tasks_lead_named"
+down_revision: str | Sequence[str] | None = "0008_contact_addresses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,17 @@
+"""What an outbox row becomes on its channel: a stored notice mapped the way the worker maps it when it sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Config
+from bot.outbound.mapping import render
+from bot.outbound.notice import Notice
+from storage.models import OutboxMessage
+
+
+def as_sent(config: Config, row: OutboxMessage) -> tuple[str, dict[str, Any]]:
+    """(kind, payload) in the channel's form: a template message (mp) or a textcard (wecom)."""
+    if row.kind != "notice":
+        return row.kind, dict(row.payload)
+    return render(config, row.channel, Notice.from_payload(row.payload))
