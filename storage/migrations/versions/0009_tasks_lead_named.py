@@ -20,12 +20,10 @@ NAMED = ("T211", "T231", "T31", "T33", "T36")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        batch.add_column(sa.Column("lead_named", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("tasks", sa.Column("lead_named", sa.Boolean(), nullable=False, server_default=sa.false()))
     tasks = sa.table("tasks", sa.column("id", sa.String), sa.column("lead_named", sa.Boolean))
     op.execute(tasks.update().where(tasks.c.id.in_(NAMED)).values(lead_named=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        batch.drop_column("lead_named")
+    op.drop_column("tasks", "lead_named")  # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): tasks has dependants
