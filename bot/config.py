@@ -34,6 +34,8 @@ class ServerConfig:
     public_base_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
+    # serve on uvloop's event loop (cheaper sockets and scheduling); false: asyncio's own loop
+    uvloop: bool = True
 
 
 @dataclass

@@ -51,8 +51,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(config)
     mode = "sandbox (no WeChat credentials; simulator at /simulator)" if config.uses_sandbox else "WeChat API"
     print(f"serving on http://{host}:{port} — {mode}", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, loop=_event_loop(config.server.uvloop))
     return 0
+
+
+def _event_loop(use_uvloop: bool) -> asyncio.AbstractEventLoop:
+    """uvloop's loop when configured and installed, else asyncio's."""
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:  # a platform without its wheel: asyncio's loop serves the same
+            return asyncio.new_event_loop()
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
