@@ -22,12 +22,14 @@ from bot.console.favicon import add_routes as add_favicon_routes
 from bot.logging_setup import request_logging
 from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
+from bot.outbound.worker import on_dead, remove_dead_hook
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
 from bot.reports.keymaps import key_map_problems
+from bot.reports.notice_fates import dead_notice_hook
 from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
@@ -114,7 +116,10 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     if config.simulator.enabled and config.uses_sandbox:
         setup_simulator(app)
 
+    dead_notice = dead_notice_hook(services)  # a department's case notice that died alerts the coordinator
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        on_dead("notice", dead_notice)
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
         if added := await seed_departments(services.database, duties().units):
@@ -129,6 +134,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
             scheduler.start()
         app[READY].set()
         yield
+        remove_dead_hook("notice", dead_notice)
         scheduler.shutdown()
         metrics.mark_process_dead()
         await close_channels(services.channels)

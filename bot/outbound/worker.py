@@ -44,12 +44,14 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.outbound.channels.base import Channel, ChannelError
+from bot.outbound.channels.base import Channel, ChannelError, SendResult
+from bot.outbound.routes import ROUTED_KIND, deliver_routed
 from bot.services import Services
 from bot.wechat.windows import EVENT_WINDOW
 from storage.event_windows import window_starts
 from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
 from storage.models import OutboxMessage
+from storage.notice_deliveries import record_sent_row
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,7 @@ class Outcome:
     status: str  # sent | retry | dead | waiting
     error: str = ""
     attempted: bool = True
+    msg_id: str = ""
 
 
 def _describe(exc: ChannelError) -> str:
@@ -243,10 +246,13 @@ class OutboxWorker:
             channel = self.services.channel(row.channel)
         except LookupError as exc:
             return Outcome("retry", str(exc))
+        if row.kind == ROUTED_KIND:  # a notice with a route per channel kind: records its own attempts
+            routed = await deliver_routed(self.services, row, self._in_window)
+            return Outcome(routed.status, routed.error)
         try:
             if customer_service and not await self._in_window(row.recipient):
                 return Outcome("waiting", "outside the 48-hour customer-service window", attempted=False)
-            await self._send(channel, row)
+            result = await self._send(channel, row)
         except ChannelError as exc:
             if customer_service and exc.errcode in WAITING_ERRCODES:
                 return Outcome("waiting", _describe(exc))
@@ -256,7 +262,7 @@ class OutboxWorker:
         except Exception as exc:  # a bug or an unexpected failure: keep the row and try again later
             log.exception("outbox row %s: sending failed unexpectedly", row.id)
             return Outcome("retry", f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
-        return Outcome("sent")
+        return Outcome("sent", msg_id=result.msg_id if result is not None else "")
 
     async def _in_window(self, openid: str) -> bool:
         """A window is open: 48 hours after the user's last message, or 1 minute after a CLICK/follow/scan
@@ -268,16 +274,16 @@ class OutboxWorker:
             return True
         return event_at is not None and now - event_at < EVENT_WINDOW
 
-    async def _send(self, channel: Channel, row: OutboxMessage) -> None:
+    async def _send(self, channel: Channel, row: OutboxMessage) -> SendResult | None:
         payload = row.payload if isinstance(row.payload, dict) else {}
         if row.kind == "text":
-            await channel.send_text(row.recipient, _text(payload, "content"))
+            return await channel.send_text(row.recipient, _text(payload, "content"))
         elif row.kind == "template":
             data = payload.get("data")
             if not isinstance(data, dict) or not data:
                 raise PayloadError("a template row needs a non-empty data object")
             url = payload.get("url")
-            await channel.send_template(
+            return await channel.send_template(
                 row.recipient,
                 _text(payload, "template_id") if row.channel == "mp" else str(payload.get("template_id", "")),
                 {str(k): v for k, v in data.items()},
@@ -289,13 +295,14 @@ class OutboxWorker:
                 raise PayloadError("textcard rows go through the wecom channel")
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
             url = payload.get("url")
-            await channel.send_template(row.recipient, "textcard", data, url=str(url) if url else None)
+            return await channel.send_template(row.recipient, "textcard", data, url=str(url) if url else None)
         elif row.kind in ("tag", "untag"):
             tag_name = _text(payload, "tag")
             tag_id = await channel.ensure_tag(tag_name)  # type: ignore[attr-defined]
             await channel.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")  # type: ignore[attr-defined]
         else:
             raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, tag or untag)")
+        return None
 
     # ---- results ----------------------------------------------------------------------------------
 
@@ -326,6 +333,8 @@ class OutboxWorker:
             if result.rowcount != 1:
                 log.warning("outbox row %s: lease lost before the result was written (%s)", row.id, status)
                 return
+            if outcome.attempted and row.kind in ("template", "textcard"):
+                await record_sent_row(session, row, status, outcome.error, outcome.msg_id, now)
             if status == "dead":
                 log.warning("outbox row %s (%s) is dead: %s", row.id, row.purpose or "-", outcome.error)
                 await run_dead_hooks(session, row.id)
@@ -333,7 +342,10 @@ class OutboxWorker:
 
     async def _expire_waiting(self, now: datetime) -> None:
         cutoff = now - timedelta(hours=self.config.waiting_max_hours)
-        stale = and_(OutboxMessage.status == "waiting", OutboxMessage.created_at < cutoff)
+        # A routed notice (to a reporter) never expires: it waits for the reporter's next message.
+        stale = and_(
+            OutboxMessage.status == "waiting", OutboxMessage.created_at < cutoff, OutboxMessage.kind != ROUTED_KIND
+        )
         async with self.services.database.session() as session:
             ids = (await session.scalars(select(OutboxMessage.id).where(stale).limit(self.config.batch_size))).all()
             if not ids:
