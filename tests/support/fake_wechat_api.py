@@ -8,6 +8,7 @@ It checks credentials and access tokens, records every call in order and can be 
         fake_wechat.expire_tokens()                    # every issued token answers 40001 (42001 on WeCom)
         fake_wechat.set_errcode_for("openid-1", 43004)  # this recipient always fails so
         fake_wechat.stall_next("/cgi-bin/menu/create")  # the next call hangs until the fake closes
+        fake_wechat.answer_late("/cgi-bin/message/custom/send")  # done, answered too late
         fake_wechat.answer_next("/cgi-bin/menu/create", status=502, body=b"<html>bad gateway</html>")
         fake_wechat.put_media("MEDIA1", b"...", "image/jpeg")
         ...
@@ -150,6 +151,7 @@ class FakeWechatApi:
         self._current: dict[str, str | None] = {"mp": None, "wecom": None}
         self._failures: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
         self._stalls: dict[str, int] = defaultdict(int)
+        self._late: dict[str, int] = defaultdict(int)
         self._answers: dict[str, deque[tuple[int, bytes, str]]] = defaultdict(deque)
         self._recipient_errors: dict[str, int] = {}
         self._client_msg_ids: dict[str, int] = {}
@@ -202,6 +204,11 @@ class FakeWechatApi:
     def stall_next(self, path: str, times: int = 1) -> None:
         """The next ``times`` calls to ``path`` never answer (until the fake closes): for timeout tests."""
         self._stalls[path] += times
+
+    def answer_late(self, path: str, times: int = 1) -> None:
+        """The next ``times`` calls to ``path`` are carried out (a text is delivered) but their answer is held
+        until the fake closes: the client times out without knowing that WeChat accepted the message."""
+        self._late[path] += times
 
     def put_media(self, media_id: str, content: bytes, content_type: str) -> None:
         self.media[media_id] = (content, content_type)
@@ -331,6 +338,9 @@ class FakeWechatApi:
             return _error(47001, "data format error")
         response = await handler(request, body)
         self._note_refusal(path, body, response)
+        if self._late[path] > 0:
+            self._late[path] -= 1
+            await self._release.wait()
         return response
 
     def _note_refusal(self, path: str, body: Any, response: web.StreamResponse) -> None:
