@@ -28,6 +28,7 @@ from bot.privacy.web import setup_privacy_page
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
+from bot.reports.case_page import setup_case_page
 from bot.reports.keymaps import key_map_problems
 from bot.reports.notice_fates import dead_notice_hook
 from bot.services import READY, SCHEDULER, SERVICES, Services
@@ -109,6 +110,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     add_favicon_routes(app)
     setup_privacy_page(app, config)
+    setup_case_page(app)
     setup_console(app)
     setup_metrics(app, services)
     app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))

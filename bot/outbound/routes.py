@@ -3,8 +3,8 @@
 A ``routed`` outbox row (``bot.reports.reporter_notice`` writes them) carries one message per route; each
 claim of the row tries, in order:
 
-1. the customer-service text — only while a window is open (48 hours after the user's last message, or the
-   1-minute window after a tap/follow/scan);
+1. the customer-service text — only to a follower while a window is open (48 hours after the user's last
+   message, or the 1-minute window after a tap/follow/scan);
 2. the template message (``payload["template"]``), with the row's dedup key as ``client_msg_id``;
 3. the subscription notification (``payload["subscribe"]``, bizsend) when the user holds a grant;
 4. else the notice waits for the user's next message (``wake_waiting``); it never expires.
@@ -26,6 +26,7 @@ from typing import Any
 from bot.outbound.channels.base import ChannelError
 from bot.services import Services
 from storage import notice_deliveries as records
+from storage.event_windows import window_starts
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class RoutedDelivery:
     async def run(self) -> RouteOutcome:
         channel = self.services.channel("mp")
         text_uncertain = await self._text_may_have_arrived()
-        if not text_uncertain and await self.in_window(self.row.recipient):
+        if not text_uncertain and await self._following() and await self.in_window(self.row.recipient):
             sent = await self._try_text(channel)
             if sent is True:
                 return RouteOutcome("sent")
@@ -108,6 +109,12 @@ class RoutedDelivery:
             return RouteOutcome("retry", self.temporary_error)
         await self._wait()
         return RouteOutcome("waiting", "no route open: waiting for the reporter's next message")
+
+    async def _following(self) -> bool:
+        """Not known to have unfollowed (WeChat would refuse the text with 43004)."""
+        async with self.services.database.session() as session:
+            _, _, following = await window_starts(session, self.row.recipient)
+        return following
 
     async def _try_text(self, channel: Any) -> bool | None:
         """True: accepted; False: refused (next route); None: may have arrived (never sent again)."""

@@ -9,18 +9,24 @@ notice's route and result.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.outbound.channels.wechat_mp import WechatMpChannel
 from bot.outbound.worker import OutboxWorker
 from bot.reports import workflow as api
+from bot.reports.reporter_notice import case_page_url
 from bot.services import Services
+from bot.wechat.jssdk import signature
 from bot.wechat.push import subscribe_popup_xml
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
-from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.fake_wechat_api import APP_ID, FakeWechatApi, make_api_config
 from tests.unit.console.helpers import ConsoleClient, make_staff, seed_report
 
 REPORT_KEYS = ["character_string1", "phrase2", "thing3", "time4"]
@@ -120,3 +126,39 @@ async def test_outcomes_reach_reporters_weeks_later_by_template_subscription_and
     assert "等待用户互动" in section["o-neither"] and "失败：errcode 43004" in section["o-neither"]
     assert section["o-neither"].count("客服消息") == 3  # 1 on day 0, 2 after the next message
     assert "已提交微信" not in "".join(section.values())  # every accepted message's fate came back
+
+
+async def test_the_case_page_shows_status_and_reply_and_offers_the_subscription_signed_with_one_ticket(
+    api_service: RunningService, fake_wechat: FakeWechatApi
+) -> None:
+    services = api_service.services
+    case_no = await seed_report(services, openid="o-page", description="某厂偷排，电话13912345678")
+    await change(services, case_no, "accepted", public_summary="某厂疑似偷排废水", public_reply="已派员核查")
+    async with services.database.session() as session:
+        url = await case_page_url(session, services.config, case_no, services.now())
+        await session.commit()
+    path = url.removeprefix(services.config.server.public_base_url.rstrip("/"))
+    assert path.startswith("/case/") and len(path) > len("/case/") + 40  # 256 random bits
+    async with aiohttp.ClientSession() as http:
+        pages = []
+        for _ in range(2):
+            async with http.get(api_service.url + path) as resp:
+                assert resp.status == 200 and resp.headers["Referrer-Policy"] == "no-referrer"
+                pages.append(await resp.text())
+        async with http.get(api_service.url + "/case/not-a-token") as resp:
+            assert resp.status == 404
+    page = pages[-1]
+    assert case_no in page and "已受理" in page and "已派员核查" in page
+    assert "13912345678" not in page and "偷排，电话" not in page  # nothing the reporter wrote
+    assert '<wx-open-subscribe template="TPL-SUB"' in page
+    wx_config = json.loads(re.search(r"wx\.config\((\{.*?\})\);", page).group(1))  # type: ignore[union-attr]
+    assert wx_config["openTagList"] == ["wx-open-subscribe"] and wx_config["appId"] == APP_ID
+    [ticket] = fake_wechat.tickets  # two page loads, one ticket
+    assert wx_config["signature"] == signature(ticket, wx_config["nonceStr"], wx_config["timestamp"], url)
+    # Another process shares the ticket through the same cache instead of asking WeChat again.
+    other = WechatMpChannel.from_config(services.config, services.database, clock=services.clock)
+    try:
+        assert await other.jsapi_ticket() == ticket
+    finally:
+        await other.close()
+    assert fake_wechat.count("/cgi-bin/ticket/getticket") == 1

@@ -140,6 +140,7 @@ class FakeWechatApi:
     user_tags: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     conditional_menus: dict[int, dict[str, Any]] = field(default_factory=dict)
     pictures: dict[str, bytes] = field(default_factory=dict)
+    tickets: list[str] = field(default_factory=list)  # jsapi tickets issued, in order
 
     def __post_init__(self) -> None:
         self._windows: dict[str, dict[str, _Window]] = defaultdict(dict)
@@ -325,6 +326,7 @@ class FakeWechatApi:
             "/cgi-bin/tags/members/batchuntagging": self._tagging,
             "/cgi-bin/menu/addconditional": self._menu_conditional,
             "/cgi-bin/media/get": self._media_get,
+            "/cgi-bin/ticket/getticket": self._getticket,
             "/cgi-bin/menu/create": self._menu_create,
             "/cgi-bin/message/send": self._wecom_send,
         }.get(path)
@@ -334,7 +336,8 @@ class FakeWechatApi:
             refused = self._check_token(request.query.get("access_token", ""), path)
             if refused is not None:
                 return refused
-        if path not in {"/cgi-bin/media/get", "/cgi-bin/gettoken", "/cgi-bin/tags/get"} and not isinstance(body, dict):
+        no_body = {"/cgi-bin/media/get", "/cgi-bin/gettoken", "/cgi-bin/tags/get", "/cgi-bin/ticket/getticket"}
+        if path not in no_body and not isinstance(body, dict):
             return _error(47001, "data format error")
         response = await handler(request, body)
         self._note_refusal(path, body, response)
@@ -502,6 +505,16 @@ class FakeWechatApi:
         )
         self._push_later(recipient, _event_xml(recipient, "subscribe_msg_sent_event", result, self.clock()))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    async def _getticket(self, request: web.Request, body: Any) -> web.Response:
+        """The JS-SDK ticket: GET with an access token and ``type=jsapi``; each call issues a new ticket."""
+        if request.method != "GET":
+            return _error(43001, "require GET method")
+        if request.query.get("type") != "jsapi":
+            return _error(40097, "invalid args")
+        ticket = f"jsapi-ticket-{secrets.token_hex(12)}"
+        self.tickets.append(ticket)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": self.expires_in})
 
     async def _media_get(self, request: web.Request, body: Any) -> web.Response:
         media_id = request.query.get("media_id", "")
