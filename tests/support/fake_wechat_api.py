@@ -153,6 +153,7 @@ class FakeWechatApi:
         self._failures: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
         self._stalls: dict[str, int] = defaultdict(int)
         self._late: dict[str, int] = defaultdict(int)
+        self._late_for: set[tuple[str, str]] = set()
         self._answers: dict[str, deque[tuple[int, bytes, str]]] = defaultdict(deque)
         self._recipient_errors: dict[str, int] = {}
         self._client_msg_ids: dict[str, int] = {}
@@ -206,10 +207,14 @@ class FakeWechatApi:
         """The next ``times`` calls to ``path`` never answer (until the fake closes): for timeout tests."""
         self._stalls[path] += times
 
-    def answer_late(self, path: str, times: int = 1) -> None:
-        """The next ``times`` calls to ``path`` are carried out (a text is delivered) but their answer is held
-        until the fake closes: the client times out without knowing that WeChat accepted the message."""
-        self._late[path] += times
+    def answer_late(self, path: str, times: int = 1, *, recipient: str | None = None) -> None:
+        """The next ``times`` calls to ``path`` (or the first one to ``recipient``) are carried out (a text is
+        delivered) but their answer is held until the fake closes: the client times out without knowing
+        that WeChat accepted the message."""
+        if recipient is not None:
+            self._late_for.add((path, recipient))
+        else:
+            self._late[path] += times
 
     def put_media(self, media_id: str, content: bytes, content_type: str) -> None:
         self.media[media_id] = (content, content_type)
@@ -341,8 +346,12 @@ class FakeWechatApi:
             return _error(47001, "data format error")
         response = await handler(request, body)
         self._note_refusal(path, body, response)
-        if self._late[path] > 0:
-            self._late[path] -= 1
+        target = (path, str(body.get("touser") or "") if isinstance(body, dict) else "")
+        if self._late[path] > 0 or target in self._late_for:
+            if target in self._late_for:
+                self._late_for.discard(target)
+            else:
+                self._late[path] -= 1
             await self._release.wait()
         return response
 
