@@ -61,7 +61,10 @@ async def _settle(
     session: AsyncSession, services: Services, msg_id: str, delivered: bool, reason: str, now: datetime
 ) -> None:
     record = await records.record_fate(session, msg_id, delivered, reason, now)
-    if record is None or delivered:
+    if record is None:  # not one of ours, or already settled (WeChat repeats a push it got no answer to)
+        log.info("delivery result for message %s matches no open delivery record", msg_id or "-")
+        return
+    if delivered:
         return
     if record.audience == "reporter":
         # Not delivered after all: the notice waits for the reporter's next message (or 查询).

@@ -148,6 +148,7 @@ class FakeWechatApi:
         self._blocked: set[str] = set()
         self._pusher: Pusher | None = None
         self._pushes: list[asyncio.Task[object]] = []
+        self._queued: list[tuple[str, str]] = []  # results to push once the send's answer has gone out
         self._tokens: dict[str, _Token] = {}
         self._current: dict[str, str | None] = {"mp": None, "wecom": None}
         self._failures: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
@@ -353,6 +354,7 @@ class FakeWechatApi:
             else:
                 self._late[path] -= 1
             await self._release.wait()
+        await self._answer_then_push(request, response)
         return response
 
     def _note_refusal(self, path: str, body: Any, response: web.StreamResponse) -> None:
@@ -454,7 +456,17 @@ class FakeWechatApi:
         return None
 
     def _push_later(self, openid: str, xml: str) -> None:
+        """As WeChat: the job's result is pushed after the send was answered (``_handle`` starts it)."""
         if self._pusher is not None:
+            self._queued.append((openid, xml))
+
+    async def _answer_then_push(self, request: web.Request, response: web.StreamResponse) -> None:
+        queued, self._queued = self._queued, []
+        if not queued or self._pusher is None:
+            return
+        await response.prepare(request)
+        await response.write_eof()
+        for openid, xml in queued:
             self._pushes.append(asyncio.ensure_future(self._pusher(openid, xml)))
 
     async def _template_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
