@@ -151,7 +151,7 @@ class RoutedDelivery:
             if not exc.permanent:
                 self.temporary_error = _describe(exc)
             return False
-        await self._settle(record_id, records.ACCEPTED, msg_id=result.msg_id)
+        await self._settle(record_id, records.ACCEPTED if result.msg_id else records.DELIVERED, msg_id=result.msg_id)
         return True
 
     async def _try_subscription(self, channel: Any) -> bool:
@@ -178,7 +178,7 @@ class RoutedDelivery:
                 self.temporary_error = _describe(exc)
             return False
         await self._use_grant(template_id)
-        await self._settle(record_id, records.ACCEPTED, msg_id=result.msg_id)
+        await self._settle(record_id, records.ACCEPTED if result.msg_id else records.DELIVERED, msg_id=result.msg_id)
         return True
 
     async def _use_grant(self, template_id: str) -> None:

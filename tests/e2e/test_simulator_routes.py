@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.outbound.worker import OutboxWorker
 from bot.reports import workflow as api
+from bot.reports.notice_log import case_notices
 from bot.services import Services
 from tests.conftest import RunningService
 from tests.e2e.test_simulator_api import api as sim
@@ -55,3 +56,9 @@ async def test_every_route_shows_in_the_simulator(service: RunningService) -> No
     assert await kinds(service, "u-waits") == [("template", True), ("text", False)]
     _, data = await feed(service, "u-waits")
     assert "已受理" in data["messages"][-1]["lines"][0]
+    async with services.database.session() as session:  # what the console's case page lists
+        shown = {o: [(n.route, n.result[:2]) for n in await case_notices(session, c)] for o, c in cases.items()}
+    assert shown["u-text"] == [("客服消息", "送达")]
+    assert shown["u-template"] == [("模板消息", "送达")]
+    assert shown["u-granted"] == [("模板消息", "失败"), ("订阅通知", "送达")]
+    assert shown["u-waits"] == [("模板消息", "失败"), ("等待", "等待"), ("客服消息", "送达")]
