@@ -61,24 +61,53 @@ async def attempts_of(session: AsyncSession, outbox_id: int) -> list[NoticeDeliv
     )
 
 
+EARLY_FATE = "fate"  # route of a result that arrived before its send was recorded as accepted
+
+
 async def record_fate(
     session: AsyncSession, msg_id: str, delivered: bool, reason: str, now: datetime
 ) -> NoticeDelivery | None:
-    """WeChat's pushed fate of an accepted template or subscription message; returns the record it settles."""
+    """WeChat's pushed fate of an accepted template or subscription message; returns the record it settles.
+
+    A result can overtake the sender's own bookkeeping (the push arrives before the attempt is stored with
+    its msg_id): it is kept as an early fate, which ``take_early_fate`` applies once the attempt is stored.
+    """
     if not msg_id:
         return None
     record = await session.scalar(
         select(NoticeDelivery)
-        .where(NoticeDelivery.msg_id == msg_id, NoticeDelivery.result == ACCEPTED)
+        .where(NoticeDelivery.msg_id == msg_id, NoticeDelivery.result == ACCEPTED, NoticeDelivery.route != EARLY_FATE)
         .order_by(NoticeDelivery.id.desc())
         .limit(1)
     )
     if record is None:
+        early = await start_attempt(
+            session, outbox_id=0, notice_key="", audience="", route=EARLY_FATE, now=now,
+            result=DELIVERED if delivered else FAILED, reason=reason,
+        )
+        early.msg_id = msg_id[:64]
         return None
     record.result = DELIVERED if delivered else FAILED
     record.reason = "" if delivered else reason[:REASON_MAX]
     record.settled_at = now
     return record
+
+
+async def take_early_fate(session: AsyncSession, record: NoticeDelivery) -> bool:
+    """Apply a result that arrived before ``record`` (just accepted, with its msg_id) was stored."""
+    if record.result != ACCEPTED or not record.msg_id:
+        return False
+    early = await session.scalar(
+        select(NoticeDelivery)
+        .where(NoticeDelivery.route == EARLY_FATE, NoticeDelivery.msg_id == record.msg_id)
+        .order_by(NoticeDelivery.id)
+        .limit(1)
+    )
+    if early is None:
+        return False
+    record.result, record.reason, record.settled_at = early.result, early.reason, early.settled_at
+    await session.delete(early)
+    return True
 
 
 def like_prefix(prefix: str) -> str:
@@ -160,7 +189,7 @@ async def case_of_page(session: AsyncSession, token: str) -> str | None:
 
 async def record_sent_row(
     session: AsyncSession, row: OutboxMessage, status: str, error: str, msg_id: str, now: datetime
-) -> None:
+) -> NoticeDelivery:
     """The attempt the outbox worker just made with a template/textcard row (a notice to a department)."""
     fate_pushed = bool(msg_id) and row.channel == "mp"  # WeChat pushes a template's fate later
     result = {"sent": ACCEPTED if fate_pushed else DELIVERED, "dead": FAILED}.get(status, FAILED)
@@ -177,3 +206,4 @@ async def record_sent_row(
         reason="" if status == "sent" else error,
     )
     record.msg_id = msg_id[:64]
+    return record

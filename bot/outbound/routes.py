@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.outbound.channels.base import ChannelError
+from bot.outbound.fates import apply_early_fate
 from bot.services import Services
 from storage import notice_deliveries as records
 from storage.event_windows import window_starts
-from storage.models import OutboxMessage
+from storage.models import NoticeDelivery, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,17 @@ class RoutedDelivery:
             await session.commit()
             return record.id
 
-    async def _settle(self, record_id: int, result: str, *, reason: str = "", msg_id: str = "") -> None:
+    async def _settle(self, record_id: int, result: str, *, reason: str = "", msg_id: str = "") -> str:
+        """Store the attempt's result; an accepted one may meet its fate, already pushed: the final result."""
         async with self.services.database.session() as session:
             await records.settle(session, record_id, result, self.services.now(), reason=reason, msg_id=msg_id)
+            if result == records.ACCEPTED:
+                record = await session.get(NoticeDelivery, record_id, populate_existing=True)
+                if record is not None:
+                    await apply_early_fate(session, record)
+                    result = record.result
             await session.commit()
+        return result
 
     async def _text_may_have_arrived(self) -> bool:
         """Settle attempts a dead process left ``sending`` as uncertain; True when a text may have arrived."""
@@ -151,8 +159,9 @@ class RoutedDelivery:
             if not exc.permanent:
                 self.temporary_error = _describe(exc)
             return False
-        await self._settle(record_id, records.ACCEPTED if result.msg_id else records.DELIVERED, msg_id=result.msg_id)
-        return True
+        accepted = records.ACCEPTED if result.msg_id else records.DELIVERED
+        # A fate already pushed as failed (blocked): the notice goes on by the next route.
+        return await self._settle(record_id, accepted, msg_id=result.msg_id) != records.FAILED
 
     async def _try_subscription(self, channel: Any) -> bool:
         message = self.payload.get("subscribe")
@@ -178,8 +187,8 @@ class RoutedDelivery:
                 self.temporary_error = _describe(exc)
             return False
         await self._use_grant(template_id)
-        await self._settle(record_id, records.ACCEPTED if result.msg_id else records.DELIVERED, msg_id=result.msg_id)
-        return True
+        accepted = records.ACCEPTED if result.msg_id else records.DELIVERED
+        return await self._settle(record_id, accepted, msg_id=result.msg_id) != records.FAILED
 
     async def _use_grant(self, template_id: str) -> None:
         async with self.services.database.session() as session:

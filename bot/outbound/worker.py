@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.outbound.channels.base import Channel, ChannelError, SendResult
+from bot.outbound.fates import apply_early_fate
 from bot.outbound.routes import ROUTED_KIND, deliver_routed
 from bot.services import Services
 from bot.wechat.windows import EVENT_WINDOW
@@ -334,7 +335,8 @@ class OutboxWorker:
                 log.warning("outbox row %s: lease lost before the result was written (%s)", row.id, status)
                 return
             if outcome.attempted and row.kind in ("template", "textcard"):
-                await record_sent_row(session, row, status, outcome.error, outcome.msg_id, now)
+                record = await record_sent_row(session, row, status, outcome.error, outcome.msg_id, now)
+                await apply_early_fate(session, record)
             if status == "dead":
                 log.warning("outbox row %s (%s) is dead: %s", row.id, row.purpose or "-", outcome.error)
                 await run_dead_hooks(session, row.id)

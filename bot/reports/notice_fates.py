@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.outbound.fates import FateHook, run_failed_hooks
 from bot.outbound.notify import notify_department
 from bot.outbound.routes import ROUTE_WAIT
 from bot.outbound.worker import dead_errcode
@@ -27,7 +28,7 @@ from bot.reports.catalog import local_zone
 from bot.services import Services
 from bot.wechat.typed_values import Value
 from storage import notice_deliveries as records
-from storage.models import Department, OutboxMessage
+from storage.models import Department, NoticeDelivery, OutboxMessage
 from storage.models.reminders import Contact
 
 log = logging.getLogger(__name__)
@@ -61,31 +62,40 @@ async def _settle(
     session: AsyncSession, services: Services, msg_id: str, delivered: bool, reason: str, now: datetime
 ) -> None:
     record = await records.record_fate(session, msg_id, delivered, reason, now)
-    if record is None:  # not one of ours, or already settled (WeChat repeats a push it got no answer to)
-        log.info("delivery result for message %s matches no open delivery record", msg_id or "-")
+    if record is None:  # kept as an early fate until the sender stores the attempt (bot.outbound.fates)
+        log.info("delivery result for message %s matches no accepted delivery record yet", msg_id or "-")
         return
-    if delivered:
-        return
-    if record.audience == "reporter":
-        # Not delivered after all: the notice waits for the reporter's next message (or 查询).
-        woke = await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == record.outbox_id, OutboxMessage.status == "sent")
-            .values(status="waiting", claimed_until=None)
-        )
-        if woke.rowcount:
-            await records.start_attempt(
-                session,
-                outbox_id=record.outbox_id,
-                notice_key=record.notice_key,
-                audience=record.audience,
-                route=ROUTE_WAIT,
-                now=now,
-                result=records.WAITING,
+    if not delivered:
+        await run_failed_hooks(session, record)
+
+
+def failed_fate_hook(services: Services) -> FateHook:
+    """What a failed result means (register with ``on_failed_fate``): a reporter's notice goes back to
+    waiting for the reporter's next message (or 查询); a department's alerts the coordinator department."""
+
+    async def hook(session: AsyncSession, record: NoticeDelivery) -> None:
+        now = services.now()
+        if record.audience == "reporter":
+            woke = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == record.outbox_id, OutboxMessage.status == "sent")
+                .values(status="waiting", claimed_until=None)
             )
-        return
-    blocked = "block" in reason
-    await alert_coordinator(session, services, record.notice_key, texts.NOTICE_DEAD_BLOCKED if blocked else reason, now)
+            if woke.rowcount:
+                await records.start_attempt(
+                    session,
+                    outbox_id=record.outbox_id,
+                    notice_key=record.notice_key,
+                    audience=record.audience,
+                    route=ROUTE_WAIT,
+                    now=now,
+                    result=records.WAITING,
+                )
+            return
+        reason = texts.NOTICE_DEAD_BLOCKED if "block" in record.reason else record.reason
+        await alert_coordinator(session, services, record.notice_key, reason, now)
+
+    return hook
 
 
 async def store_grants(session: AsyncSession, openid: str, raw: dict[str, Any], now: datetime) -> int:

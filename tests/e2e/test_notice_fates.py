@@ -69,7 +69,7 @@ async def test_a_blocked_and_an_unfollowed_official_are_shown_and_alert_the_coor
     assert lines["市生态环境局 赵六"].result == "送达" and lines["市生态环境局 赵六"].route == "模板消息"
     assert lines[f"{county} 孙七"].result.startswith("失败：failed:user block")
     assert lines[f"{county} 周八"].result.startswith("失败：errcode 43004")
-    assert all(result != "accepted" for result in results.values())  # every fate came back
+    assert all(result != "accepted" for result in results.values()), results  # every fate came back
 
     alerts = [d for d in fake_wechat.sent_to("o-coord") if d.body["template_id"] == "TPL-TODO"]
     assert len(alerts) == 2

@@ -462,12 +462,22 @@ class FakeWechatApi:
 
     async def _answer_then_push(self, request: web.Request, response: web.StreamResponse) -> None:
         queued, self._queued = self._queued, []
-        if not queued or self._pusher is None:
+        pusher = self._pusher
+        if not queued or pusher is None:
             return
-        await response.prepare(request)
-        await response.write_eof()
-        for openid, xml in queued:
-            self._pushes.append(asyncio.ensure_future(self._pusher(openid, xml)))
+        answered = asyncio.Event()
+
+        async def push_after_answer(openid: str, xml: str) -> object:
+            await answered.wait()
+            return await pusher(openid, xml)
+
+        # Registered before the answer goes out, so drain_pushes() after the send always finds them.
+        self._pushes.extend(asyncio.ensure_future(push_after_answer(o, x)) for o, x in queued)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        finally:
+            answered.set()
 
     async def _template_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         recipient = str(body.get("touser") or "")

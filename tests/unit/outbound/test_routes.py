@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bot.outbound.fates import apply_early_fate, on_failed_fate, remove_failed_fate_hook
 from bot.outbound.routes import ROUTED_KIND
 from bot.outbound.worker import OutboxWorker, wake_waiting
 from bot.reports.notice_log import case_notices
@@ -16,7 +17,7 @@ from bot.reports.reporter_notice import enqueue_reporter_notice
 from bot.services import Services
 from storage.db import Database
 from storage.models import NoticeDelivery, OutboxMessage, WechatUser
-from storage.notice_deliveries import start_attempt, store_grant
+from storage.notice_deliveries import record_fate, settle, start_attempt, store_grant
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
 from tests.unit.outbound.conftest import ChannelFactory
@@ -199,3 +200,28 @@ async def test_a_rejected_choice_holds_no_grant(templated: Services, fake_wechat
     await drain(templated)
     assert fake_wechat.count(BIZSEND) == 0
     assert await attempts(templated) == [("template", "failed"), ("wait", "waiting")]
+
+
+async def test_a_result_pushed_before_the_send_was_recorded_is_applied_when_it_is(
+    sqlite_database: Database, clock: FakeClock
+) -> None:
+    failed: list[str] = []
+
+    async def hook(session, record) -> None:  # type: ignore[no-untyped-def]
+        failed.append(record.notice_key)
+
+    on_failed_fate(hook)
+    try:
+        async with sqlite_database.session() as session:
+            assert await record_fate(session, "1001", False, "failed:user block", clock()) is None
+            record = await start_attempt(session, outbox_id=7, notice_key="report-new:YC1:x:c1", audience="department",
+                                         route="template", now=clock())
+            await settle(session, record.id, "accepted", clock(), msg_id="1001")
+            await session.refresh(record)
+            await apply_early_fate(session, record)
+            await session.commit()
+            assert (record.result, record.reason) == ("failed", "failed:user block")
+            assert (await session.scalars(select(NoticeDelivery.route))).all() == ["template"]  # early fate used up
+    finally:
+        remove_failed_fate_hook(hook)
+    assert failed == ["report-new:YC1:x:c1"]
