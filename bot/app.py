@@ -22,12 +22,16 @@ from bot.console.favicon import add_routes as add_favicon_routes
 from bot.logging_setup import request_logging
 from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
+from bot.outbound.fates import on_failed_fate, remove_failed_fate_hook
+from bot.outbound.worker import on_dead, remove_dead_hook
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
+from bot.reports.case_page import setup_case_page
 from bot.reports.keymaps import key_map_problems
+from bot.reports.notice_fates import dead_notice_hook, failed_fate_hook
 from bot.services import READY, SCHEDULER, SERVICES, Services
 from bot.simulator import setup_simulator
 from bot.wechat.crypto import MessageCrypto
@@ -107,6 +111,7 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     add_favicon_routes(app)
     setup_privacy_page(app, config)
+    setup_case_page(app)
     setup_console(app)
     setup_metrics(app, services)
     app.middlewares.insert(0, request_logging(config.logging.access_log, metrics.was_busy))
@@ -114,7 +119,12 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
     if config.simulator.enabled and config.uses_sandbox:
         setup_simulator(app)
 
+    dead_notice = dead_notice_hook(services)  # a department's case notice that died alerts the coordinator
+    failed_fate = failed_fate_hook(services)  # … and so does one WeChat reports failed; a reporter's waits
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        on_dead("notice", dead_notice)
+        on_failed_fate(failed_fate)
         if await ensure_schema(services.database):
             log.info("database schema upgraded")
         if added := await seed_departments(services.database, duties().units):
@@ -130,6 +140,8 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
             scheduler.start()
         app[READY].set()
         yield
+        remove_dead_hook("notice", dead_notice)
+        remove_failed_fate_hook(failed_fate)
         scheduler.shutdown()
         metrics.mark_process_dead()
         await close_channels(services.channels)

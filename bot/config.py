@@ -207,23 +207,20 @@ class RemindersConfig:
             raise ConfigError("[reminders] template_keys: template field names such as thing1, time2")
 
 
+REPORT_KEYS = {"case_no": "character_string1", "status": "phrase2", "unit": "thing3", "time": "time4"}
+CASE_KEYS = {"case_no": "character_string1", "category": "thing2", "county": "thing3", "time": "time4"}
+
+
 @dataclass
 class NoticesConfig:
     """Templates of the notices to reporters and to departments; keys map each value to a template key."""
 
     report_template_id: str = ""
-    report_template_keys: dict[str, str] = field(
-        default_factory=lambda: {"case_no": "character_string1", "status": "phrase2", "unit": "thing3", "time": "time4"}
-    )
+    report_template_keys: dict[str, str] = field(default_factory=lambda: dict(REPORT_KEYS))
+    subscribe_template_id: str = ""  # 订阅通知 offered on the case page; same value names as the template
+    subscribe_template_keys: dict[str, str] = field(default_factory=lambda: dict(REPORT_KEYS))
     case_template_id: str = ""
-    case_template_keys: dict[str, str] = field(
-        default_factory=lambda: {
-            "case_no": "character_string1",
-            "category": "thing2",
-            "county": "thing3",
-            "time": "time4",
-        }
-    )
+    case_template_keys: dict[str, str] = field(default_factory=lambda: dict(CASE_KEYS))
 
 
 @dataclass

@@ -228,7 +228,7 @@ REPORT_SUBMITTED = (
     "请保存编号，发送“查询 {case_no}”可查看进度。\n"
     "转交单位：{routing}\n"
     "一般情况下，15日内告知是否受理，受理后60日内办结，情况复杂的可延长（以主管部门最新要求为准）。"
-    "处理结果会通过本公众号告诉您。\n"
+    "{outcome}\n"
     "情况紧急请拨打12369环保举报热线，也可使用“12369环保举报”微信公众号。"
 )
 REPORT_SUBMITTED_DUPLICATE = (
@@ -992,3 +992,50 @@ PRIVACY_REQUEST_STATUS = {"open": "待处理", "done": "已处理"}
 PRIVACY_ERASED = "已执行删除请求P{request_id}：{cases}件已办结案件的身份信息已删除，{open}件办理中的案件保留。"
 PRIVACY_REQUEST_DONE = "请求P{request_id}已处理过了。"
 PRIVACY_REQUEST_UNKNOWN = "没有编号为P{request_id}的请求。"
+
+# ---- reporter notices by route; delivery records (console case page) ------------------------------------
+# The confirmation after 确认 names only the routes that are configured (bot.reports.reporter_notice).
+REPORT_OUTCOME_BY_TEMPLATE = "处理进展会以本公众号的模板消息告诉您（请保持关注）。"
+REPORT_OUTCOME_SUBSCRIBE = "案件页可随时查看进度；在案件页点“订阅处理结果”，取消关注后也能收到一次通知：{url}\n"
+REPORT_OUTCOME_PAGE = "案件页可随时查看进度：{url}\n"
+REPORT_OUTCOME_NEXT_MESSAGE = "以上方式都送不到时，进展会在您下次给本公众号发消息（如“查询 {case_no}”）时告诉您。"
+NOTICE_AUDIENCES = {"reporter": "举报人", "department": "部门"}
+NOTICE_ROUTES = {
+    "text": "客服消息",
+    "template": "模板消息",
+    "subscribe": "订阅通知",
+    "textcard": "企业微信卡片",
+    "wait": "等待",
+}
+NOTICE_RESULTS = {
+    "sending": "发送中",
+    "accepted": "已提交微信，等待回执",
+    "delivered": "送达",
+    "failed": "失败：{reason}",
+    "waiting": "等待用户互动",
+    "uncertain": "结果不明（可能已送达，不再重发）：{reason}",
+}
+NOTICE_PENDING = "待发送"
+NOTICE_DEAD_TITLE = "案件通知未能送达"
+NOTICE_DEAD_FIELDS = {"事项": "案件{case_no}通知未送达", "时间": "{date}", "状态": "{reason}", "单位": "{department}"}
+NOTICE_DEAD_DETAIL = (
+    "{department}联络人{name}没有收到案件{case_no}的通知（{reason}）。请核实其是否仍关注本公众号，必要时电话告知。"
+)
+NOTICE_DEAD_REASONS = {43004: "未关注公众号", 47003: "模板内容不符", 43019: "已拒收消息", 40037: "模板不存在"}
+NOTICE_DEAD_BLOCKED = "已拒收模板消息"
+NOTICE_DEAD_OTHER = "发送失败"
+# The case page (public, behind an unguessable path)
+CASE_PAGE_TITLE = "案件{case_no}"
+CASE_PAGE_MISSING = "没有找到这个案件页。"
+CASE_PAGE_SUBSCRIBE = "订阅处理结果"
+CASE_PAGE_SUBSCRIBE_HINT = "订阅一次：下次进展会以服务通知发给您，取消关注后也能收到。"
+CASE_PAGE_SUBSCRIBE_OFF = "订阅通知暂未开通；进展会通过本公众号告诉您，也可随时打开本页查看。"
+CASE_PAGE_SUBSCRIBE_SANDBOX = "沙箱：在模拟器的工具栏中点“订阅结果”，模拟在本页授权订阅。"
+CASE_PAGE_NO_REPLY = "暂无答复。"
+CASE_PAGE_STATUS = "当前状态"
+CASE_PAGE_SUBMITTED = "提交时间"
+CASE_PAGE_REPLY = "答复"
+CASE_PAGE_REJECTED = "不予受理原因：{reason}。建议向{authority}反映。"
+CASE_PAGE_SUBSCRIBED = "已订阅：下次进展会以服务通知发给您。"
+CASE_PAGE_SUBSCRIBE_FAILED = "订阅没有成功，请稍后再试；进展仍会通过本公众号告诉您。"
+CASE_PAGE_QUERY = "也可以在本公众号发送“查询 {case_no}”查看进度。"

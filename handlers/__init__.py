@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.routing import Dispatcher, Router
-from handlers import common, knowledge, officials, privacy, report
+from handlers import common, knowledge, notices, officials, privacy, report
 
 
 def all_routers() -> list[Router]:
@@ -11,6 +11,7 @@ def all_routers() -> list[Router]:
     return [
         knowledge.pick_router,  # a bare "1"/"2"/"3" right after suggestions; releases the offer otherwise
         officials.more_router,  # 更多 right after a page of 我的任务; releases the paging otherwise
+        notices.router,  # delivery results and subscription choices: pushes, not user messages
         common.router,
         privacy.router,
         officials.router,

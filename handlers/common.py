@@ -48,7 +48,7 @@ async def unsubscribe(ctx: Context) -> HandlerResult:
     return None
 
 
-@router.on(event("location", "view", "view_miniprogram", "templatesendjobfinish", "scancode_push"))
+@router.on(event("location", "view", "view_miniprogram", "scancode_push"))
 @session_free
 async def silent_event(ctx: Context) -> HandlerResult:
     """Pushes that need no answer (the location is kept by the pipeline)."""

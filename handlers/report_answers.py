@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot import logsafe, texts
 from bot.context import Context
 from bot.reports import filing, geo
+from bot.reports.reporter_notice import case_page_url, outcome_promise
 from bot.reports.steps import EDIT_STEPS, Step
 from handlers.report_parse import (
     ANONYMOUS_WORDS,
@@ -293,7 +294,10 @@ async def submit(ctx: Context) -> str:
         routing += "、" + geo.county_government(report.county)
     if report.needs_manual_routing:
         routing += texts.REPORT_ROUTING_MANUAL
-    return texts.REPORT_SUBMITTED.format(case_no=report.case_no, routing=routing)
+    assert report.case_no is not None
+    page = await case_page_url(ctx.session, ctx.services.config, report.case_no, ctx.now)
+    outcome = outcome_promise(ctx.services.config, report.case_no, page)
+    return texts.REPORT_SUBMITTED.format(case_no=report.case_no, routing=routing, outcome=outcome)
 
 
 async def on_confirm(ctx: Context) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +37,13 @@ async def window_starts(session: AsyncSession, openid: str) -> tuple[datetime | 
     if row is None:
         return None, event_at, False
     return row[0], event_at, bool(row[1])
+
+
+async def close_windows(session: AsyncSession, openid: str, *, before: datetime) -> None:
+    """The sandbox's "time passes": the user's windows are dated ``before`` (the simulator's 窗口过期 tool)."""
+    await session.execute(
+        update(WechatUser)
+        .where(WechatUser.openid == openid, WechatUser.last_message_at.is_not(None))
+        .values(last_message_at=before)
+    )
+    await session.execute(update(EventWindow).where(EventWindow.openid == openid).values(opened_at=before))

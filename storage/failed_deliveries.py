@@ -166,7 +166,7 @@ def lines_of(channel: str, kind: str, payload: dict[str, Any]) -> tuple[str, lis
     if channel == "wecom" or kind == "textcard":
         text = str(payload.get("description") or "")
         return str(payload.get("title") or ""), [line for line in text.splitlines() if line.strip()], url
-    if kind == "text":
+    if kind in ("text", "routed"):  # a routed notice (to a reporter) shows its customer-service text
         return "", [str(payload.get("content") or "")], url
     notice = payload.get("notice")
     if kind == "notice" and isinstance(notice, dict):  # the channel-neutral notice (bot.outbound.notice)

@@ -47,6 +47,7 @@ from bot.console.replies import apply_reply_templates
 from bot.reports import catalog, present
 from bot.reports import workflow as domain
 from bot.reports.geo import routing_targets
+from bot.reports.notice_log import case_notices
 from bot.scrub import scrub
 from storage import report_queries
 from storage.models.reports import Report
@@ -202,6 +203,7 @@ async def _case_context(request: web.Request, db: Any, staff: StaffInfo, report:
         "map_url": map_link(request, report),
         "photos": photos,
         "events": list(report.events),
+        "notices": await case_notices(db, report.case_no),
         "reporter": present.reporter_masked(report),
         "actions": available_actions(staff, report),
         "can_act": can_act(staff, report),

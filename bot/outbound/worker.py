@@ -40,7 +40,8 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.outbound.channels.base import Channel, ChannelError
+from bot.outbound.channels.base import Channel, ChannelError, SendResult
+from bot.outbound.fates import apply_early_fate
 from bot.outbound.hooks import (  # noqa: F401  (dead_errcode, on_dead … are read from here too)
     GAVE_UP,
     Purpose,
@@ -54,11 +55,13 @@ from bot.outbound.hooks import (  # noqa: F401  (dead_errcode, on_dead … are r
 )
 from bot.outbound.mapping import render
 from bot.outbound.notice import Notice
+from bot.outbound.routes import ROUTED_KIND, deliver_routed
 from bot.services import Services
 from bot.wechat.windows import EVENT_WINDOW
 from storage.event_windows import window_starts
 from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
 from storage.models import OutboxMessage
+from storage.notice_deliveries import record_sent_row
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,7 @@ class Outcome:
     error: str = ""
     attempted: bool = True
     not_before: datetime | None = None  # held: due again then
+    msg_id: str = ""  # WeChat's id of a sent template message (its result push names it)
 
 
 @dataclass(frozen=True)
@@ -255,10 +259,13 @@ class OutboxWorker:
             channel = self.services.channel(row.channel)
         except LookupError as exc:
             return Outcome("retry", str(exc))
+        if row.kind == ROUTED_KIND:  # a notice with a route per channel kind: records its own attempts
+            routed = await deliver_routed(self.services, row, self._in_window)
+            return Outcome(routed.status, routed.error)
         try:
             if customer_service and not await self._in_window(row.recipient):
                 return Outcome("waiting", "outside the 48-hour customer-service window", attempted=False)
-            await self._send(channel, row)
+            result = await self._send(channel, row)
         except ChannelError as exc:
             if customer_service and exc.errcode in WAITING_ERRCODES:
                 return Outcome("waiting", _describe(exc))
@@ -268,7 +275,7 @@ class OutboxWorker:
         except Exception as exc:  # a bug or an unexpected failure: keep the row and try again later
             log.exception("outbox row %s: sending failed unexpectedly", row.id)
             return Outcome("retry", f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
-        return Outcome("sent")
+        return Outcome("sent", msg_id=result.msg_id if result is not None else "")
 
     async def _in_window(self, openid: str) -> bool:
         """A window is open: 48 hours after the user's last message, or 1 minute after a CLICK/follow/scan
@@ -280,7 +287,7 @@ class OutboxWorker:
             return True
         return event_at is not None and now - event_at < EVENT_WINDOW
 
-    async def _send(self, channel: Channel, row: OutboxMessage) -> None:
+    async def _send(self, channel: Channel, row: OutboxMessage) -> SendResult | None:
         payload = row.payload if isinstance(row.payload, dict) else {}
         kind = row.kind
         if kind == "notice":  # the channel-neutral notice, in this channel's form (bot.outbound.mapping)
@@ -289,13 +296,13 @@ class OutboxWorker:
             except ValueError as exc:  # not a notice, or a value that does not fit its template key
                 raise PayloadError(str(exc)) from None
         if kind == "text":
-            await channel.send_text(row.recipient, _text(payload, "content"))
+            return await channel.send_text(row.recipient, _text(payload, "content"))
         elif kind == "template":
             data = payload.get("data")
             if not isinstance(data, dict) or not data:
                 raise PayloadError("a template row needs a non-empty data object")
             url = payload.get("url")
-            await channel.send_template(
+            return await channel.send_template(
                 row.recipient,
                 _text(payload, "template_id") if row.channel == "mp" else str(payload.get("template_id", "")),
                 {str(k): v for k, v in data.items()},
@@ -307,7 +314,7 @@ class OutboxWorker:
                 raise PayloadError("textcard rows go through the wecom channel")
             data = {"title": _text(payload, "title"), "description": str(payload.get("description") or "")}
             url = payload.get("url")
-            await channel.send_template(
+            return await channel.send_template(
                 row.recipient,
                 "textcard",
                 data,
@@ -323,6 +330,7 @@ class OutboxWorker:
             await account.tag_users(tag_id, [row.recipient], remove=row.kind == "untag")
         else:
             raise PayloadError(f"unknown kind {row.kind!r} (text, template, textcard, notice, tag or untag)")
+        return None
 
     # ---- results ----------------------------------------------------------------------------------
 
@@ -359,6 +367,9 @@ class OutboxWorker:
                 return "lost"
             if status == "sent" and purpose is not None:
                 await purpose.sent(session, row, now)
+            if outcome.attempted and row.kind in ("notice", "template", "textcard"):
+                record = await record_sent_row(session, row, status, outcome.error, outcome.msg_id, now)
+                await apply_early_fate(session, record)
             if status == "dead":
                 log.warning("outbox row %s (%s) is dead: %s", row.id, row.purpose or "-", outcome.error)
                 await run_dead_hooks(session, row.id, purpose, now)
@@ -367,7 +378,10 @@ class OutboxWorker:
 
     async def _expire_waiting(self, now: datetime) -> None:
         cutoff = now - timedelta(hours=self.config.waiting_max_hours)
-        stale = and_(OutboxMessage.status == "waiting", OutboxMessage.created_at < cutoff)
+        # A routed notice (to a reporter) never expires: it waits for the reporter's next message.
+        stale = and_(
+            OutboxMessage.status == "waiting", OutboxMessage.created_at < cutoff, OutboxMessage.kind != ROUTED_KIND
+        )
         async with self.services.database.session() as session:
             ids = (await session.scalars(select(OutboxMessage.id).where(stale).limit(self.config.batch_size))).all()
             if not ids:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.privacy.retention import erase_identity
 from bot.reports.catalog import OPEN_STATUSES
-from storage.models import Conversation, WechatUser
+from storage.models import Conversation, OutboxMessage, SubscriptionGrant, WechatUser
 from storage.models.privacy import DataRequest
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
 from storage.staff import record_audit
@@ -110,6 +110,13 @@ async def carry_out_erasure(
     await session.execute(delete(ReportPendingLocation).where(ReportPendingLocation.openid == openid))
     if not kept_open:  # an open case may still need to tell its reporter about progress
         await session.execute(delete(WechatUser).where(WechatUser.openid == openid))
+        # Notices still waiting for the reporter (they never expire) and subscription grants name them too.
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.channel == "mp", OutboxMessage.recipient == openid, OutboxMessage.status != "sent"
+            )
+        )
+        await session.execute(delete(SubscriptionGrant).where(SubscriptionGrant.openid == openid))
     request.status, request.handled_at, request.handled_by = "done", now, actor[:64]
     request.result = {
         "erased_cases": [r.case_no for r in erased],

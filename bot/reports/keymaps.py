@@ -83,6 +83,9 @@ def key_map_problems(config: Config) -> list[str]:
     notices = config.notices
     problems = check_named_map("[notices] case_template_keys", notices.case_template_keys, case_samples())
     problems += check_named_map("[notices] report_template_keys", notices.report_template_keys, report_samples())
+    problems += check_named_map(
+        "[notices] subscribe_template_keys", notices.subscribe_template_keys, report_samples()
+    )
     for position, (key, values) in enumerate(zip(config.reminders.template_keys, reminder_samples(), strict=False)):
         problems += _check(f"[reminders] template_keys[{position}]", key, values)
     return problems

@@ -20,8 +20,8 @@ from bot.reports.catalog import (
     status_label,
 )
 from bot.reports.department_notice import case_notice, case_values, labelled
+from bot.reports.reporter_notice import enqueue_reporter_notice
 from storage.models import Report, ReportEvent
-from storage.outbox import enqueue
 from storage.report_queries import linked_reports
 from storage.staff import units_of
 
@@ -97,26 +97,28 @@ def _reply_part(report: Report, public_reply: str) -> str:
 
 
 async def notify_reporters(
-    session: AsyncSession, report: Report, event: ReportEvent, public_reply: str, *, now: datetime
+    session: AsyncSession, services: Services, report: Report, event: ReportEvent, public_reply: str, *, now: datetime
 ) -> None:
-    """The status change to the reporter, and to the reporters of reports linked to this one."""
+    """The status change to the reporter, and to the reporters of reports linked to this one: one routed
+    notice each (``bot.reports.reporter_notice``)."""
     assert report.case_no is not None
     reply = _reply_part(report, public_reply)
     # The unit that acted: a console account's department, else (command line, system) the case's unit.
     unit = (await units_of(session, [event.actor])).get(event.actor) or report.department
-    content = texts.REPORT_UPDATE_NOTICE.format(
-        case_no=report.case_no, status=status_label(report.status), unit=unit, reply=reply
-    )
     if report.reporter_openid:  # empty once the reporter's identity was erased: nobody to tell
-        await enqueue(
+        content = texts.REPORT_UPDATE_NOTICE.format(
+            case_no=report.case_no, status=status_label(report.status), unit=unit, reply=reply
+        )
+        await enqueue_reporter_notice(
             session,
-            channel="mp",
-            kind="text",
-            recipient=report.reporter_openid,
-            payload={"content": content},
+            services,
+            openid=report.reporter_openid,
+            case_no=report.case_no,
+            status=report.status,
+            unit=unit,
+            content=content,
+            key=f"report-notice:{report.case_no}:{event.id}",
             now=now,
-            dedup_key=f"report-status:{event.id}",
-            purpose="report_update",
         )
     for linked in await linked_reports(session, report.case_no):
         assert linked.case_no is not None
@@ -125,13 +127,14 @@ async def notify_reporters(
         content = texts.REPORT_LINKED_NOTICE.format(
             case_no=linked.case_no, original=report.case_no, status=status_label(report.status), unit=unit, reply=reply
         )
-        await enqueue(
+        await enqueue_reporter_notice(
             session,
-            channel="mp",
-            kind="text",
-            recipient=linked.reporter_openid,
-            payload={"content": content},
+            services,
+            openid=linked.reporter_openid,
+            case_no=linked.case_no,
+            status=report.status,
+            unit=unit,
+            content=content,
+            key=f"report-notice:{linked.case_no}:{event.id}",
             now=now,
-            dedup_key=f"report-status:{event.id}:{linked.id}",
-            purpose="report_update",
         )

@@ -170,7 +170,7 @@ async def change_status(
         public_reply=public_reply,
     )
     await session.flush()
-    await notify_reporters(session, report, event, public_reply, now=now)
+    await notify_reporters(session, services, report, event, public_reply, now=now)
     return report
 
 
@@ -197,7 +197,7 @@ async def transfer(
         report,
         department,
         title=texts.REPORT_DEPT_TRANSFER_TITLE,
-        key=f"report-transfer:{event.id}",
+        key=f"report-transfer:{report.case_no}:{event.id}",
         now=now,
     )
     return report
@@ -235,7 +235,7 @@ async def set_county(
         report,
         geo.county_government(county),
         title=texts.REPORT_DEPT_TRANSFER_TITLE,
-        key=f"report-county:{event.id}",
+        key=f"report-county:{report.case_no}:{event.id}",
         now=now,
     )
     return report

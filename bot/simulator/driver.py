@@ -92,6 +92,10 @@ class SimulatorDriver:
     def event(self, openid: str, name: str, key: str | None = None) -> str:
         return push.event_xml(ACCOUNT, openid, name, key, create_time=self.now())
 
+    def subscription_choice(self, openid: str, template_id: str) -> str:
+        """What WeChat pushes after the user accepted the case page's subscription popup."""
+        return push.subscribe_popup_xml(ACCOUNT, openid, template_id, create_time=self.now())
+
     async def post(self, callback_url: str, openid: str, xml: str) -> PushOutcome:
         signed = self.signer.request(xml, self.mode, timestamp=self.now(), openid=openid)
         try:

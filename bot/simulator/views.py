@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from aiohttp import BodyPartReader, web
 from bot import menu, texts
 from bot.outbound.channels.sandbox import SandboxChannel
 from bot.outbound.template_labels import template_specs
+from bot.reports.reporter_notice import subscribe_template_id
 from bot.services import SERVICES
 from bot.simulator import inputs
 from bot.simulator.driver import PushOutcome, SimulatorDriver
 from bot.simulator.feed import messages_for
 from bot.simulator.inputs import InputError
+from storage.event_windows import close_windows
 
 DRIVER = web.AppKey("simulator_driver", SimulatorDriver)
 STATIC_ROUTE = "simulator-static"
@@ -31,6 +34,7 @@ _templates = jinja2.Environment(
 DEFAULT_LATITUDE = 35.03
 DEFAULT_LONGITUDE = 111.01
 DEFAULT_LABEL = "山西省运城市盐湖区"
+WINDOW_GONE = timedelta(hours=49)  # older than the 48-hour window
 
 
 def _error(message: str, status: int = 400) -> web.Response:
@@ -140,6 +144,31 @@ def _event_view(event: str):  # type: ignore[no-untyped-def]
     return send_event
 
 
+async def grant_subscription(request: web.Request) -> web.Response:
+    """The case page's 订阅处理结果, accepted: the push WeChat sends (the sandbox has no JS-SDK)."""
+    try:
+        openid = inputs.openid((await _read_json(request)).get("openid"))
+    except InputError as exc:
+        return _error(str(exc))
+    template_id = subscribe_template_id(request.app[SERVICES].config)
+    xml = request.app[DRIVER].subscription_choice(openid, template_id)
+    return await _deliver(request, openid, xml, {"type": "event", "event": "subscribe_msg_popup_event"})
+
+
+async def expire_window(request: web.Request) -> web.Response:
+    """Sandbox time passes for this user: their 48-hour and 1-minute windows are over (no push is sent), so
+    the next notice shows the routes that work without a window (template, subscription, waiting)."""
+    try:
+        openid = inputs.openid((await _read_json(request)).get("openid"))
+    except InputError as exc:
+        return _error(str(exc))
+    services = request.app[SERVICES]
+    async with services.database.session() as session:
+        await close_windows(session, openid, before=services.now() - WINDOW_GONE)
+        await session.commit()
+    return web.json_response({"ok": True})
+
+
 async def send_photo(request: web.Request) -> web.Response:
     """multipart/form-data with ``openid`` and ``photo``: stored like WeChat stores a user's upload, then pushed."""
     limit = request.app[SERVICES].config.reports.max_photo_bytes
@@ -204,5 +233,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/simulator/api/click", send_click)
     app.router.add_post("/simulator/api/subscribe", _event_view("subscribe"))
     app.router.add_post("/simulator/api/unsubscribe", _event_view("unsubscribe"))
+    app.router.add_post("/simulator/api/grant", grant_subscription)
+    app.router.add_post("/simulator/api/expire-window", expire_window)
     app.router.add_get("/simulator/api/messages", list_messages)
     app.router.add_static("/simulator/static/", HERE / "static", name=STATIC_ROUTE, append_version=True)

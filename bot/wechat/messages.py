@@ -49,7 +49,10 @@ class Incoming:
         """Messages: FromUserName+MsgId; events: FromUserName+CreateTime+Event+EventKey."""
         if self.msg_id:
             return f"m:{self.openid}:{self.msg_id}"
-        return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}"[:255]
+        # A delivery result names its message (MsgID): two results in the same second are two pushes.
+        result_of = self.raw.get("MsgID")
+        suffix = f":{result_of}" if isinstance(result_of, str) and result_of else ""
+        return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}{suffix}"[:255]
 
     @property
     def text(self) -> str:

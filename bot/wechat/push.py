@@ -140,3 +140,16 @@ class PushSigner:
         if expected != fields.get("MsgSignature"):
             raise ValueError("reply signature does not match")
         return self.crypto.decrypt(fields["Encrypt"]).decode("utf-8")
+
+
+def subscribe_popup_xml(
+    to_user: str, openid: str, template_id: str, *, accept: bool = True, create_time: int | None = None
+) -> str:
+    """The push after the user chose in the subscription popup (``<wx-open-subscribe>``; scene 2: a web page)."""
+    choice = "accept" if accept else "reject"
+    inner = (
+        f"<Event>{cdata('subscribe_msg_popup_event')}</Event><SubscribeMsgPopupEvent><List>"
+        f"<TemplateId>{cdata(template_id)}</TemplateId><SubscribeStatusString>{cdata(choice)}</SubscribeStatusString>"
+        f"<PopupScene>2</PopupScene></List></SubscribeMsgPopupEvent>"
+    )
+    return _envelope(to_user, openid, create_time or int(time.time()), "event", inner)

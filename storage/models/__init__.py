@@ -12,7 +12,13 @@ from storage.models.core import (
     SandboxMessage,
     WechatUser,
 )
-from storage.models.notices import EventWindow, PushNonce, SubscriptionGrant  # noqa: F401
+from storage.models.notices import (  # noqa: F401
+    CasePage,
+    EventWindow,
+    NoticeDelivery,
+    PushNonce,
+    SubscriptionGrant,
+)
 from storage.models.ops import JobTick  # noqa: F401
 from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
 from storage.models.questions import QuestionLog, QuestionTriage  # noqa: F401

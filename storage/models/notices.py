@@ -43,3 +43,37 @@ class SubscriptionGrant(Base):
     scene: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class NoticeDelivery(Base):
+    """One attempt to deliver a notice (an outbox row) by one route, written before the call is made.
+
+    ``notice_key`` is the outbox row's dedup key (``report-notice:<case>:…``, ``report-new:<case>:…``), so the
+    record outlives the row, which retention deletes once sent. ``result``: sending (the call is under way, or
+    the process died during it), accepted (WeChat took it; a template's fate is pushed later), delivered,
+    failed, waiting (no route open: the notice waits for the user) or uncertain (it may have arrived).
+    ``msg_id`` is WeChat's id, which the TEMPLATESENDJOBFINISH / subscribe_msg_sent_event push names.
+    """
+
+    __tablename__ = "notice_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(Integer, index=True)
+    notice_key: Mapped[str] = mapped_column(String(255), index=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(String(16))
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    msg_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CasePage(Base):
+    """The unguessable path of a case's public page (status, public reply, the subscription button)."""
+
+    __tablename__ = "case_pages"
+
+    case_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

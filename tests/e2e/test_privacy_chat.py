@@ -17,7 +17,7 @@ from bot.reports.workflow import change_status
 from bot.wechat.push import _envelope
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
-from storage.models import WechatUser
+from storage.models import OutboxMessage, WechatUser
 from storage.models.console import AuditEntry
 from storage.models.privacy import DataRequest
 from storage.models.reports import Report, ReportPendingLocation, ReportPhoto
@@ -150,6 +150,8 @@ async def test_deletion_request_from_chat_reaches_the_console_and_is_carried_out
         assert report is not None and report.status == "closed" and report.description  # the record stays
         assert (report.reporter_openid, report.reporter_name, report.reporter_phone) == ("", "", "")
         assert await session.get(WechatUser, REPORTER) is None
+        # The outcome notices still waiting for the reporter (they never expire) went with the identity.
+        assert (await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == REPORTER))).all() == []
     assert (await svc.wx.send_text(REPORTER, "我的数据")).content == texts.MY_DATA_NONE
 
 

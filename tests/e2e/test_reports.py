@@ -364,7 +364,7 @@ async def test_status_change_reaches_the_reporter(api_service: RunningService, f
             )
         ).all()
     assert [r.recipient for r in rows] == ["u-notify"] * 3
-    assert all(r.channel == "mp" and r.kind == "text" for r in rows)
+    assert all(r.channel == "mp" and r.kind == "routed" for r in rows)
     await OutboxWorker(service.services).run_once()
     texts_sent = [d.text for d in fake_wechat.sent_to("u-notify")]
     assert any("已办结" in t and "停产整改" in t for t in texts_sent)

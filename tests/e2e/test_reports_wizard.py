@@ -78,7 +78,10 @@ async def test_out_of_order_input_is_kept_and_answered(svc: RunningService) -> N
     assert "照片：1张" in summary and "盐湖区解放南路化工厂后门" in summary
     reply = await wx.send_text("u", "嗯")
     assert "确认" in reply.content and "修改" in reply.content
-    assert "案件编号" in (await wx.send_text("u", "确认")).content
+    confirmation = (await wx.send_text("u", "确认")).content
+    assert "案件编号" in confirmation and len(confirmation.encode("utf-8")) <= 2048
+    # How the outcome will arrive, truthfully: the sandbox stands in both templates; the case page link.
+    assert "模板消息" in confirmation and "订阅处理结果" in confirmation and "/case/" in confirmation
     (report,) = await reports(svc)
     assert report.location_source == "typed" and report.latitude is None and report.county == "盐湖区"
 

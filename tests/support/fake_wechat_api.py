@@ -8,6 +8,7 @@ It checks credentials and access tokens, records every call in order and can be 
         fake_wechat.expire_tokens()                    # every issued token answers 40001 (42001 on WeCom)
         fake_wechat.set_errcode_for("openid-1", 43004)  # this recipient always fails so
         fake_wechat.stall_next("/cgi-bin/menu/create")  # the next call hangs until the fake closes
+        fake_wechat.answer_late("/cgi-bin/message/custom/send")  # done, answered too late
         fake_wechat.answer_next("/cgi-bin/menu/create", status=502, body=b"<html>bad gateway</html>")
         fake_wechat.put_media("MEDIA1", b"...", "image/jpeg")
         ...
@@ -139,6 +140,7 @@ class FakeWechatApi:
     user_tags: defaultdict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     conditional_menus: dict[int, dict[str, Any]] = field(default_factory=dict)
     pictures: dict[str, bytes] = field(default_factory=dict)
+    tickets: list[str] = field(default_factory=list)  # jsapi tickets issued, in order
 
     def __post_init__(self) -> None:
         self._windows: dict[str, dict[str, _Window]] = defaultdict(dict)
@@ -146,10 +148,13 @@ class FakeWechatApi:
         self._blocked: set[str] = set()
         self._pusher: Pusher | None = None
         self._pushes: list[asyncio.Task[object]] = []
+        self._queued: list[tuple[str, str]] = []  # results to push once the send's answer has gone out
         self._tokens: dict[str, _Token] = {}
         self._current: dict[str, str | None] = {"mp": None, "wecom": None}
         self._failures: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
         self._stalls: dict[str, int] = defaultdict(int)
+        self._late: dict[str, int] = defaultdict(int)
+        self._late_for: set[tuple[str, str]] = set()
         self._answers: dict[str, deque[tuple[int, bytes, str]]] = defaultdict(deque)
         self._recipient_errors: dict[str, int] = {}
         self._client_msg_ids: dict[str, int] = {}
@@ -202,6 +207,15 @@ class FakeWechatApi:
     def stall_next(self, path: str, times: int = 1) -> None:
         """The next ``times`` calls to ``path`` never answer (until the fake closes): for timeout tests."""
         self._stalls[path] += times
+
+    def answer_late(self, path: str, times: int = 1, *, recipient: str | None = None) -> None:
+        """The next ``times`` calls to ``path`` (or the first one to ``recipient``) are carried out (a text is
+        delivered) but their answer is held until the fake closes: the client times out without knowing
+        that WeChat accepted the message."""
+        if recipient is not None:
+            self._late_for.add((path, recipient))
+        else:
+            self._late[path] += times
 
     def put_media(self, media_id: str, content: bytes, content_type: str) -> None:
         self.media[media_id] = (content, content_type)
@@ -318,6 +332,7 @@ class FakeWechatApi:
             "/cgi-bin/tags/members/batchuntagging": self._tagging,
             "/cgi-bin/menu/addconditional": self._menu_conditional,
             "/cgi-bin/media/get": self._media_get,
+            "/cgi-bin/ticket/getticket": self._getticket,
             "/cgi-bin/menu/create": self._menu_create,
             "/cgi-bin/message/send": self._wecom_send,
         }.get(path)
@@ -327,10 +342,19 @@ class FakeWechatApi:
             refused = self._check_token(request.query.get("access_token", ""), path)
             if refused is not None:
                 return refused
-        if path not in {"/cgi-bin/media/get", "/cgi-bin/gettoken", "/cgi-bin/tags/get"} and not isinstance(body, dict):
+        no_body = {"/cgi-bin/media/get", "/cgi-bin/gettoken", "/cgi-bin/tags/get", "/cgi-bin/ticket/getticket"}
+        if path not in no_body and not isinstance(body, dict):
             return _error(47001, "data format error")
         response = await handler(request, body)
         self._note_refusal(path, body, response)
+        target = (path, str(body.get("touser") or "") if isinstance(body, dict) else "")
+        if self._late[path] > 0 or target in self._late_for:
+            if target in self._late_for:
+                self._late_for.discard(target)
+            else:
+                self._late[path] -= 1
+            await self._release.wait()
+        await self._answer_then_push(request, response)
         return response
 
     def _note_refusal(self, path: str, body: Any, response: web.StreamResponse) -> None:
@@ -432,8 +456,28 @@ class FakeWechatApi:
         return None
 
     def _push_later(self, openid: str, xml: str) -> None:
+        """As WeChat: the job's result is pushed after the send was answered (``_handle`` starts it)."""
         if self._pusher is not None:
-            self._pushes.append(asyncio.ensure_future(self._pusher(openid, xml)))
+            self._queued.append((openid, xml))
+
+    async def _answer_then_push(self, request: web.Request, response: web.StreamResponse) -> None:
+        queued, self._queued = self._queued, []
+        pusher = self._pusher
+        if not queued or pusher is None:
+            return
+        answered = asyncio.Event()
+
+        async def push_after_answer(openid: str, xml: str) -> object:
+            await answered.wait()
+            return await pusher(openid, xml)
+
+        # Registered before the answer goes out, so drain_pushes() after the send always finds them.
+        self._pushes.extend(asyncio.ensure_future(push_after_answer(o, x)) for o, x in queued)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        finally:
+            answered.set()
 
     async def _template_send(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         recipient = str(body.get("touser") or "")
@@ -492,6 +536,16 @@ class FakeWechatApi:
         )
         self._push_later(recipient, _event_xml(recipient, "subscribe_msg_sent_event", result, self.clock()))
         return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    async def _getticket(self, request: web.Request, body: Any) -> web.Response:
+        """The JS-SDK ticket: GET with an access token and ``type=jsapi``; each call issues a new ticket."""
+        if request.method != "GET":
+            return _error(43001, "require GET method")
+        if request.query.get("type") != "jsapi":
+            return _error(40097, "invalid args")
+        ticket = f"jsapi-ticket-{secrets.token_hex(12)}"
+        self.tickets.append(ticket)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": self.expires_in})
 
     async def _media_get(self, request: web.Request, body: Any) -> web.Response:
         media_id = request.query.get("media_id", "")

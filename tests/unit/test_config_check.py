@@ -39,6 +39,8 @@ def test_config_check_names_the_mismatched_key(tmp_path: Path, capsys: pytest.Ca
         ('[notices]\nreport_template_keys = { case_no = "character_string1", status = "character_string2" }',
          "status"),
         ('[notices]\nreport_template_keys = { case_no = "phrase1" }', "case_no"),
+        ('[notices]\nsubscribe_template_keys = { case_no = "character_string1", unit = "phrase3" }',
+         "subscribe_template_keys.unit"),
         ('[notices]\ncase_template_keys = { category = "thing2" }', "needs a key for case_no"),
         ('[notices]\ncase_template_keys = { case_no = "character_string1", colour = "thing2" }', "colour"),
         ('[reminders]\ntemplate_keys = ["thing1", "phrase2", "thing3", "thing4"]', "template_keys[1]"),

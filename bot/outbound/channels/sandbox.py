@@ -65,7 +65,9 @@ class SandboxChannel:
             await session.commit()
             if refusal is not None:
                 raise refusal
-            return SendResult(msg_id=str(row.id))
+            # No msg_id: the sandbox delivers at once and pushes no TEMPLATESENDJOBFINISH, so a delivery record
+            # reads 送达 rather than waiting for a result that never comes.
+            return SendResult()
 
     async def send_text(self, recipient: str, content: str) -> SendResult:
         now = self.clock()

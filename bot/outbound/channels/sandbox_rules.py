@@ -38,7 +38,13 @@ class SandboxRefusal(ChannelError):
 def sandbox_templates(config: Config) -> frozenset[str]:
     """The template ids the sandbox account "has": the configured ones and the placeholder."""
     notices = config.notices
-    ids = {config.reminders.template_id, notices.report_template_id, notices.case_template_id, SANDBOX_TEMPLATE_ID}
+    ids = {
+        config.reminders.template_id,
+        notices.report_template_id,
+        notices.subscribe_template_id,
+        notices.case_template_id,
+        SANDBOX_TEMPLATE_ID,
+    }
     return frozenset(i for i in ids if i)
 
 

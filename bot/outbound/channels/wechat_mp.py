@@ -95,6 +95,10 @@ class WechatMpChannel:
         self.tokens = TokenRefresher(
             token_name("mp", app_id), cache, self._fetch_token, clock=clock, sleep=self.retry.sleep
         )
+        # The JS-SDK ticket (wx.config on the case page), shared by every process through the same cache.
+        self.tickets = TokenRefresher(
+            token_name("jsapi", app_id), cache, self._fetch_ticket, clock=clock, sleep=self.retry.sleep
+        )
         self._owns_cache = owns_cache
         self.account = WechatMpAccount(self.api, self.tokens, self._post)
 
@@ -134,6 +138,15 @@ class WechatMpChannel:
         result = await self.api.call("POST", "/cgi-bin/stable_token", body=body)
         assert isinstance(result, dict)
         return str(result.get("access_token") or ""), _int(result.get("expires_in"), 7200)
+
+    async def _fetch_ticket(self, force: bool) -> tuple[str, int]:
+        result = await self.api.call("GET", "/cgi-bin/ticket/getticket", params={"type": "jsapi"}, tokens=self.tokens)
+        assert isinstance(result, dict)
+        return str(result.get("ticket") or ""), _int(result.get("expires_in"), 7200)
+
+    async def jsapi_ticket(self) -> str:
+        """A valid ``jsapi_ticket``, fetched only when the shared cache has none fresh."""
+        return await self.tickets.get()
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         result = await self.api.call("POST", path, body=body, tokens=self.tokens)

@@ -228,6 +228,22 @@
     post("subscribe", {});
   });
 
+  $("tool-grant").addEventListener("click", () => {
+    notice(T.granted);
+    $("tools").hidden = true;
+    post("grant", {});
+  });
+
+  $("tool-expire").addEventListener("click", async () => {
+    $("tools").hidden = true;
+    const data = await call("/simulator/api/expire-window", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ openid: state.openid }),
+    });
+    if (data) notice(T.expired);
+  });
+
   $("tool-unsubscribe").addEventListener("click", () => {
     notice(T.unsubscribed);
     $("tools").hidden = true;

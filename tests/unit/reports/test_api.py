@@ -168,7 +168,7 @@ async def test_the_state_machine(services: Services) -> None:
         await change("investigating")
     notices = await outbox(services, "report_update")
     assert len(notices) == 4 and {n.recipient for n in notices} == {"u1"}
-    assert all(n.channel == "mp" and n.kind == "text" for n in notices)
+    assert all(n.channel == "mp" and n.kind == "routed" for n in notices)
     assert "经查属实" in notices[2].payload["content"] and "责令整改" not in notices[2].payload["content"].replace(
         "经查属实，已责令整改", ""
     )
