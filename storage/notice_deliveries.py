@@ -200,7 +200,8 @@ async def record_sent_row(
         outbox_id=row.id,
         notice_key=row.dedup_key or f"outbox-{row.id}",
         audience="department",
-        route=row.kind if row.channel == "mp" else "textcard",
+        # a channel-neutral notice goes out as a template message on the 公众号 and as a card on WeCom
+        route=("template" if row.kind in ("notice", "template") else row.kind) if row.channel == "mp" else "textcard",
         now=now,
         result=result,
         reason="" if status == "sent" else error,
