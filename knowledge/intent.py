@@ -22,6 +22,7 @@ class Detail:
     ask: tuple[re.Pattern[str], ...]
     has: tuple[re.Pattern[str], ...]
     near: bool = False  # the fact must be in the answer's clauses about the asked thing
+    yes_no: bool = False  # asked by a yes/no question too ("那个厂在不在名单上")
 
     def asked_in(self, question: str) -> bool:
         return any(p.search(question) for p in self.ask)
@@ -62,14 +63,16 @@ def load_details(path: Path) -> list[Detail]:
                 tuple(re.compile(p) for p in table.get("ask", [])),
                 tuple(re.compile(p) for p in table.get("has", [])),
                 bool(table.get("near", False)),
+                bool(table.get("yes_no", False)),
             ))
         except (KeyError, re.error) as exc:
             raise ValueError(f"{path.name}: detail {name}: {exc}") from exc
     return out
 
 
-def asked_detail(question: str, details: list[Detail]) -> Detail | None:
-    return next((d for d in details if d.asked_in(question)), None)
+def asked_detail(question: str, details: list[Detail], *, yes_no: bool = False) -> Detail | None:
+    """The first detail the question asks for; of a yes/no question, only details marked ``yes_no``."""
+    return next((d for d in details if (d.yes_no or not yes_no) and d.asked_in(question)), None)
 
 
 # ---- yes/no questions and the stock openers of answers --------------------------------------------------------

@@ -51,9 +51,11 @@ class Replies:
 
     def _partial_lead(self, question: str, body: str) -> str:
         """"方案和相关规定没有写明{asked detail}。能确认的是：" when the question asks for a detail the body lacks."""
-        if not question or intent.is_yes_no(question):
-            return ""  # a yes/no question asks whether, not a detail ("玩具里的有害物质有没有限量")
-        detail = intent.asked_detail(question, self._details)
+        if not question:
+            return ""
+        # a yes/no question asks whether, not a detail ("玩具里的有害物质有没有限量"), unless the whether is
+        # itself a detail the plan never gives ("那个厂在不在名单上")
+        detail = intent.asked_detail(question, self._details, yes_no=intent.is_yes_no(question))
         if detail is None:
             return ""
         words = list(self.analyzer.analyze(question).tokens) if detail.near else []  # (a second pass only then)
