@@ -50,7 +50,7 @@ async def test_my_tasks_pages_and_marks_the_lead(plan: RunningService) -> None:
     expected = await open_tasks(plan, "市生态环境局")
     assert len(expected) > 8, "the plan gives the bureau more than one page"
     pages = -(-len(expected) // 8)
-    marks = [(v.id, v.lead_unit == "市生态环境局") for v in expected]
+    marks = [(v.id, v.leads("市生态环境局")) for v in expected]  # 牵头 only where the plan says so
     assert any(lead for _id, lead in marks) and not all(lead for _id, lead in marks)
 
     first = (await wx.send_text("o-eco", "我的任务")).content

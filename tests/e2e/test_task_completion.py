@@ -72,7 +72,7 @@ async def test_a_task_completed_in_chat_shows_everywhere_for_its_cycle(plan: Run
     actor = f"李四（联络人#{contact_id}）"
 
     before = (await wx.send_text("o-agri", "我的任务 1")).content
-    assert re.search(r"T237｜强化农药使用管理【牵头】\n  2025年度 截止2025年12月31日｜已逾期\d+个工作日", before)
+    assert re.search(r"T237｜强化农药使用管理\n  2025年度 截止2025年12月31日｜已逾期\d+个工作日", before)
 
     reply = (await wx.send_text("o-agri", "完成 T237")).content
     assert reply.startswith(f"已记录：{AGRI}完成了任务 T237“强化农药使用管理”（2025年度），登记人{actor}")
@@ -80,7 +80,7 @@ async def test_a_task_completed_in_chat_shows_everywhere_for_its_cycle(plan: Run
     pages = [(await wx.send_text("o-agri", f"我的任务 {n}")).content for n in (1, 2, 3)]
     line = next(p for p in pages if "T237｜" in p)
     expected = (
-        r"T237｜强化农药使用管理【牵头】\n"
+        r"T237｜强化农药使用管理\n"  # the plan names no lead: 按职责分工负责, no 【牵头】
         r"  2026年度 截止2026年12月31日｜还剩\d+个工作日（2025年度已于2026年12月4日完成）"
     )
     assert re.search(expected, line), line
@@ -106,7 +106,7 @@ async def test_a_task_completed_in_chat_shows_everywhere_for_its_cycle(plan: Run
 
         _status, _text, response = await admin.get("/console/tasks/export.csv")
         rows = list(csv.DictReader(io.StringIO(response.body_bytes.decode("utf-8-sig"))))
-        mine = next(r for r in rows if r["任务编号"] == "T237" and r["部门"] == f"{AGRI}（牵头）")
+        mine = next(r for r in rows if r["任务编号"] == "T237" and r["部门"] == f"{AGRI}（按职责分工负责）")
         assert (mine["周期"], mine["状态"], mine["记录人"]) == ("2025年度", "已完成", actor)
         assert mine["完成时间"].startswith(LOCAL_DONE)
         assert mine["本部门已发提醒"] == str(agri_sent)
