@@ -24,6 +24,7 @@ from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
+from bot.questions.live import WATCHER, KnowledgeWatcher, load_live_knowledge
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
@@ -35,7 +36,6 @@ from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
 from knowledge.duties import duties
-from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.departments import seed_departments
@@ -55,7 +55,7 @@ def build_crypto(config: Config, *, previous: bool = False) -> MessageCrypto | N
 
 def startup_problems(config: Config) -> list[str]:
     """Reasons to refuse to start: key maps that WeChat would refuse, published secrets outside the sandbox."""
-    return [*key_map_problems(config), *secret_problems(config)]
+    return [*key_map_problems(config), *secret_problems(config), *config.knowledge.problems()]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -122,13 +122,17 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
+            services.knowledge = await load_live_knowledge(services.database)
+        watcher = KnowledgeWatcher(services, config.knowledge.poll_seconds)
+        services.extras[WATCHER] = watcher
+        watcher.start()
         if config.scheduler.enabled:
             scheduler.observers.append(TickRecorder(services.database))
             register_jobs(scheduler, services)
             scheduler.start()
         app[READY].set()
         yield
+        await watcher.stop()
         scheduler.shutdown()
         metrics.mark_process_dead()
         await close_channels(services.channels)

@@ -12,6 +12,7 @@ from storage.models.core import (
     SandboxMessage,
     WechatUser,
 )
+from storage.models.knowledge import KnowledgeChange, KnowledgeVersion  # noqa: F401
 from storage.models.notices import EventWindow, PushNonce, SubscriptionGrant  # noqa: F401
 from storage.models.ops import JobTick  # noqa: F401
 from storage.models.privacy import DataRequest, RevokedSession  # noqa: F401
