@@ -31,11 +31,15 @@ class Figure:
     def _pct(ok: int, n: int) -> str:
         return f"{ok / n * 100:.1f}%" if n else "—"
 
-    def line(self) -> str:
+    def numbers(self) -> str:
+        """In-domain answered right / must-refuse refused, e.g. ``93.1% (121/130) / 87.1% (61/70)``."""
         return (
-            f"{self.batch}: {self._pct(self.answered, self.answer_total)} ({self.answered}/{self.answer_total}) "
+            f"{self._pct(self.answered, self.answer_total)} ({self.answered}/{self.answer_total}) "
             f"/ {self._pct(self.refused, self.refuse_total)} ({self.refused}/{self.refuse_total})"
         )
+
+    def line(self) -> str:
+        return f"{self.batch}: {self.numbers()}"
 
 
 def sealed_figures(kb: KnowledgeBase, eval_dir: Path | None = None) -> dict[str, Figure]:

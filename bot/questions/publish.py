@@ -50,7 +50,7 @@ class PublishOutcome:
         for name, old in self.before.items():
             new = self.after.get(name)
             mark = " ↓" if name in self.lowered else ""
-            out.append(f"{old.line()} → {new.line() if new else '—'}{mark}")
+            out.append(f"{old.line()} → {new.numbers() if new else '—'}{mark}")
         return out
 
 
