@@ -24,7 +24,7 @@ from bot.metrics_web import setup_metrics
 from bot.outbound.channels.factory import build_services, close_channels
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
-from bot.questions.live import WATCHER, KnowledgeWatcher, load_live_knowledge
+from bot.questions.live import WATCHER, KnowledgeWatcher, load_live_knowledge, version_of
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
@@ -74,6 +74,7 @@ async def healthz(request: web.Request) -> web.Response:
             "sandbox": services.config.uses_sandbox,
             "knowledge_entries": getattr(kb, "entry_count", 0),
             "knowledge_passages": getattr(kb, "passage_count", 0),
+            "knowledge_version": version_of(kb),
             "calendar_covered_until": covered_until_iso(services),
         }
     )
