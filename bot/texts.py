@@ -46,6 +46,8 @@ MENU_MINE = "我的"
 MENU_QA_REGISTRATION = "新化学物质登记"
 MENU_QA_LIST = "重点管控清单"
 MENU_QA_PLAN = "运城治理方案"
+MENU_RATE_USEFUL = "上条回答有用"
+MENU_RATE_USELESS = "上条回答没用"
 MENU_REPORT_NEW = "提交举报"
 MENU_REPORT_MINE = "我的举报"
 MENU_REPORT_GUIDE = "举报须知"
@@ -894,6 +896,7 @@ KB_RATE_WORDS = ("有用", "没用")
 KB_RATED_USEFUL = "感谢反馈！很高兴能帮到您。"
 KB_RATED_USELESS = "感谢反馈！这个问题已记录，工作人员会据此完善问答内容。您也可以换个说法再问，或拨打12369咨询。"
 KB_RATE_NOTHING = "没有找到您最近30分钟内的提问。请直接输入问题。"
+KB_RATE_PROMPT = "（这条回答有帮助吗？回复“有用”或“没用”，也可以点菜单“政策问答”评价。）"
 
 # ---- 问答改进 (console) -----------------------------------------------------------------------------------
 
