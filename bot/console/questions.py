@@ -21,7 +21,7 @@ from bot.questions.review import (
 from storage.staff import StaffInfo, record_audit
 
 DEFAULT_DAYS = 30
-MAX_SUGGESTED = 100
+MAX_SUGGESTED = 30  # each is one answerer decision (a few ms) on the event loop
 
 
 def _reviewer(request: web.Request) -> StaffInfo:

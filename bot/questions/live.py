@@ -57,6 +57,7 @@ class KnowledgeWatcher:
         self.interval = interval
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._failed = 0  # a version whose build failed is not tried again until a newer one is published
         self.swaps = 0
 
     @property
@@ -78,10 +79,14 @@ class KnowledgeWatcher:
         async with self._lock:
             async with self.services.database.session() as session:
                 latest = await current_version(session)
-            if latest <= self.version:
+            if latest <= self.version or latest == self._failed:
                 return False
             version, edits = await live_edits(self.services.database)
-            kb = await asyncio.to_thread(build_knowledge, edits, version)
+            try:
+                kb = await asyncio.to_thread(build_knowledge, edits, version)
+            except Exception:
+                self._failed = version
+                raise
             return self.adopt(kb, version)
 
     async def _run(self) -> None:

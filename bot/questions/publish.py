@@ -107,6 +107,9 @@ async def publish_change(
             await session.commit()
         except IntegrityError:  # another publish took this version number first: its gate ran on another base
             await session.rollback()
+            await record_audit(session, actor=actor, action="knowledge_publish_refused", ip=ip, now=now,
+                               detail={**detail, "reason": CONFLICT})  # fmt: skip
+            await session.commit()
             return PublishOutcome(CONFLICT, before=outcome.before, after=outcome.after)
     assert outcome.version is not None
     _BASELINES[(outcome.version, str(eval_dir or ""))] = outcome.after

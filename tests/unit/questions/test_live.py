@@ -8,15 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from bot.questions import publish
+from bot.questions import live, publish
 from bot.questions.edits import create_change
 from bot.questions.live import load_live_knowledge
+from bot.services import Services
 from knowledge.edits import ENTRY, PHRASING, Edit
 from knowledge.loader import load_data
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models.knowledge import KnowledgeChange
+from storage.models.console import AuditEntry
+from storage.models.knowledge import KnowledgeChange, KnowledgeVersion
+from tests.conftest import make_config
 from tests.unit.questions.test_publish import REFUSED, eval_dir
 
 NOW = datetime(2026, 12, 5, 8, tzinfo=UTC)
@@ -71,4 +75,33 @@ async def test_two_publishes_on_one_base_collide(database: Database, tmp_path: P
     assert outcome.status == publish.CONFLICT
     async with database.session() as db:
         change = await db.get(KnowledgeChange, change_id)
+        audit = await db.scalar(select(AuditEntry).where(AuditEntry.action == "knowledge_publish_refused"))
     assert change is not None and change.status == "draft" and change.version is None
+    assert audit is not None and audit.detail["reason"] == "conflict" and audit.actor == "boss"
+
+
+async def test_a_version_that_fails_to_build_is_not_rebuilt_on_every_look(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database.session() as db:
+        db.add(KnowledgeVersion(version=1, change_id=1, published_by="boss", published_at=NOW))
+        await db.commit()
+    builds: list[int] = []
+
+    def broken(edits: object, version: int) -> object:
+        builds.append(version)
+        raise RuntimeError("data files broken")
+
+    monkeypatch.setattr(live, "build_knowledge", broken)
+    services = Services(config=make_config(tmp_path, "sqlite://"), database=database, knowledge=object())
+    watcher = live.KnowledgeWatcher(services, 10)
+    with pytest.raises(RuntimeError):
+        await watcher.check()
+    assert await watcher.check() is False and builds == [1]
+    assert watcher.version == 0  # the knowledge base in use keeps answering
+    async with database.session() as db:
+        db.add(KnowledgeVersion(version=2, change_id=2, published_by="boss", published_at=NOW))
+        await db.commit()
+    with pytest.raises(RuntimeError):
+        await watcher.check()
+    assert builds == [1, 2]
