@@ -26,6 +26,7 @@ from bot.outbound.fates import on_failed_fate, remove_failed_fate_hook
 from bot.outbound.worker import on_dead, remove_dead_hook
 from bot.pipeline import MessagePipeline
 from bot.privacy.web import setup_privacy_page
+from bot.questions.live import WATCHER, KnowledgeWatcher, load_live_knowledge, version_of
 from bot.reminders.coverage import covered_until_iso
 from bot.reminders.page import setup_reminders
 from bot.reminders.planner import seed_tasks
@@ -39,7 +40,6 @@ from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.secrets_check import secret_problems
 from handlers import build_dispatcher
 from knowledge.duties import duties
-from knowledge.snapshot import load_snapshot_or_build
 from scheduler.jobs import register_jobs
 from scheduler.runner import ServiceScheduler
 from storage.departments import seed_departments
@@ -59,7 +59,7 @@ def build_crypto(config: Config, *, previous: bool = False) -> MessageCrypto | N
 
 def startup_problems(config: Config) -> list[str]:
     """Reasons to refuse to start: key maps that WeChat would refuse, published secrets outside the sandbox."""
-    return [*key_map_problems(config), *secret_problems(config)]
+    return [*key_map_problems(config), *secret_problems(config), *config.knowledge.problems()]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -78,6 +78,7 @@ async def healthz(request: web.Request) -> web.Response:
             "sandbox": services.config.uses_sandbox,
             "knowledge_entries": getattr(kb, "entry_count", 0),
             "knowledge_passages": getattr(kb, "passage_count", 0),
+            "knowledge_version": version_of(kb),
             "calendar_covered_until": covered_until_iso(services),
         }
     )
@@ -132,14 +133,18 @@ def create_app(config: Config, deps: Services | None = None) -> web.Application:
         if seeded := await seed_tasks(services.database, config, services.now()):
             log.info("loaded %d tasks from %s", seeded, config.reminders.seed_file)
         if services.knowledge is None:
-            services.knowledge = await asyncio.to_thread(load_snapshot_or_build)
+            services.knowledge = await load_live_knowledge(services.database)
         await pipeline.prepare()
+        watcher = KnowledgeWatcher(services, config.knowledge.poll_seconds)
+        services.extras[WATCHER] = watcher
+        watcher.start()
         if config.scheduler.enabled:
             scheduler.observers.append(TickRecorder(services.database))
             register_jobs(scheduler, services)
             scheduler.start()
         app[READY].set()
         yield
+        await watcher.stop()
         remove_dead_hook("notice", dead_notice)
         remove_failed_fate_hook(failed_fate)
         scheduler.shutdown()

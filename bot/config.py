@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.knowledge_config import KnowledgeConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
 EXAMPLE_CONFIG_PATH = PROJECT_ROOT / "config.example.toml"
@@ -147,10 +149,8 @@ class ReportsConfig:
         "情况复杂的经批准可适当延长，延长不超过30日"
     )
     category_clocks: dict[str, Any] = field(default_factory=dict)
-    # The coordinator's weekly digest of overdue cases: ISO weekday (1 = Monday), 0 = off.
-    overdue_digest_weekday: int = 1
-    # Standard public replies per category and outcome ("" = the file shipped in bot/cases).
-    reply_templates_file: str = ""
+    overdue_digest_weekday: int = 1  # the coordinator's weekly digest of overdue cases: ISO weekday, 0 = off
+    reply_templates_file: str = ""  # standard public replies per category and outcome ("" = the one in bot/cases)
 
 
 @dataclass
@@ -306,6 +306,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     source_path: Path | None = None
 
     @property

@@ -17,6 +17,8 @@ KEY_MY_TASKS = "MY_TASKS"
 KEY_BIND_HELP = "BIND_HELP"
 KEY_HELP = "HELP"
 KEY_PRIVACY = "PRIVACY"
+KEY_RATE_USEFUL = "RATE_USEFUL"  # 有用 / 没用 on the last answer, as a tap
+KEY_RATE_USELESS = "RATE_USELESS"
 
 MAX_TOP_BUTTONS = 3
 MAX_SUB_BUTTONS = 5
@@ -40,6 +42,8 @@ def build_menu(*, officials: bool = False) -> dict[str, Any]:
                     _click(texts.MENU_QA_REGISTRATION, KEY_QA_REGISTRATION),
                     _click(texts.MENU_QA_LIST, KEY_QA_LIST),
                     _click(texts.MENU_QA_PLAN, KEY_QA_PLAN),
+                    _click(texts.MENU_RATE_USEFUL, KEY_RATE_USEFUL),
+                    _click(texts.MENU_RATE_USELESS, KEY_RATE_USELESS),
                 ],
             },
             {

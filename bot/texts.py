@@ -46,6 +46,8 @@ MENU_MINE = "我的"
 MENU_QA_REGISTRATION = "新化学物质登记"
 MENU_QA_LIST = "重点管控清单"
 MENU_QA_PLAN = "运城治理方案"
+MENU_RATE_USEFUL = "上条回答有用"
+MENU_RATE_USELESS = "上条回答没用"
 MENU_REPORT_NEW = "提交举报"
 MENU_REPORT_MINE = "我的举报"
 MENU_REPORT_GUIDE = "举报须知"
@@ -900,6 +902,7 @@ KB_RATE_WORDS = ("有用", "没用")
 KB_RATED_USEFUL = "感谢反馈！很高兴能帮到您。"
 KB_RATED_USELESS = "感谢反馈！这个问题已记录，工作人员会据此完善问答内容。您也可以换个说法再问，或拨打12369咨询。"
 KB_RATE_NOTHING = "没有找到您最近30分钟内的提问。请直接输入问题。"
+KB_RATE_PROMPT = "（这条回答有帮助吗？回复“有用”或“没用”，也可以点菜单“政策问答”评价。）"
 
 # ---- 问答改进 (console) -----------------------------------------------------------------------------------
 
@@ -909,6 +912,35 @@ QA_BAD_GROUP = "没有指明要处理的提问组。"
 QA_MARKED = "已将这组提问标记为超出问答范围。"
 QA_ALREADY_DECIDED = "这组提问已经处理过了。"
 QA_REASONS: dict[str, str] = {"refused": "未能回答", "low": "把握不大", "useless": "用户评为没用"}
+QA_DECISIONS: dict[str, str] = {
+    "out_of_scope": "已标记为超出范围",
+    "attached": "已加为条目的新问法（草稿）",
+    "drafted": "已起草新条目",
+}
+# knowledge changes drafted on 问答改进 (knowledge/edits.py checks them)
+KB_EDIT_EMPTY_QUESTION = "问法不能为空。"
+KB_EDIT_TOO_LONG_QUESTION = "问法不能超过 {limit} 个字。"
+KB_EDIT_DUPLICATE = "“{question}”已经是条目 {entry} 的问法。"
+KB_EDIT_REPEATED = "同一个问法写了两次。"
+KB_EDIT_NO_ENTRY = "没有编号为 {entry} 的条目。"
+KB_EDIT_BAD_ID = "条目编号只能用小写字母、数字和连字符（最长64个字符），以字母或数字开头。"
+KB_EDIT_ID_TAKEN = "编号 {entry} 已被使用。"
+KB_EDIT_FEW_PARAPHRASES = "除问题外至少还要写 {n} 种问法。"
+KB_EDIT_EMPTY_ANSWER = "回答不能为空。"
+KB_EDIT_NO_SOURCE = "必须写明依据（来源）。"
+KB_EDIT_BAD_SOURCE = "依据“{source}”不在来源表（sources.toml）里，或方案没有这一条款。"
+KB_EDIT_TOO_LONG_ANSWER = "回答连同依据共 {n} 个字，超过一条微信消息的 {limit} 字。"
+KB_EDIT_BAD_FILE = "请选择要导出到的条目文件。"
+KB_EDIT_DRAFTED = "已保存为草稿（编号 {id}），待管理员检验并发布。"
+KB_PUBLISHED = "已发布，知识版本 {version}。各服务进程将在后台重建索引后切换。"
+KB_REJECTED = "已退回这份草稿，相应的提问组重新列出。"
+KB_PUBLISH_OUTCOMES: dict[str, str] = {
+    "refused": "发布被拒绝：这项修改会降低封存评测批次的成绩（修改前 → 修改后）：",
+    "not_draft": "这份修改不是待审核的草稿（可能已被发布或退回）。",
+    "invalid": "这份草稿已不能发布：",
+    "no_gate": "发布被拒绝：找不到封存评测批次，无法检验修改（见配置 [knowledge] eval_dir）。",
+    "conflict": "发布被拒绝：检验期间已有其他修改发布，请重新检验并发布。",
+}
 # ---- failed deliveries (console, admins) -----------------------------------------------------------
 DELIVERY_STATES = {"dead": "已放弃（不再重试）", "waiting": "等待用户再次发言", "retrying": "重试中"}
 DELIVERY_SOURCES = {"outbox": "消息"}

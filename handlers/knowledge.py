@@ -22,12 +22,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
+from typing import Any
 
 from bot import menu, metrics, texts
 from bot.context import Context, QuestionAsked
 from bot.questions.log import rate_last, record_pick
 from bot.routing import NO_STATE, HandlerResult, Router, has_text, menu_key, session_free, text_is
 from knowledge.answer_cache import AnswerCache
+from knowledge.reply import MAX_REPLY_CHARS
 
 pick_router = Router("knowledge-pick")
 router = Router("knowledge")
@@ -74,14 +76,35 @@ def _remember(ctx: Context, suggestions: list[tuple[str, str]]) -> None:
         ctx.conversation.clear()
 
 
+RATED_KINDS = frozenset({"answer", "partial", "chemical", "registration"})
+
+
+def with_rating_prompt(answer: Any) -> str:
+    """An answer's text with the 有用 / 没用 prompt, when the answer is one to rate and the prompt fits."""
+    text = str(answer.text)
+    prompted = f"{text}\n{texts.KB_RATE_PROMPT}"
+    if answer.kind in RATED_KINDS and len(prompted) <= MAX_REPLY_CHARS:
+        return prompted
+    return text
+
+
+async def _rate(ctx: Context, useful: bool) -> HandlerResult:
+    if await rate_last(ctx.session, ctx.openid, useful, now=ctx.now):
+        return texts.KB_RATED_USEFUL if useful else texts.KB_RATED_USELESS
+    return texts.KB_RATE_NOTHING
+
+
 @pick_router.on(text_is(*texts.KB_RATE_WORDS), state=NO_STATE)
 @pick_router.on(text_is(*texts.KB_RATE_WORDS), state=OFFERED_STATE)
 async def rate(ctx: Context) -> HandlerResult:
     """有用 / 没用 right after an answer: recorded with that question in the log."""
-    useful = ctx.incoming.text.strip().strip("。.!！?？").strip() in texts.KB_RATE_USEFUL
-    if await rate_last(ctx.session, ctx.openid, useful, now=ctx.now):
-        return texts.KB_RATED_USEFUL if useful else texts.KB_RATED_USELESS
-    return texts.KB_RATE_NOTHING
+    return await _rate(ctx, ctx.incoming.text.strip().strip("。.!！?？").strip() in texts.KB_RATE_USEFUL)
+
+
+@pick_router.on(menu_key(menu.KEY_RATE_USEFUL, menu.KEY_RATE_USELESS))
+async def rate_by_menu(ctx: Context) -> HandlerResult:
+    """The same through the 政策问答 menu, in any state (a dialog in progress is left as it is)."""
+    return await _rate(ctx, ctx.incoming.event_key == menu.KEY_RATE_USEFUL)
 
 
 @pick_router.on(_is_pick, state=OFFERED_STATE)
@@ -125,4 +148,4 @@ async def question(ctx: Context) -> HandlerResult:
     ctx.asked.append(QuestionAsked(ctx.incoming.text, answer))  # the pipeline logs it with the push
     metrics.KNOWLEDGE_ANSWERS.labels(kind=answer.kind).inc()
     _remember(ctx, answer.suggestions)
-    return answer.text
+    return with_rating_prompt(answer)

@@ -23,8 +23,11 @@ from knowledge import workdays_cli
 TARGET = 0.95
 
 
-def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.ArgumentParser] = ()) -> None:
-    """Add the `kb` command group (ask / eval / check) to the service's command line."""
+def register(
+    subparsers: argparse._SubParsersAction, parents: Sequence[argparse.ArgumentParser] = ()
+) -> argparse._SubParsersAction:
+    """Add the `kb` command group (ask / eval / check) to the service's command line; returns its
+    subcommands, to which the service adds the ones that need its database (drafts, publish, export)."""
     parents = list(parents)
     kb = subparsers.add_parser(
         "kb", parents=parents, help="knowledge base: ask questions, run the evaluation set, check data files"
@@ -57,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction, parents: Sequence[argparse.
     check.set_defaults(func=cmd_check)
 
     workdays_cli.register(sub, parents)
+    return sub
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -12,9 +12,21 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import logsafe
-from bot.cli import backup, config_check, core, logs, notices, privacy, reminders, reports, staff, stats, status
+from bot.cli import (
+    backup,
+    config_check,
+    core,
+    knowledge,
+    logs,
+    notices,
+    privacy,
+    reminders,
+    reports,
+    staff,
+    stats,
+    status,
+)
 from bot.config import ConfigError
-from knowledge import cli as kb
 
 Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]], None]
 
@@ -22,7 +34,7 @@ Registrar = Callable[[argparse._SubParsersAction, list[argparse.ArgumentParser]]
 def _registrars() -> list[Registrar]:
     return [
         core.register,
-        kb.register,
+        knowledge.register,  # the knowledge/cli.py commands and those on the database's edits
         reports.register,
         reminders.register,
         staff.register,

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from bot.cli.common import open_services, print_json
+from bot.questions.edits import current_version
 from bot.reminders.coverage import covered_until_iso
 from knowledge.version import data_version
 from storage.job_ticks import last_ticks
@@ -30,6 +31,7 @@ async def collect(args: argparse.Namespace) -> dict[str, Any]:
         ticks = await last_ticks(services.database) if current == expected else []
         async with services.database.session() as session:
             depths = await queue_depths(session) if current == expected else None
+            published = await current_version(session) if current == expected else None
         version, files = data_version()
         return {
             "schema": {"current": sorted(current), "expected": sorted(expected), "up_to_date": current == expected},
@@ -56,6 +58,7 @@ async def collect(args: argparse.Namespace) -> dict[str, Any]:
             "calendar_covered_until": covered_until_iso(services),
             "knowledge_version": version,
             "knowledge_files": files,
+            "knowledge_published_version": published,
         }
 
 
@@ -82,5 +85,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"job {job['name']:<10}last run {job['seconds_ago']:.0f} s ago{failed}")
     until = report["calendar_covered_until"]
     print(f"calendar      {'covered until ' + until if until else 'NOT covered today: counting Monday to Friday'}")
-    print(f"knowledge     data {report['knowledge_version']} ({report['knowledge_files']} files)")
+    published = report["knowledge_published_version"]
+    print(f"knowledge     data {report['knowledge_version']} ({report['knowledge_files']} files); "
+          f"published version {published if published is not None else '?'}")  # fmt: skip
     return 0 if schema["up_to_date"] else 1

@@ -10,7 +10,19 @@ from aiohttp import web
 
 from bot.cases.clock import ClockConfigError, clock_rules
 from bot.config import ConfigError
-from bot.console import audit, auth, clocks, deliveries, exports, privacy, questions, reports, stats, tasks
+from bot.console import (
+    audit,
+    auth,
+    clocks,
+    deliveries,
+    exports,
+    knowledge_edits,
+    privacy,
+    questions,
+    reports,
+    stats,
+    tasks,
+)
 from bot.console.common import CONSOLE, Console, build_environment, console_middleware, static_file
 from bot.console.open311 import build_open311_app
 from bot.services import SERVICES
@@ -65,6 +77,7 @@ def build_console_app(services) -> web.Application:  # type: ignore[no-untyped-d
     router.add_get("/stats/export.{fmt}", stats.stats_export)
     router.add_get("/questions", questions.questions_page)
     router.add_post("/questions/out-of-scope", questions.out_of_scope)
+    knowledge_edits.add_routes(router)
     router.add_get("/audit", audit.audit_page)
     router.add_get("/deliveries", deliveries.deliveries_page)
     router.add_post("/deliveries/{source}/{row_id}/{action}", deliveries.delivery_action)

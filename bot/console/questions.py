@@ -5,15 +5,23 @@ Admins and the 市生态环境局 accounts only."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from bot import texts
 from bot.console.common import client_ip, console_of, fail, form_data, redirect, render, require_staff, session_of
-from bot.questions.review import KEY_CHARS, groups_needing_attention, mark_out_of_scope, may_review
+from bot.questions.review import (
+    KEY_CHARS,
+    QuestionGroup,
+    groups_needing_attention,
+    mark_out_of_scope,
+    may_review,
+)
 from storage.staff import StaffInfo, record_audit
 
 DEFAULT_DAYS = 30
+MAX_SUGGESTED = 30  # each is one answerer decision (a few ms) on the event loop
 
 
 def _reviewer(request: web.Request) -> StaffInfo:
@@ -38,11 +46,28 @@ async def questions_page(request: web.Request) -> web.Response:
     now = console.services.now()
     async with console.services.database.session() as db:
         groups = await groups_needing_attention(db, since=now - timedelta(days=days), now=now, include_decided=decided)
+    kb = console.services.knowledge
+    entries = sorted((e.id, e.question) for e in kb.data.entries) if hasattr(kb, "data") else []
     return render(
         request,
         "questions.html",
-        {"groups": groups, "days": days, "decided": decided, "reason_labels": texts.QA_REASONS},
-    )
+        {"groups": groups, "days": days, "decided": decided, "reason_labels": texts.QA_REASONS,
+         "decision_labels": texts.QA_DECISIONS, "entries": entries, "suggested": _suggested(kb, groups)},
+    )  # fmt: skip
+
+
+def _suggested(kb: Any, groups: list[QuestionGroup]) -> dict[str, str]:
+    """The entry the knowledge base thinks closest to each group's question (prefills "attach to")."""
+    if not hasattr(kb, "decide") or not hasattr(kb, "entries"):
+        return {}
+    out = {}
+    for group in groups[:MAX_SUGGESTED]:
+        decision = kb.decide(group.example)
+        ids = [decision.passage_id, *(h.passage.id for h in decision.hits)]
+        found = next((i for i in ids if i in kb.entries), None)
+        if found:
+            out[group.key] = found
+    return out
 
 
 async def out_of_scope(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from storage.models.core import (
     SandboxMessage,
     WechatUser,
 )
+from storage.models.knowledge import KnowledgeChange, KnowledgeVersion  # noqa: F401
 from storage.models.notices import (  # noqa: F401
     CasePage,
     EventWindow,

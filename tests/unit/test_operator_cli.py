@@ -126,5 +126,7 @@ def test_status_shows_schema_queues_jobs_calendar_and_knowledge(
     until = workdays.covered_until(datetime.now(UTC).date())  # the real clock: 2026-12-31 until the year ends
     assert report["calendar_covered_until"] == (until.isoformat() if until else None)
     assert len(report["knowledge_version"]) == 12
+    assert report["knowledge_published_version"] == 0  # nothing published from the console yet
     code, out = run(capsys, "status")
+    assert "published version 0" in out
     assert "pending/notice 3" in out and "no route to host" in out and "calendar" in out

@@ -162,6 +162,7 @@ def test_menu_keys_are_all_routable() -> None:
     assert keys == {
         menu.KEY_QA_REGISTRATION, menu.KEY_QA_LIST, menu.KEY_QA_PLAN, menu.KEY_REPORT_NEW, menu.KEY_REPORT_MINE,
         menu.KEY_REPORT_GUIDE, menu.KEY_MY_TASKS, menu.KEY_BIND_HELP, menu.KEY_HELP, menu.KEY_PRIVACY,
+        menu.KEY_RATE_USEFUL, menu.KEY_RATE_USELESS,
     }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.routing import Dispatcher
@@ -93,7 +94,7 @@ async def ask(services: FakeServices, text: str) -> str:
     )
     reply = await dispatcher.dispatch(ctx)
     assert isinstance(reply, str)
-    return reply
+    return reply.removesuffix("\n" + texts.KB_RATE_PROMPT)  # an answer asks to be rated (test_handler.py)
 
 
 async def test_the_question_handler_answers_from_the_new_knowledge_base_after_a_change() -> None:

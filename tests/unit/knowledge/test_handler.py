@@ -55,7 +55,7 @@ def chat(knowledge_base) -> Chat:  # type: ignore[no-untyped-def]
 
 async def test_question_is_answered_and_suggestions_are_remembered(chat: Chat, knowledge_base) -> None:  # type: ignore[no-untyped-def]
     reply = await chat.send("药店卖抗生素要处方吗")
-    assert reply == knowledge_base.answer("药店卖抗生素要处方吗").text
+    assert reply == knowledge_base.answer("药店卖抗生素要处方吗").text + "\n" + texts.KB_RATE_PROMPT
     assert chat.conversation.state == kb_handlers.OFFERED_STATE
     offered = chat.conversation.data[kb_handlers.OFFERED_KEY]
     assert len(offered) == 3
@@ -120,3 +120,12 @@ def test_pick_numbers(text: str, n: int) -> None:
 @pytest.mark.parametrize("text", ["10", "0", "1吨", "12369", "", "第一个"])
 def test_not_picks(text: str) -> None:
     assert kb_handlers.picked_number(text) is None
+
+
+async def test_an_answer_asks_to_be_rated_when_the_prompt_fits(chat: Chat, knowledge_base) -> None:  # type: ignore[no-untyped-def]
+    assert (await chat.send("什么是新污染物")).endswith(texts.KB_RATE_PROMPT)
+    assert texts.KB_RATE_PROMPT not in await chat.send("明天运城会下雨吗")  # a refusal: nothing to rate
+    assert texts.KB_RATE_PROMPT not in await chat.send("谢谢")
+    long = knowledge_base.answer("什么是新污染物")
+    too_long = type(long)("字" * 590, True, "answer")
+    assert kb_handlers.with_rating_prompt(too_long) == "字" * 590  # one message: the answer comes first

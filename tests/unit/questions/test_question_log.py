@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
+from bot import menu
 from bot.questions.log import user_hash
 from storage.models.questions import QuestionLog
 from tests.conftest import RunningService
@@ -53,3 +54,17 @@ async def test_picking_a_suggestion_is_recorded(service: RunningService) -> None
     await service.wx.send_text("o-asker-4", "1")
     (row,) = await _log(service)
     assert row.follow_up == "picked"
+
+
+async def test_rating_by_a_menu_tap(service: RunningService) -> None:
+    reply = await service.wx.send_text("o-asker-5", ANSWERED)
+    assert "回复“有用”或“没用”" in reply.content  # the answer asks for a rating
+    reply = await service.wx.click("o-asker-5", menu.KEY_RATE_USELESS)
+    assert "感谢反馈" in reply.content
+    (row,) = await _log(service)
+    assert row.rating == "useless" and row.rated_at is not None
+    await service.wx.click("o-asker-5", menu.KEY_RATE_USEFUL)
+    (row,) = await _log(service)
+    assert row.rating == "useful"
+    reply = await service.wx.click("o-nobody", menu.KEY_RATE_USEFUL)
+    assert "没有找到您最近30分钟内的提问" in reply.content
