@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, utcnow
@@ -52,7 +52,12 @@ class OutboxMessage(Base):
     """A message to send later, drained by the outbox worker; ``dedup_key`` makes enqueueing idempotent."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # every user message wakes that user's waiting rows: found by recipient, however many others wait
+        Index("ix_outbox_waiting_recipient", "recipient", sqlite_where=text("status = 'waiting'"),
+              postgresql_where=text("status = 'waiting'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))  # mp | wecom
