@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.outbound.worker import OutboxWorker
-from bot.services import Services
 from bot.wechat.limits import value_problem
 from tests.conftest import PROJECT_ROOT, RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import APP_ID, APP_SECRET, FakeWechatApi, make_api_config
+from tests.support.notices import drain
 from tests.unit.console.helpers import seed_report
 from tests.unit.reminders.helpers import add_contact
 
@@ -35,11 +34,6 @@ async def api_service(  # type: ignore[no-untyped-def]
     running = await start_service(config, object(), clock, platform=fake_wechat)
     yield running
     await stop_service(running)
-
-
-async def drain(services: Services) -> None:
-    while await OutboxWorker(services).run_once():
-        pass
 
 
 async def file_case(service: RunningService, fake: FakeWechatApi) -> str:

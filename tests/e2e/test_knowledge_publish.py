@@ -16,9 +16,6 @@ import asyncio
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -35,7 +32,7 @@ from knowledge.loader import load_data
 from storage.db import Database
 from storage.staff import add_staff
 from tests.conftest import PROJECT_ROOT
-from tests.e2e.test_two_processes import ACCOUNT, ServerProcess, free_port, send, wait_healthy
+from tests.e2e.test_two_processes import ACCOUNT, ServerProcess, send, serve_processes, wait_healthy
 from tests.unit.console.helpers import PASSWORD, ConsoleClient
 from tests.unit.questions.test_publish import SEALED
 
@@ -46,50 +43,15 @@ OUT_OF_SCOPE = "明天运城会下雨吗"
 SWAP_DEADLINE_S = 180.0
 
 
-def write_config(tmp_path: Path, pg_url: str, port: int, eval_dir: Path) -> Path:
-    example = load_config(PROJECT_ROOT / "config.example.toml", env={}).wechat
-    path = tmp_path / f"config-{port}.toml"
-    path.write_text(
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\nlog_level = "WARNING"\n'
-        f'[wechat]\ntoken = "{example.token}"\napp_id = "{example.app_id}"\n'
-        f'encoding_aes_key = "{example.encoding_aes_key}"\n'
-        f'[storage]\nurl = "{pg_url}"\nmedia_dir = "{tmp_path / "media"}"\n'
-        "[scheduler]\nenabled = false\n"
-        f'[knowledge]\npoll_seconds = 1\neval_dir = "{eval_dir}"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture
 def servers(tmp_path: Path, pg_url: str) -> Iterator[list[ServerProcess]]:
     eval_dir = tmp_path / "eval"
     shutil.copytree(PROJECT_ROOT / "tests" / "eval", eval_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (eval_dir / "blind_v99.tsv").write_text(SEALED, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")}
-    started: list[ServerProcess] = []
-    try:
-        for _ in range(2):
-            port = free_port()
-            config = write_config(tmp_path, pg_url, port, eval_dir)
-            log = tmp_path / f"serve-{port}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "bot", "serve", "--config", str(config)],
-                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )
-            started.append(ServerProcess(process=process, url=f"http://127.0.0.1:{port}", log=log))
+    extra = f'[knowledge]\npoll_seconds = 1\neval_dir = "{eval_dir}"\n'
+    with serve_processes(tmp_path, pg_url, env, extra) as started:
         yield started
-    finally:
-        for server in started:
-            if server.process.poll() is None:
-                server.process.send_signal(signal.SIGTERM)
-        for server in started:
-            try:
-                server.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=10)
 
 
 async def ask(http: aiohttp.ClientSession, signer: PushSigner, server: ServerProcess, openid: str, text: str) -> str:

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.outbound.worker import OutboxWorker
 from bot.reports import geo
 from bot.reports.notice_log import case_notices
-from bot.services import Services
 from storage.models import NoticeDelivery
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.notices import drain
 from tests.unit.console.helpers import seed_report
 from tests.unit.reminders.helpers import add_contact
 
@@ -40,12 +39,6 @@ async def api_service(  # type: ignore[no-untyped-def]
     running = await start_service(config, object(), clock, platform=fake_wechat)
     yield running
     await stop_service(running)
-
-
-async def drain(services: Services, fake: FakeWechatApi) -> None:
-    while await OutboxWorker(services).run_once():
-        pass
-    await fake.drain_pushes()
 
 
 async def test_a_blocked_and_an_unfollowed_official_are_shown_and_alert_the_coordinator(

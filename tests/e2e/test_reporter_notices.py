@@ -18,7 +18,6 @@ import aiohttp
 import pytest
 
 from bot.outbound.channels.wechat_mp import WechatMpChannel
-from bot.outbound.worker import OutboxWorker
 from bot.reports import workflow as api
 from bot.reports.reporter_notice import case_page_url
 from bot.services import Services
@@ -27,6 +26,7 @@ from bot.wechat.push import subscribe_popup_xml
 from tests.conftest import RunningService, start_service, stop_service
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import APP_ID, FakeWechatApi, make_api_config
+from tests.support.notices import drain
 from tests.unit.console.helpers import ConsoleClient, make_staff, seed_report
 
 REPORT_KEYS = ["character_string1", "phrase2", "thing3", "time4"]
@@ -48,12 +48,6 @@ async def api_service(  # type: ignore[no-untyped-def]
     running = await start_service(config, object(), clock, platform=fake_wechat)
     yield running
     await stop_service(running)
-
-
-async def drain(services: Services, fake: FakeWechatApi) -> None:
-    while await OutboxWorker(services).run_once():
-        pass
-    await fake.drain_pushes()  # delivery results posted back to /wechat
 
 
 async def change(services: Services, case_no: str, status: str, **fields: str) -> None:

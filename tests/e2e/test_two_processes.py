@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,8 @@ class ServerProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
 
 
-def write_config(tmp_path: Path, pg_url: str, port: int) -> Path:
+def write_config(tmp_path: Path, pg_url: str, port: int, extra: str = "") -> Path:
+    """A serve config on PostgreSQL with the example's WeChat keys; ``extra``: more TOML sections."""
     example = load_config(PROJECT_ROOT / "config.example.toml", env={}).wechat
     path = tmp_path / f"config-{port}.toml"
     path.write_text(
@@ -58,22 +60,22 @@ def write_config(tmp_path: Path, pg_url: str, port: int) -> Path:
         f'[wechat]\ntoken = "{example.token}"\napp_id = "{example.app_id}"\n'
         f'encoding_aes_key = "{example.encoding_aes_key}"\n'
         f'[storage]\nurl = "{pg_url}"\nmedia_dir = "{tmp_path / "media"}"\n'
-        "[scheduler]\nenabled = false\n",
+        "[scheduler]\nenabled = false\n" + extra,
         encoding="utf-8",
     )
     return path
 
 
-@pytest.fixture
-def servers(tmp_path: Path, pg_url: str) -> Iterator[list[ServerProcess]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")}
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prometheus")  # one view of both processes' metrics
-    (tmp_path / "prometheus").mkdir()
+@contextmanager
+def serve_processes(
+    tmp_path: Path, pg_url: str, env: dict[str, str], extra_config: str = "", count: int = 2
+) -> Iterator[list[ServerProcess]]:
+    """``count`` `python -m bot serve` processes on one database, stopped (SIGTERM, then kill) on exit."""
     started: list[ServerProcess] = []
     try:
-        for _ in range(2):
+        for _ in range(count):
             port = free_port()
-            config = write_config(tmp_path, pg_url, port)
+            config = write_config(tmp_path, pg_url, port, extra_config)
             log = tmp_path / f"serve-{port}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
@@ -92,6 +94,15 @@ def servers(tmp_path: Path, pg_url: str) -> Iterator[list[ServerProcess]]:
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 server.process.wait(timeout=10)
+
+
+@pytest.fixture
+def servers(tmp_path: Path, pg_url: str) -> Iterator[list[ServerProcess]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YCBOT_")}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prometheus")  # one view of both processes' metrics
+    (tmp_path / "prometheus").mkdir()
+    with serve_processes(tmp_path, pg_url, env) as started:
+        yield started
 
 
 async def wait_healthy(http: aiohttp.ClientSession, server: ServerProcess) -> dict[str, object]:

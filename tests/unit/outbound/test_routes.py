@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from bot.outbound.fates import apply_early_fate, on_failed_fate, remove_failed_fate_hook
 from bot.outbound.routes import ROUTED_KIND
-from bot.outbound.worker import OutboxWorker, wake_waiting
+from bot.outbound.worker import wake_waiting
 from bot.reports.notice_log import case_notices
 from bot.reports.reporter_notice import enqueue_reporter_notice
 from bot.services import Services
@@ -20,6 +20,7 @@ from storage.models import NoticeDelivery, OutboxMessage, WechatUser
 from storage.notice_deliveries import record_fate, settle, start_attempt, store_grant
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
+from tests.support.notices import drain
 from tests.unit.outbound.conftest import ChannelFactory
 
 CUSTOM = "/cgi-bin/message/custom/send"
@@ -69,11 +70,6 @@ async def notice(services: Services, openid: str, key: str, status: str = "resol
             content=f"【举报进展】{key}", key=f"report-notice:YC20261120-0001:{key}", now=services.now(),
         )
         await session.commit()
-
-
-async def drain(services: Services) -> None:
-    while await OutboxWorker(services).run_once():
-        pass
 
 
 async def attempts(services: Services) -> list[tuple[str, str]]:
