@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.outbound.channels.base import ChannelError, Media, SendResult
-from bot.outbound.channels.sandbox_rules import REFUSED, SandboxRefusal, check_template, check_text, use_grant
+from bot.outbound.channels.sandbox_rules import REFUSED, SandboxRefusal, check_template, check_text, require_grant
 from bot.services import system_clock
 from storage.db import Database
 from storage.models import SandboxMessage
@@ -93,12 +93,8 @@ class SandboxChannel:
         self, recipient: str, template_id: str, data: dict[str, str], *, page: str | None = None
     ) -> SendResult:
         payload = {"template_id": template_id, "data": data, "url": page}
-        now = self.clock()
         return await self._record(
-            recipient,
-            "subscribe",
-            payload,
-            lambda s: use_grant(s, recipient, template_id, data, self.templates, now),
+            recipient, "subscribe", payload, lambda s: require_grant(s, recipient, template_id, data, self.templates)
         )
 
     def _media_file(self, media_id: str) -> Path:

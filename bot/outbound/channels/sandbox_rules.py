@@ -21,7 +21,7 @@ from bot.wechat.limits import TEXT_MAX_BYTES, utf8_len, value_problem
 from bot.wechat.windows import Windows
 from storage.event_windows import window_starts
 from storage.models import SandboxMessage
-from storage.models.notices import SubscriptionGrant
+from storage.notice_deliveries import holds_grant
 
 SANDBOX_TEMPLATE_ID = "sandbox-template"  # stands for any template the sandbox account has not configured
 REFUSED = "refused"  # payload key of a refused message: {"errcode": …, "errmsg": …}
@@ -105,25 +105,15 @@ async def check_template(
     check_data(data)
 
 
-async def use_grant(
-    session: AsyncSession, recipient: str, template_id: str, data: dict[str, Any], known: Collection[str], now: datetime
+async def require_grant(
+    session: AsyncSession, recipient: str, template_id: str, data: dict[str, Any], known: Collection[str]
 ) -> None:
-    """A subscription notification: the user's accepted, unused grant for this template (43101)."""
+    """A subscription notification needs the user's accepted, unused grant for this template (43101). The
+    sandbox shares the grants table with the service, whose route spends the grant once the send is accepted:
+    spending it here too would use up two one-time grants per send."""
     if template_id not in known:
         raise SandboxRefusal(40037, "invalid template_id")
     check_data(data)
-    grant = await session.scalar(
-        select(SubscriptionGrant)
-        .where(
-            SubscriptionGrant.openid == recipient,
-            SubscriptionGrant.template_id == template_id,
-            SubscriptionGrant.accepted.is_(True),
-            SubscriptionGrant.used_at.is_(None),
-        )
-        .order_by(SubscriptionGrant.id)
-        .limit(1)
-    )
-    if grant is None:
+    if not await holds_grant(session, recipient, template_id):
         raise SandboxRefusal(43101, "user refuse to accept the msg")
-    grant.used_at = now
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bot.config import load_config
+from bot.outbound.channels.sandbox import SandboxChannel
 from bot.outbound.fates import apply_early_fate, on_failed_fate, remove_failed_fate_hook
 from bot.outbound.routes import ROUTED_KIND
 from bot.outbound.worker import wake_waiting
@@ -16,7 +18,7 @@ from bot.reports.notice_log import case_notices
 from bot.reports.reporter_notice import enqueue_reporter_notice
 from bot.services import Services
 from storage.db import Database
-from storage.models import NoticeDelivery, OutboxMessage, WechatUser
+from storage.models import NoticeDelivery, OutboxMessage, SubscriptionGrant, WechatUser
 from storage.notice_deliveries import record_fate, settle, start_attempt, store_grant
 from tests.support.clock import FakeClock
 from tests.support.fake_wechat_api import FakeWechatApi, make_api_config
@@ -221,3 +223,26 @@ async def test_a_result_pushed_before_the_send_was_recorded_is_applied_when_it_i
     finally:
         remove_failed_fate_hook(hook)
     assert failed == ["report-new:YC1:x:c1"]
+
+
+async def test_in_the_sandbox_one_notice_spends_one_of_two_grants(
+    tmp_path: Path, sqlite_url: str, sqlite_database: Database, clock: FakeClock
+):
+    """The sandbox shares the grants table with the service: a send checks the grant, the route spends it
+    (once), so a reporter who accepted twice gets two notices by subscription."""
+    config = load_config(None, env={"YCBOT_STORAGE_URL": sqlite_url, "YCBOT_NOTICES_SUBSCRIBE_TEMPLATE_ID": "TPL-SUB"})
+    mp = SandboxChannel(sqlite_database, tmp_path / "inbox", "mp", clock=clock, templates={"TPL-SUB"})
+    services = Services(config=config, database=sqlite_database, channels={"mp": mp}, clock=clock)
+    async with sqlite_database.session() as session:
+        session.add(WechatUser(openid="u-1", subscribed=False, last_message_at=clock() - timedelta(days=20)))
+        for _ in range(2):
+            await store_grant(session, "u-1", "TPL-SUB", True, "2", clock())
+        await session.commit()
+    await notice(services, "u-1", "e1", status="investigating")
+    await drain(services)
+    async with sqlite_database.session() as session:
+        unused = [g for g in await session.scalars(select(SubscriptionGrant)) if g.used_at is None]
+    assert len(unused) == 1
+    await notice(services, "u-1", "e2")
+    await drain(services)
+    assert [route for route, result in await attempts(services) if result != "failed"] == ["subscribe", "subscribe"]
