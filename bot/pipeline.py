@@ -32,7 +32,7 @@ from bot import metrics, texts
 from bot.context import Context
 from bot.conversation import ConversationState
 from bot.outbound.worker import wake_waiting
-from bot.questions.log import cached_user_hash, question_row, read_salt, record_question
+from bot.questions.log import cached_salt, hash_openid, question_row, read_salt, record_question
 from bot.routing import Dispatcher, HandlerResult, is_session_free
 from bot.services import Services
 from bot.wechat.limits import text_fits
@@ -161,7 +161,7 @@ class MessagePipeline:
         """Read what the driver-direct path needs from the database once per process (the question log's
         salt); the app calls it at start-up, and the first push does if nothing has."""
         async with self._preparing:
-            if cached_user_hash(self.services.database.engine.url, "") is None:
+            if cached_salt(self.services.database.engine.url) is None:
                 async with self.services.database.session() as session:
                     await read_salt(session)
                     await session.commit()
@@ -268,8 +268,11 @@ class MessagePipeline:
         if incoming.is_event and opens_event_window(incoming.event):
             return None  # the 1-minute window's row is written on the full path
         database = self.services.database
-        if cached_user_hash(database.engine.url, "") is None:
+        salt = cached_salt(database.engine.url)
+        if salt is None:
             await self.prepare()
+            salt = cached_salt(database.engine.url)
+            assert salt is not None  # prepare() read it, or raised
         now = self.services.now()
         push = Push(key, incoming.openid, now, _touches(incoming))
 
@@ -284,12 +287,7 @@ class MessagePipeline:
             reply_xml, more = self._render(incoming, result, now)
             if more:  # a reply over 2,048 bytes: its continuations go to the outbox on the full path
                 raise SessionNeeded
-            questions = []
-            for asked in ctx.asked:
-                who = cached_user_hash(database.engine.url, incoming.openid)
-                if who is None:  # cannot be: read above
-                    raise SessionNeeded
-                questions.append(question_row(who, asked, now))
+            questions = [question_row(hash_openid(salt, incoming.openid), asked, now) for asked in ctx.asked]
             return reply_xml, conversation.pending_write(), questions
 
         return await self.hotpath.handle(  # type: ignore[union-attr]

@@ -30,7 +30,8 @@ REFUSED_KINDS = frozenset({"refusal"})
 _salts: dict[str, str] = {}
 
 
-def _hash(salt: str, openid: str) -> str:
+def hash_openid(salt: str, openid: str) -> str:
+    """The question log's name for a user: ``HMAC-SHA256(salt, openid)``."""
     return hmac.new(salt.encode(), openid.encode(), hashlib.sha256).hexdigest()
 
 
@@ -40,13 +41,12 @@ async def user_hash(session: AsyncSession, openid: str) -> str:
     if salt is None:
         salt = await console_secret(session, SALT_NAME)
         _salts[key] = salt
-    return _hash(salt, openid)
+    return hash_openid(salt, openid)
 
 
-def cached_user_hash(database_url: Any, openid: str) -> str | None:
-    """The hash when this process has read the salt already (the database engine's URL), else None."""
-    salt = _salts.get(str(database_url))
-    return None if salt is None else _hash(salt, openid)
+def cached_salt(database_url: Any) -> str | None:
+    """The salt when this process has read it already (keyed by the database engine's URL), else None."""
+    return _salts.get(str(database_url))
 
 
 async def read_salt(session: AsyncSession) -> None:
