@@ -31,6 +31,7 @@ from storage.report_queries import get_report
 log = logging.getLogger(__name__)
 
 JSSDK_URL = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
+TOKEN_MAX_CHARS = 64  # a token is 43 characters
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -81,7 +82,8 @@ async def case_page(request: web.Request) -> web.Response:
     services: Services = request.app[SERVICES]
     token = request.match_info["token"]
     async with services.database.session() as session:
-        case_no = await case_of_page(session, token) if set(token) <= TOKEN_CHARS else None
+        readable = len(token) <= TOKEN_MAX_CHARS and set(token) <= TOKEN_CHARS  # never query with anything else
+        case_no = await case_of_page(session, token) if readable else None
         report = await get_report(session, case_no) if case_no else None
     if report is None or report.case_no is None:
         raise web.HTTPNotFound(text=texts.CASE_PAGE_MISSING)

@@ -141,6 +141,8 @@ async def test_the_case_page_shows_status_and_reply_and_offers_the_subscription_
                 pages.append(await resp.text())
         async with http.get(api_service.url + "/case/not-a-token") as resp:
             assert resp.status == 404
+        async with http.get(api_service.url + "/case/" + "A" * 5000) as resp:
+            assert resp.status == 404  # an oversized token is refused without a query
     page = pages[-1]
     assert case_no in page and "已受理" in page and "已派员核查" in page
     assert "13912345678" not in page and "偷排，电话" not in page  # nothing the reporter wrote
