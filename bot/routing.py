@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.context import Context
+from bot.wechat.messages import Incoming
 from bot.wechat.replies import Reply
 
 HandlerResult = Reply | str | None
@@ -80,8 +81,27 @@ class Router:
 MAX_STATES_KEPT = 512
 
 
+def shape_of(incoming: Incoming) -> str:
+    """What kind of push this is, as the filters' ``shapes`` name it: the message type, or
+    ``event:<name>`` (lower case) for an event."""
+    return f"event:{incoming.event.lower()}" if incoming.msg_type == "event" else incoming.msg_type
+
+
+def _could_match(route: Route, shape: str) -> bool:
+    """False when a filter of ``route`` declares the push shapes it can match and ``shape`` is not one."""
+    for flt in route.filters:
+        shapes = getattr(flt, "shapes", None)
+        if shapes is not None and shape not in shapes and shape.split(":", 1)[0] not in shapes:
+            return False
+    return True
+
+
 class Dispatcher:
-    """Tries the routers in priority order; the first matching route handles the message."""
+    """Tries the routers in priority order; the first matching route handles the message.
+
+    Which routes can match depends on the conversation state and the push's shape (``shape_of``) alone;
+    the positions of those routes are worked out once per (state, shape) and kept, so a push runs only
+    the filters of routes that could take it."""
 
     def __init__(self, routers: Sequence[Router], fallback: Handler) -> None:
         names = [r.name for r in routers]
@@ -91,29 +111,37 @@ class Dispatcher:
         self.routers = list(routers)
         self.fallback = fallback
         self._routes = [route for router in self.routers for route in router.routes]
-        self._by_state: dict[str | None, list[int]] = {}
+        self._tests = [_all_of(route.filters) for route in self._routes]
+        self._candidates: dict[tuple[str | None, str], list[int]] = {}
 
-    def _routes_for(self, state: str | None) -> list[int]:
-        """Positions of the routes whose state condition holds for ``state`` (states are few: kept per state)."""
-        positions = self._by_state.get(state)
+    def _routes_for(self, state: str | None, shape: str) -> list[int]:
+        """Positions of the routes that could match a push of ``shape`` in ``state``, in order."""
+        key = (state, shape)
+        positions = self._candidates.get(key)
         if positions is None:
-            positions = [i for i, route in enumerate(self._routes) if _state_matches(route.state, state)]
-            if len(self._by_state) < MAX_STATES_KEPT:
-                self._by_state[state] = positions
+            positions = [
+                i for i, route in enumerate(self._routes)
+                if _state_matches(route.state, state) and _could_match(route, shape)
+            ]
+            if len(self._candidates) < MAX_STATES_KEPT:  # shapes come from pushes: keep a bounded few
+                self._candidates[key] = positions
         return positions
 
     def resolve(self, ctx: Context) -> Handler:
-        state = ctx.conversation.state
-        for i in self._routes_for(state):
-            route = self._routes[i]
-            if all(f(ctx) for f in route.filters):
-                return route.handler
-            if ctx.conversation.state != state:  # a filter ended the dialog: the rest see the new state
-                for later in self._routes[i + 1 :]:
-                    if later.matches(ctx):
-                        return later.handler
+        shape = shape_of(ctx.incoming)
+        after = -1  # routes up to here were tried already
+        while True:
+            state = ctx.conversation.state
+            for i in self._routes_for(state, shape):
+                if i <= after:
+                    continue
+                if self._tests[i](ctx):
+                    return self._routes[i].handler
+                if ctx.conversation.state != state:  # a filter ended the dialog: the rest see the new state
+                    after = i
+                    break
+            else:
                 return self.fallback
-        return self.fallback
 
     async def dispatch(self, ctx: Context) -> HandlerResult:
         return await self.resolve(ctx)(ctx)
@@ -131,6 +159,29 @@ def is_session_free(handler: Handler) -> bool:
 
 
 # ---- filters -------------------------------------------------------------------------------------
+#
+# A filter may carry ``shapes``: the push shapes (``shape_of``: a message type, ``event`` for any event, or
+# ``event:<name>``) it can ever hold for. The dispatcher then skips it, and its route, for other pushes.
+
+_TEXT_SHAPES = frozenset({"text", "voice"})  # ``Incoming.text`` is empty for everything else
+
+
+def _shaped(flt: Filter, shapes: frozenset[str] | None) -> Filter:
+    flt.shapes = shapes  # type: ignore[attr-defined]
+    return flt
+
+
+def _all_of(filters: tuple[Filter, ...]) -> Filter:
+    """One test for a route's filters (most routes have one or two: no generator for those)."""
+    if not filters:
+        return lambda ctx: True
+    if len(filters) == 1:
+        return filters[0]
+    if len(filters) == 2:
+        first, second = filters
+        return lambda ctx: first(ctx) and second(ctx)
+    return lambda ctx: all(f(ctx) for f in filters)
+
 
 @lru_cache(maxsize=4096)
 def _normalize(text: str) -> str:
@@ -142,43 +193,56 @@ def _normalize(text: str) -> str:
 
 def msg_type(*types: str) -> Filter:
     wanted = frozenset(t.lower() for t in types)
-    return lambda ctx: ctx.incoming.msg_type in wanted
+    return _shaped(lambda ctx: ctx.incoming.msg_type in wanted, wanted)
 
 
 def has_text() -> Filter:
     """A text message, or a voice message WeChat recognised as speech."""
-    return lambda ctx: bool(ctx.incoming.text)
+    return _shaped(lambda ctx: bool(ctx.incoming.text), _TEXT_SHAPES)
 
 
 def text_is(*words: str) -> Filter:
     wanted = frozenset(_normalize(w) for w in words)
-    return lambda ctx: _normalize(ctx.incoming.text) in wanted
+    return _shaped(lambda ctx: _normalize(ctx.incoming.text) in wanted, _TEXT_SHAPES)
 
 
 def text_startswith(*prefixes: str) -> Filter:
     wanted = tuple(p.lower() for p in prefixes)
-    return lambda ctx: ctx.incoming.text.lower().startswith(wanted)
+    return _shaped(lambda ctx: ctx.incoming.text.lower().startswith(wanted), _TEXT_SHAPES)
 
 
 def text_matches(pattern: str | re.Pattern[str]) -> Filter:
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-    return lambda ctx: regex.fullmatch(ctx.incoming.text) is not None
+    return _shaped(lambda ctx: regex.fullmatch(ctx.incoming.text) is not None, _TEXT_SHAPES)
 
 
 def event(*names: str) -> Filter:
     wanted = frozenset(n.lower() for n in names)
-    return lambda ctx: ctx.incoming.is_event and ctx.incoming.event.lower() in wanted
+    return _shaped(lambda ctx: ctx.incoming.is_event and ctx.incoming.event.lower() in wanted,
+                   frozenset(f"event:{n}" for n in wanted))
 
 
 def menu_key(*keys: str) -> Filter:
     wanted = frozenset(keys)
-    return lambda ctx: (
-        ctx.incoming.is_event and ctx.incoming.event.upper() == "CLICK" and ctx.incoming.event_key in wanted
-    )
+
+    def clicked(ctx: Context) -> bool:
+        incoming = ctx.incoming
+        return incoming.is_event and incoming.event.upper() == "CLICK" and incoming.event_key in wanted
+
+    return _shaped(clicked, frozenset({"event:click"}))
 
 
 def any_of(*filters: Filter) -> Filter:
-    return lambda ctx: any(f(ctx) for f in filters)
+    shapes = [getattr(f, "shapes", None) for f in filters]
+    union = None if any(s is None for s in shapes) else frozenset().union(*shapes)
+
+    def any_holds(ctx: Context) -> bool:
+        for flt in filters:  # noqa: SIM110 - a plain loop: no generator on every push
+            if flt(ctx):
+                return True
+        return False
+
+    return _shaped(any_holds, union)
 
 
 def not_(flt: Filter) -> Filter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,11 +58,25 @@ def _free_or_report(ctx: Context) -> bool:
     return ctx.conversation.state is None or _in_report(ctx)
 
 
+@lru_cache(maxsize=4096)
+def _case_reading(typed: str) -> tuple[bool, bool]:
+    """(a query for a case, a query whose case number is malformed) for what the user typed. Two routes
+    look at every message outside a dialog: each distinct text is read once."""
+    text = clean(typed).upper()
+    if not text:
+        return False, False
+    if find_case_no(text) is not None:
+        return bool(QUERY_PREFIX.match(text)) or text.startswith("YC"), False
+    # 查询 followed by something meant as a case number that is not one (or a bare "YC2026…")
+    prefix = QUERY_PREFIX.match(text)
+    rest = text[prefix.end() :] if prefix else text
+    if not prefix and not report_queries.normalize_case_no(rest).startswith("YC"):
+        return False, False
+    return False, looks_like_case_attempt(rest)
+
+
 def _is_query(ctx: Context) -> bool:
-    text = clean(ctx.incoming.text).upper()
-    if not text or find_case_no(text) is None:
-        return False
-    return bool(QUERY_PREFIX.match(text)) or text.startswith("YC")
+    return _case_reading(ctx.incoming.text)[0]
 
 
 async def _with_prompt(ctx: Context, reply: str) -> str:
@@ -145,14 +160,7 @@ def handling_units(report: Report) -> str:
 
 def _is_malformed_query(ctx: Context) -> bool:
     """查询 followed by something meant as a case number that is not one (or a bare "YC2026…")."""
-    text = clean(ctx.incoming.text).upper()
-    if not text or find_case_no(text) is not None:
-        return False
-    prefix = QUERY_PREFIX.match(text)
-    rest = text[prefix.end() :] if prefix else text
-    if not prefix and not report_queries.normalize_case_no(rest).startswith("YC"):
-        return False
-    return looks_like_case_attempt(rest)
+    return _case_reading(ctx.incoming.text)[1]
 
 
 @router.on(_is_malformed_query, _free_or_report)

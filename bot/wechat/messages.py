@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
@@ -54,9 +55,10 @@ class Incoming:
         suffix = f":{result_of}" if isinstance(result_of, str) and result_of else ""
         return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}{suffix}"[:255]
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """What the user said: typed text, or the speech recognition of a voice message."""
+        """What the user said: typed text, or the speech recognition of a voice message (worked out once:
+        every route's filter reads it)."""
         if self.msg_type == "text":
             return self.content.strip()
         if self.msg_type == "voice":

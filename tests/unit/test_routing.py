@@ -125,6 +125,42 @@ async def test_routes_within_a_router_keep_declaration_order() -> None:
     assert await Dispatcher([router], fallback=fallback).dispatch(make_ctx("text", content="帮助")) == "general"
 
 
+def _never_called(ctx: Context) -> bool:
+    raise AssertionError("a filter was run for a push it cannot match")
+
+
+@pytest.mark.parametrize(
+    ("declared", "ctx"),
+    [
+        (menu_key(menu.KEY_HELP), make_ctx("text", content="帮助")),
+        (event("subscribe"), make_ctx("event", event="CLICK", event_key=menu.KEY_HELP)),
+        (text_is("帮助"), make_ctx("image", media_id="m")),
+        (msg_type("location"), make_ctx("event", event="LOCATION", location=Location(1, 2))),
+        (any_of(event("view"), msg_type("image")), make_ctx("text", content="x")),
+    ],
+)
+async def test_a_route_is_skipped_for_pushes_its_filters_declare_they_cannot_match(declared, ctx: Context) -> None:  # type: ignore[no-untyped-def]
+    router = Router("r")
+    router.on(_never_called, declared)(answer("wrong"))
+    router.on()(answer("next"))
+    assert await Dispatcher([router], fallback=fallback).dispatch(ctx) == "next"
+
+
+async def test_routes_after_a_filter_that_ends_the_dialog_see_the_new_state() -> None:
+    def release(ctx: Context) -> bool:
+        ctx.conversation.clear()
+        return False
+
+    router = Router("r")
+    router.on(release, state="kb:offered")(answer("never"))
+    router.on(text_is("x"), state="kb:offered")(answer("still offered"))
+    router.on(text_is("x"), state=NO_STATE)(answer("outside a dialog"))
+    dispatcher = Dispatcher([router], fallback=fallback)
+    for _ in range(2):  # the second time from the kept route positions
+        assert await dispatcher.dispatch(make_ctx("text", content="x", state="kb:offered")) == "outside a dialog"
+        assert await dispatcher.dispatch(make_ctx("text", content="y", state="kb:offered")) == "fallback"
+
+
 def test_router_names_must_be_unique() -> None:
     with pytest.raises(ValueError, match="unique"):
         Dispatcher([Router("same"), Router("same")], fallback=fallback)
