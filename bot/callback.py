@@ -17,7 +17,7 @@ from bot import logsafe, texts
 from bot.logging_setup import note_push_type
 from bot.pipeline import MessagePipeline
 from bot.wechat.crypto import CryptoError, MessageCrypto
-from bot.wechat.messages import Incoming, MalformedMessage, parse_xml, to_incoming
+from bot.wechat.messages import Incoming, MalformedMessage, parse_body, parse_xml, to_incoming
 from bot.wechat.replay_guard import ReplayGuard
 from bot.wechat.replies import TextReply
 from bot.wechat.signature import signature_matches, timestamp_is_fresh
@@ -97,7 +97,7 @@ class CallbackView:
         if encrypt_type not in {"raw", "aes"}:
             raise web.HTTPBadRequest(text="unknown encrypt_type")
         try:
-            fields = parse_xml(body)
+            fields = parse_body(body)
         except MalformedMessage as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         if encrypt_type == "raw":

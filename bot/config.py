@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.knowledge_config import KnowledgeConfig
+from bot.storage_config import StorageConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
@@ -67,22 +68,6 @@ class WecomConfig:
     agent_id: int = 0
     api_base_url: str = "https://qyapi.weixin.qq.com"
     duplicate_check_interval: int = 1800
-
-
-@dataclass
-class StorageConfig:
-    url: str = "sqlite:///var/bot.db"
-    media_dir: str = "var/media"
-    echo_sql: bool = False
-    # PostgreSQL connection pool: connections kept open, and extra ones opened for peaks (jobs, console).
-    pool_size: int = 10
-    max_overflow: int = 5
-    # WeChat pushes holding a transaction at once (0: pool_size; SQLite always 1); the rest queue in order.
-    max_in_flight: int = 0
-    # A push still queued this long after it arrived gets a "busy, send again" reply (0: wait indefinitely).
-    admission_timeout_seconds: float = 3.5
-    # Pushes whose handler needs no database session run their transaction through the driver directly.
-    hot_path: bool = True
 
 
 @dataclass
@@ -434,13 +419,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("[reminders] channel: must be template or wecom")
     config.reminders.validate()
     config.privacy.validate()
-    storage = config.storage
-    if storage.pool_size < 1:
-        raise ConfigError("[storage] pool_size: must be at least 1")
-    if storage.max_overflow < 0 or storage.max_in_flight < 0:
-        raise ConfigError("[storage] max_overflow and max_in_flight: must be 0 or more")
-    if not 0 <= storage.admission_timeout_seconds < 5:
-        raise ConfigError("[storage] admission_timeout_seconds: 0 (off) or under WeChat's 5-second window")
+    if problems := config.storage.problems():
+        raise ConfigError(problems[0])
     if config.logging.format not in {"text", "json"}:
         raise ConfigError("[logging] format: must be text or json")
     if not 0 < config.server.port < 65536:

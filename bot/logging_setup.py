@@ -14,9 +14,9 @@ import contextvars
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -109,7 +109,7 @@ def request_logging(access_log: bool, busy: Callable[[], bool]) -> Callable[...,
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        rid = given if _WELL_FORMED.match(given) else uuid.uuid4().hex
+        rid = given if _WELL_FORMED.match(given) else secrets.token_hex(16)
         request_id.set(rid)
         push_type.set("-")
         started = time.monotonic()

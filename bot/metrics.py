@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -61,9 +62,25 @@ def busy_reply() -> None:
     _busy.set(True)
 
 
+_CHILDREN: dict[tuple[Any, str], Any] = {}  # (metric, label) → its labelled child: ``labels`` locks and builds
+
+
+def _child(metric: Any, label: str) -> Any:
+    """``metric``'s child for its one label value ``label``, looked up once."""
+    key = (metric, label)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(label)
+    return child
+
+
+def knowledge_answered(kind: str) -> None:
+    _child(KNOWLEDGE_ANSWERS, kind).inc()
+
+
 def push_answered(seconds: float, status: int, busy: bool) -> None:
     outcome = "busy" if busy else "answered" if status < 400 else f"rejected_{status}"
-    CALLBACK_SECONDS.labels(outcome=outcome).observe(seconds)
+    _child(CALLBACK_SECONDS, outcome).observe(seconds)
     if seconds > SLOW_PUSH_SECONDS:
         SLOW_PUSHES.inc()
 

@@ -154,7 +154,9 @@ class MessagePipeline:
         self.admission_timeout = storage.admission_timeout_seconds or None
         self._dialect = "sqlite" if database.is_sqlite else "postgresql"
         # pushes whose handler needs no session take the driver-direct path (storage.hotpath)
-        self.hotpath: HotPath | None = hotpath_for(database, self.admission.limit) if storage.hot_path else None
+        self.hotpath: HotPath | None = (
+            hotpath_for(database, self.admission.limit, storage.group_commit_ms / 1000) if storage.hot_path else None
+        )
         self._preparing = asyncio.Lock()
 
     async def prepare(self) -> None:
@@ -171,6 +173,16 @@ class MessagePipeline:
 
         ``received_at`` (``time.monotonic()`` when the request arrived) starts the admission deadline.
         """
+        hotpath = self.hotpath
+        if hotpath is None:
+            return await self._admitted(incoming, received_at)
+        hotpath.arrived()  # a group commit may wait for this push to join it
+        try:
+            return await self._admitted(incoming, received_at)
+        finally:
+            hotpath.left()
+
+    async def _admitted(self, incoming: Incoming, received_at: float | None) -> str:
         timeout = self.admission_timeout
         if timeout is not None and received_at is not None:
             timeout -= time.monotonic() - received_at

@@ -146,6 +146,6 @@ async def question(ctx: Context) -> HandlerResult:
         return texts.KB_PICK_EXPIRED
     answer = ANSWERS.answer(kb, ctx.incoming.text)
     ctx.asked.append(QuestionAsked(ctx.incoming.text, answer))  # the pipeline logs it with the push
-    metrics.KNOWLEDGE_ANSWERS.labels(kind=answer.kind).inc()
+    metrics.knowledge_answered(answer.kind)
     _remember(ctx, answer.suggestions)
     return with_rating_prompt(answer)

@@ -174,7 +174,18 @@ class _Tx:
 
 
 class HotPath:
-    """Driver-direct push transactions; ``begin`` is the driver's (returns None when it cannot start now)."""
+    """Driver-direct push transactions; ``begin`` is the driver's (returns None when it cannot start now).
+
+    The pipeline calls ``arrived`` when a push comes in and ``left`` when it has been answered, whatever
+    path it took: a driver that shares commits between pushes (SQLite) knows how many may still join."""
+
+    in_flight = 0
+
+    def arrived(self) -> None:
+        self.in_flight += 1
+
+    def left(self) -> None:
+        self.in_flight -= 1
 
     async def begin(self) -> _Tx | None:
         """A new transaction, or None when it cannot start now (SQLite: another connection is writing)."""

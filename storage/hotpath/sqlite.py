@@ -29,6 +29,7 @@ from storage.hotpath import (
     _user_values,
     _users_upsert,
 )
+from storage.hotpath.checkpoint import Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,14 @@ def _sqlite_time(value: datetime | None) -> str | None:
     a few instants, formatted once."""
     if value is None:
         return None
-    v = value.astimezone(UTC)
-    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}."
-            f"{v.microsecond:06d}")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_read_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+_WRITTEN_AT_FINISH = 0  # ``claim_and_touch``'s record id: the row is written by ``finish`` (ids start at 1)
 
 
 class _SqliteTx(_Tx):
@@ -54,6 +56,26 @@ class _SqliteTx(_Tx):
         self.path = path
         self.conn = conn
         self.open = True
+        self.claimed: Push | None = None  # the push whose dedup row ``finish`` writes
+
+    async def claim_and_touch(self, push: Push) -> int | None:
+        """The key is looked up, and its row written only in ``finish``, with the reply: nothing can write
+        between the two (this connection holds SQLite's write lock and a push's statements run without a
+        pause), so one INSERT does the work of an INSERT and an UPDATE of the same row."""
+        if self.conn.execute(_SQLITE["stored"], (push.key,)).fetchone() is not None:
+            return None  # a retry
+        await self.touch_user(push)
+        self.claimed = push
+        return _WRITTEN_AT_FINISH
+
+    async def finish(self, record_id: int, openid: str, write: tuple[str, dict[str, Any]] | None, reply: str) -> None:
+        if write is not None:
+            await self.save_conversation(openid, write)
+        push = self.claimed
+        if record_id != _WRITTEN_AT_FINISH or push is None:
+            await self.set_reply(record_id, reply)
+        elif await self.claim(push.key, push.openid, reply, push.now) is None:
+            raise sqlite3.IntegrityError("the dedup key was taken within the push's own transaction")
 
     async def claim(self, key: str, openid: str, reply: str, now: datetime) -> int | None:
         row = self.conn.execute(_SQLITE["claim"], (key, openid, reply, _sqlite_time(now))).fetchone()
@@ -103,7 +125,6 @@ class _SqliteTx(_Tx):
             return None
         self.open = False
         self.conn.execute("RELEASE push")
-        self.path.schedule_commit()
         return self.path.settle
 
     async def rollback(self) -> None:
@@ -111,7 +132,7 @@ class _SqliteTx(_Tx):
             self.open = False
             self.conn.execute("ROLLBACK TO push")
             self.conn.execute("RELEASE push")
-            self.path.schedule_commit()  # the group still ends soon, even when nothing else joins it
+            self.path.schedule_commit()  # at once: the push may need the write lock on the full path
 
 
 MAX_GROUP = 64  # pushes sharing one SQLite commit at most
@@ -125,21 +146,34 @@ class SqliteHotPath(HotPath):
 
     A push's statements run synchronously (no other push can interleave), each push inside its own
     savepoint of a group transaction: a failing push rolls back to its savepoint and leaves the others
-    alone. The group commits once no push that was ready to run with it is left (``call_soon``, pushed back
-    as pushes join), and only then is any of its pushes answered: the commit, SQLite's costly step, is
-    shared, and no reply leaves before its data is committed. Should the commit fail, every push of the
-    group gets the error (answered politely, nothing stored: a retry is handled afresh).
+    alone. No reply leaves before its data is committed, and the commit (SQLite's costly step, paid per
+    commit and per page written) is shared: the group commits
+
+    * at once when every push in flight (``arrived`` … ``left``) is waiting for it, or when it holds
+      ``MAX_GROUP`` pushes: nobody else could join;
+    * otherwise ``window`` seconds after its first push finished, so that pushes being read, decrypted
+      or queued right now join it (pushes under load arrive one by one, so without the window almost
+      every commit would carry one push).
+
+    Should the commit fail, every push of the group gets the error (answered politely, nothing stored: a
+    retry is handled afresh). A push that needs the full path rolls back to its savepoint and the group
+    commits at once: the full path waits for SQLite's write lock, which the group holds.
 
     A handler that really waits for something (suspends) while the write lock is held would let other
     pushes interleave: such a push is rolled back and handed to the full path.
+
+    WAL checkpoints are not run inside these commits but on a thread (``storage.hotpath.checkpoint``).
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, window: float = 0.005) -> None:
         self.path = path
+        self.window = window
         self.conn: sqlite3.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
         self._group_open = False
         self._waiters: list[asyncio.Future[None]] = []
         self._flush_handle: asyncio.Handle | None = None
+        self._flush_soon = False  # the pending handle commits in this loop turn (not at the window's end)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=64)
@@ -147,6 +181,9 @@ class SqliteHotPath(HotPath):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=0")  # never wait on the event loop: the full path waits instead
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run on a thread of their own
+        if self._checkpointer is None:
+            self._checkpointer = Checkpointer(self.path)
         return conn
 
     async def _begin(self) -> _Tx | None:
@@ -173,29 +210,46 @@ class SqliteHotPath(HotPath):
         coro.close()
         raise SessionNeeded  # the handler waited for something: the full path runs it
 
+    def left(self) -> None:
+        super().left()
+        if self._waiters and not self._others_running():
+            self.schedule_commit()  # the push that left was the last one the group waited for
+
+    def _others_running(self) -> bool:
+        """Pushes in flight that are not waiting for the group's commit (they may still join it)."""
+        return self.in_flight > len(self._waiters)
+
     async def settle(self) -> None:
-        """Return once the current group is committed; joining pushes the commit back behind the pushes
-        that are ready to run now (up to ``MAX_GROUP`` pushes), so that they share it."""
+        """Return once the current group is committed (see the class docstring for when that is)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         if len(self._waiters) >= MAX_GROUP:
             self._flush()
+        elif self._others_running() and self.window > 0:
+            self._commit_after_window()
         else:
-            self.schedule_commit(later=True)
+            self.schedule_commit()
         await waiter
 
-    def schedule_commit(self, *, later: bool = False) -> None:
-        """Commit the group once the event loop has run what is ready now (``later``: push it back)."""
+    def schedule_commit(self) -> None:
+        """Commit the group once the event loop has run what is ready now."""
         if self._flush_handle is not None:
-            if not later:
+            if self._flush_soon:
                 return
             self._flush_handle.cancel()
         self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+        self._flush_soon = True
+
+    def _commit_after_window(self) -> None:
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(self.window, self._flush)
+            self._flush_soon = False
 
     def _flush(self) -> None:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
+            self._flush_soon = False
         waiters, self._waiters = self._waiters, []
         if not self._group_open or self.conn is None:
             error: BaseException | None = RuntimeError("the group transaction is gone")
@@ -204,6 +258,8 @@ class SqliteHotPath(HotPath):
             try:
                 self.conn.execute("COMMIT")
                 error = None
+                if self._checkpointer is not None:
+                    self._checkpointer.committed()
             except sqlite3.Error as exc:
                 log.error("group commit failed (%s); %d pushes not applied", type(exc).__name__, len(waiters))
                 if self.conn.in_transaction:
@@ -222,5 +278,8 @@ class SqliteHotPath(HotPath):
                 self._flush()
             self.conn.close()
             self.conn = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
 
 

@@ -18,7 +18,7 @@ class ProcessedMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dedup_key: Mapped[str] = mapped_column(String(255), unique=True)
-    openid: Mapped[str] = mapped_column(String(128), index=True)
+    openid: Mapped[str] = mapped_column(String(128))
     reply_xml: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -21,7 +21,6 @@ class QuestionLog(Base):
     __tablename__ = "question_log"
     __table_args__ = (
         Index("ix_question_log_user_asked", "user_hash", "asked_at"),
-        Index("ix_question_log_kind_asked", "kind", "asked_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

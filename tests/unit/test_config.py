@@ -142,6 +142,12 @@ def test_privacy_retention_keys_are_checked(tmp_path: Path, text: str, message: 
         load_config(write(tmp_path, text), env={})
 
 
+@pytest.mark.parametrize("value", ["-1", "250", '"fast"'])
+def test_group_commit_window_is_checked(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[storage\] group_commit_ms"):
+        load_config(write(tmp_path, f"[storage]\ngroup_commit_ms = {value}\n"), env={})
+
+
 def test_privacy_retention_defaults_and_override(tmp_path: Path) -> None:
     config = load_config(EXAMPLE_CONFIG_PATH, env={"YCBOT_PRIVACY_CLOSED_IDENTITY_DAYS": "30"})
     assert config.privacy.closed_identity_days == 30

@@ -200,6 +200,60 @@ async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_
         await database.dispose()
 
 
+async def test_a_group_commit_waits_for_pushes_in_flight_and_a_lone_push_commits_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    url = f"sqlite:///{tmp_path}/window.db"
+    database = Database(url)
+    await upgrade(database)
+    await seed_departments(database, duties().units)
+    pipe = MessagePipeline(Services(config=make_config(tmp_path, url), database=database, clock=FakeClock()),
+                           Dispatcher([build_router([])], fallback=fallback))
+    await pipe.prepare()
+    hot_path = pipe.hotpath
+    assert isinstance(hot_path, SqliteHotPath)
+    hot_path.window = 3600.0  # a window that never ends within the test: only the in-flight rule commits
+    commits: list[int] = []
+    flush = hot_path._flush
+
+    def counting_flush() -> None:
+        commits.append(len(hot_path._waiters))
+        flush()
+
+    monkeypatch.setattr(hot_path, "_flush", counting_flush)
+
+    waiting = asyncio.Queue[int]()  # a push parked to wait for the window: how many wait now
+    wait_for_window = hot_path._commit_after_window
+
+    def noting_wait() -> None:
+        wait_for_window()
+        waiting.put_nowait(len(hot_path._waiters))
+
+    monkeypatch.setattr(hot_path, "_commit_after_window", noting_wait)
+
+    async def parked(count: int) -> None:
+        assert await waiting.get() == count
+
+    try:
+        # alone: nobody else could join, so the push commits without waiting for the window
+        assert "记下了" in await asyncio.wait_for(pipe.handle(text("记住", "1", openid="u-1")), 60)
+        assert commits == [1]
+
+        hot_path.arrived()  # another push is in flight: still being read, say
+        first = asyncio.create_task(pipe.handle(text("记住", "2", openid="u-2")))
+        await parked(1)
+        second = asyncio.create_task(pipe.handle(text("记住", "3", openid="u-3")))
+        await parked(2)
+        assert commits == [1] and not first.done() and not second.done()  # waiting for the one in flight
+        hot_path.left()  # … which was answered some other way: nobody else is coming
+        assert all("记下了" in reply for reply in await asyncio.gather(first, second))
+        assert commits == [1, 2]
+    finally:
+        await database.dispose()
+
+
 async def test_a_question_is_logged_on_the_hot_path_like_on_the_full_path(hot) -> None:  # type: ignore[no-untyped-def]
     """The question log row and the asked-again mark are written in the push's own transaction."""
     from types import SimpleNamespace
@@ -231,3 +285,25 @@ async def test_a_question_is_logged_on_the_hot_path_like_on_the_full_path(hot) -
     assert [r.follow_up for r in rows] == ["asked_again", ""]
     assert all(r.user_hash == who and r.kind == "answer" and r.matched and r.entry_id == "reg-types" for r in rows)
     assert rows[0].asked_at == clock() - timedelta(minutes=3) and rows[1].asked_at == clock()
+
+
+def test_wal_checkpoints_run_on_their_own_thread_after_enough_commits(tmp_path: Path) -> None:
+    from storage.hotpath.checkpoint import Checkpointer
+
+    path = tmp_path / "wal.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # as the reply path's connection
+    writer.execute("CREATE TABLE t (x TEXT)")
+    checkpointer = Checkpointer(str(path), every=3)
+    try:
+        size_before = path.stat().st_size
+        for _ in range(3):
+            writer.execute("INSERT INTO t VALUES (?)", ("x" * 50_000,))
+            assert not checkpointer.checkpointed.is_set()
+            checkpointer.committed()
+        assert checkpointer.checkpointed.wait(30)
+        assert path.stat().st_size > size_before + 100_000  # the pages were copied into the database file
+    finally:
+        checkpointer.stop()
+        writer.close()

@@ -9,7 +9,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat import push
 from bot.wechat.crypto import CryptoError, MessageCrypto
-from bot.wechat.messages import MalformedMessage, parse_xml, to_incoming
+from bot.wechat.messages import MalformedMessage, parse_body, parse_xml, to_incoming
 from bot.wechat.push import PushSigner
 from bot.wechat.replies import NewsReply, TextReply, cdata
 from bot.wechat.signature import compute_signature, signature_matches, timestamp_is_fresh
@@ -226,6 +226,37 @@ def test_event_dedup_key_distinguishes_each_part() -> None:
 def test_unreadable_bodies_raise_malformed(body: bytes) -> None:
     with pytest.raises(MalformedMessage):
         to_incoming(parse_xml(body))
+
+
+_CIPHER = base64.b64encode(bytes(range(256)) * 3).decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><Encrypt><![CDATA[{_CIPHER}]]></Encrypt></xml>",
+        f"<xml>\n    <ToUserName><![CDATA[gh_abc]]></ToUserName>\n"
+        f"    <Encrypt><![CDATA[{_CIPHER}]]></Encrypt>\n</xml>\n",
+        f'<?xml version="1.0"?><xml><ToUserName><![CDATA[gh_abc]]></ToUserName><Encrypt><![CDATA[{_CIPHER}]]>'
+        "</Encrypt></xml>",
+        f"<xml><ToUserName><![CDATA[ gh_abc ]]></ToUserName><Encrypt><![CDATA[{_CIPHER}]]></Encrypt></xml>",
+        f"<xml><ToUserName>gh_abc</ToUserName><Encrypt>{_CIPHER}</Encrypt><FromUserName>u</FromUserName></xml>",
+        f"<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><Encrypt><![CDATA[{_CIPHER}]]></Encrypt></xml><x/>",
+        "<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><Encrypt><![CDATA[]]></Encrypt></xml>",
+        "<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><Encrypt><![CDATA[a&amp;b]]></Encrypt></xml>",
+    ],
+)
+def test_the_envelope_shortcut_reads_exactly_what_the_parser_reads(body: str) -> None:
+    data = body.encode()
+    try:
+        expected: object = parse_xml(data)
+    except MalformedMessage as exc:
+        expected = type(exc)
+    try:
+        got: object = parse_body(data)
+    except MalformedMessage as exc:
+        got = type(exc)
+    assert got == expected
 
 
 def test_markup_in_a_message_text_is_just_text() -> None:
