@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot import menu, metrics, texts
@@ -46,6 +47,7 @@ ANSWERS = AnswerCache()
 _PICK = re.compile(r"^\s*(?:第|选|选择)?\s*([1-9])\s*(?:个|条|项|号)?\s*[.。、!！]?\s*$")
 
 
+@lru_cache(maxsize=1024)
 def picked_number(text: str) -> int | None:
     m = _PICK.match(unicodedata.normalize("NFKC", text or ""))
     return int(m.group(1)) if m else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
@@ -41,6 +40,7 @@ class Incoming:
     recognition: str = ""
     location: Location | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    text: str = field(init=False, compare=False, repr=False)  # what the user said (see ``_said``)
 
     @property
     def is_event(self) -> bool:
@@ -56,15 +56,18 @@ class Incoming:
         suffix = f":{result_of}" if isinstance(result_of, str) and result_of else ""
         return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}{suffix}"[:255]
 
-    @cached_property
-    def text(self) -> str:
-        """What the user said: typed text, or the speech recognition of a voice message (worked out once:
-        every route's filter reads it)."""
-        if self.msg_type == "text":
-            return self.content.strip()
-        if self.msg_type == "voice":
-            return self.recognition.strip().rstrip("。！？!?.")
-        return ""
+    def __post_init__(self) -> None:
+        # Every route's filter reads ``text``: worked out once (a frozen dataclass sets it this way).
+        object.__setattr__(self, "text", _said(self.msg_type, self.content, self.recognition))
+
+
+def _said(msg_type: str, content: str, recognition: str) -> str:
+    """What the user said: typed text, or the speech recognition of a voice message."""
+    if msg_type == "text":
+        return content.strip()
+    if msg_type == "voice":
+        return recognition.strip().rstrip("。！？!?.")
+    return ""
 
 
 def _value(element: Element) -> Any:
@@ -85,6 +88,13 @@ def _value(element: Element) -> Any:
 
 
 def parse_xml(body: bytes) -> dict[str, Any]:
+    """The fields of a push body: a flat document (every push but a few events) read by ``_read_flat``,
+    anything else by the C ElementTree parser."""
+    flat = _read_flat(body)
+    return flat if flat is not None else _parse_tree(body)
+
+
+def _parse_tree(body: bytes) -> dict[str, Any]:
     """Parse a push body with the C ElementTree parser. A push never has a DTD: markup declarations before
     the root element are refused before parsing, so no entity (XXE, billion laughs) is ever declared (text
     inside the message, CDATA included, may say anything)."""
@@ -98,6 +108,39 @@ def parse_xml(body: bytes) -> dict[str, Any]:
         raise MalformedMessage("the root element must be <xml> with fields")
     fields = _value(root)
     assert isinstance(fields, dict)
+    return fields
+
+
+# A flat push: <xml>, then fields each holding one CDATA section or plain text (no markup, no entity),
+# then </xml>. Text of that shape means exactly what the XML parser would make of it, as long as no field
+# repeats, no "]]>" stands in the text, and no character is one XML forbids or rewrites (a carriage
+# return becomes a newline in XML): otherwise the parser reads the body (and says what is wrong).
+_FLAT_FIELD = re.compile(r"[ \t\n]*<([A-Za-z_][A-Za-z0-9_]*)>(?:<!\[CDATA\[(.*?)\]\]>|([^<&]*))</\1>", re.S)
+_FLAT_END = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
+_NOT_PLAIN_XML = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _read_flat(body: bytes) -> dict[str, Any] | None:
+    """The fields of a flat push without the XML parser (about a third of its time); None: not flat."""
+    if not body.startswith(b"<xml>"):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _NOT_PLAIN_XML.search(text):
+        return None
+    fields: dict[str, Any] = {}
+    pos = 5
+    while (field_ := _FLAT_FIELD.match(text, pos)) is not None:
+        tag, cdata, plain = field_.groups()
+        value = cdata if cdata is not None else plain
+        if tag in fields or "]]>" in value:
+            return None
+        fields[tag] = value.strip() or None
+        pos = field_.end()
+    if not fields or _FLAT_END.fullmatch(text, pos) is None:
+        return None
     return fields
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 from wechatpy.crypto import WeChatCrypto
@@ -257,6 +258,55 @@ def test_the_envelope_shortcut_reads_exactly_what_the_parser_reads(body: str) ->
     except MalformedMessage as exc:
         got = type(exc)
     assert got == expected
+
+
+_SAFE = ["a", " ", "\n", "\t", "　", ">", "]]", "]", "[", "举报", "😀", "\u2028", "YC20261204-0007", "7"]
+_RISKY = ["\r", "<", "&", "&amp;", "]]>", "\x01", "\x0b", "\ufffe", "]]><![CDATA[", "</Content>", "<![CDATA["]
+
+
+def _random_push(rng: random.Random) -> bytes:
+    """A push body that is often flat, sometimes nearly so: what the shortcut must read like the parser."""
+    def text() -> str:
+        return "".join(rng.choice(_RISKY if rng.random() < 0.04 else _SAFE) for _ in range(rng.randrange(0, 6)))
+
+    tags = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "x1", "_a"]
+    fields = []
+    for _ in range(rng.randrange(0, 6)):
+        tag = rng.choice(tags) if rng.random() < 0.05 else tags.pop(rng.randrange(len(tags)))
+        shape = rng.randrange(24)
+        if shape == 0:
+            fields.append(f"<{tag}>{text()}</{tag}>")
+        elif shape == 1:
+            fields.append(f"<{tag}/>")
+        elif shape == 2:
+            fields.append(f"<{tag}><Inner><![CDATA[{text()}]]></Inner></{tag}>")
+        elif shape == 3:
+            fields.append(f"<{tag}>{text()}<![CDATA[{text()}]]></{tag}>")
+        else:
+            fields.append(f"<{tag}><![CDATA[{text()}]]></{tag}>")
+    gap = rng.choice(["", "", "", " ", "\n  ", "\r\n", "　"])
+    head = rng.choice(["<xml>"] * 12 + [" <xml>", '<?xml version="1.0"?><xml>', "<xml a='1'>", "<XML>"])
+    tail = rng.choice(["</xml>"] * 12 + ["</xml>\n", "</xml>x", "", "</xml><xml/>"])
+    return (head + gap.join(fields) + gap + tail).encode("utf-8", "surrogatepass")
+
+
+def _reading(read, body: bytes) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return read(body)
+    except MalformedMessage:
+        return MalformedMessage
+
+
+def test_flat_pushes_are_read_exactly_as_the_xml_parser_reads_them() -> None:
+    from bot.wechat.messages import _parse_tree, _read_flat
+
+    rng = random.Random(20261205)
+    shortcut = 0
+    for _ in range(6000):
+        body = _random_push(rng)
+        shortcut += _read_flat(body) is not None
+        assert _reading(parse_xml, body) == _reading(_parse_tree, body), body
+    assert shortcut > 1000  # the shortcut was taken often enough for the comparison to mean something
 
 
 def test_markup_in_a_message_text_is_just_text() -> None:
