@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 
+# A user's message wakes their rows held by the 48-hour rule. The partial index on the recipient of waiting
+# rows finds them; SQLite without statistics would pick ix_outbox_due and read every waiting row instead.
+WAKE_INDEX = "INDEXED BY ix_outbox_waiting_recipient"
+
 
 async def enqueue(
     session: AsyncSession,

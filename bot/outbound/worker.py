@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, literal_column, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
@@ -62,6 +62,7 @@ from storage.event_windows import window_starts
 from storage.failed_deliveries import CONFIG_ERRCODES, errcode_of
 from storage.models import OutboxMessage
 from storage.notice_deliveries import record_sent_row
+from storage.outbox import WAKE_INDEX
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +75,28 @@ async def wake_waiting(session: AsyncSession, openid: str, now: datetime) -> int
 
     Runs in the caller's transaction (the message pipeline's); returns how many rows woke.
     """
-    result = await session.execute(_WAKE_WAITING, {"recipient_openid": openid, "now": now})
+    statement = _WAKE_WAITING_SQLITE if session.get_bind().dialect.name == "sqlite" else _WAKE_WAITING
+    result = await session.execute(statement, {"recipient_openid": openid, "now": now})
     return int(result.rowcount or 0)
 
 
 _OUTBOX = OutboxMessage.__table__
 # Runs on every push: one Core statement object, so its compiled form is found from a cache key computed once.
+# 'waiting' is written out: only then can the partial index on waiting rows serve the statement.
 _WAKE_WAITING = (
     update(_OUTBOX)
     .where(
         _OUTBOX.c.channel == "mp",
         _OUTBOX.c.recipient == bindparam("recipient_openid"),
-        _OUTBOX.c.status == "waiting",
+        _OUTBOX.c.status == literal_column("'waiting'"),
     )
     .values(status="pending", next_attempt_at=bindparam("now"), claimed_until=None)
 )
+# SQLAlchemy renders no table hint in an UPDATE for SQLite: the same statement as text, naming the index.
+_WAKE_WAITING_SQLITE = text(
+    f"UPDATE outbox {WAKE_INDEX} SET status = 'pending', next_attempt_at = :now, claimed_until = NULL "
+    "WHERE channel = 'mp' AND recipient = :recipient_openid AND status = 'waiting'"
+).bindparams(bindparam("now", type_=_OUTBOX.c.next_attempt_at.type))
 
 
 class PayloadError(ValueError):

@@ -30,6 +30,7 @@ from storage.hotpath import (
     _users_upsert,
 )
 from storage.hotpath.checkpoint import Checkpointer
+from storage.outbox import WAKE_INDEX
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ class _SqliteTx(_Tx):
 
 MAX_GROUP = 64  # pushes sharing one SQLite commit at most
 _SQLITE = {name: _sql(text, "qmark") for name, text in _SQL.items()}
+# Without statistics SQLite would look through every waiting row (ix_outbox_due) for each push.
+_SQLITE["wake"] = _SQLITE["wake"].replace("UPDATE outbox SET", f"UPDATE outbox {WAKE_INDEX} SET")
 _SQLITE_CONVERSATION = {name: _sql(text, "qmark") for name, text in _CONVERSATION_SQL.items()}
 _SQLITE_USERS = {c: _users_upsert(c, ["?"] * 6) for c in _USER_VARIANTS}
 

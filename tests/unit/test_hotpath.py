@@ -307,3 +307,21 @@ def test_wal_checkpoints_run_on_their_own_thread_after_enough_commits(tmp_path: 
     finally:
         checkpointer.stop()
         writer.close()
+
+
+def test_waking_held_rows_reads_only_the_writers_rows_on_sqlite(tmp_path: Path) -> None:
+    """Each user message wakes that user's held rows: through the partial index on the recipient of waiting
+    rows, never by reading every waiting row (which a fresh SQLite database, without statistics, would)."""
+    from bot.outbound.worker import _WAKE_WAITING_SQLITE
+    from storage.hotpath.sqlite import _SQLITE
+    from storage.migrate import upgrade_sync
+
+    upgrade_sync(f"sqlite:///{tmp_path}/plan.db")
+    conn = sqlite3.connect(tmp_path / "plan.db")
+    try:
+        full_path = str(_WAKE_WAITING_SQLITE).replace(":now", "?").replace(":recipient_openid", "?")
+        for sql in (_SQLITE["wake"], full_path):
+            plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, ("t", "u")))
+            assert "ix_outbox_waiting_recipient" in plan, plan
+    finally:
+        conn.close()
