@@ -6,6 +6,7 @@ one. A handler failure never reaches WeChat as an error: the user gets a polite 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -78,18 +79,30 @@ class CallbackView:
         return web.Response(text=echostr, content_type="text/plain")
 
     async def _read_body(self, request: web.Request) -> bytes:
-        if request.content_length is not None and request.content_length > self.max_body_bytes:
-            raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=request.content_length)
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=length)
+        body = await (self._read_known(request, length) if length is not None else self._read_chunked(request))
+        if not body.strip():
+            raise web.HTTPBadRequest(text="empty body")
+        return body
+
+    @staticmethod
+    async def _read_known(request: web.Request, length: int) -> bytes:
+        """The usual case: the length is given, and within the cap."""
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError:
+            raise web.HTTPBadRequest(text="the body is shorter than its Content-Length") from None
+
+    async def _read_chunked(self, request: web.Request) -> bytes:
         # read(n) returns whatever has arrived so far, so keep reading to the end (or past the cap).
         received = bytearray()
         while chunk := await request.content.read(self.max_body_bytes + 1 - len(received)):
             received += chunk
             if len(received) > self.max_body_bytes:
                 raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=len(received))
-        body = bytes(received)
-        if not body.strip():
-            raise web.HTTPBadRequest(text="empty body")
-        return body
+        return bytes(received)
 
     def _open_envelope(self, query: dict[str, str], body: bytes) -> tuple[Incoming, MessageCrypto | None]:
         """Returns the message and the crypto its reply must be encrypted with (None: plaintext)."""

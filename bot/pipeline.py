@@ -158,6 +158,7 @@ class MessagePipeline:
             hotpath_for(database, self.admission.limit, storage.group_commit_ms / 1000) if storage.hot_path else None
         )
         self._preparing = asyncio.Lock()
+        self._salt: str | None = None  # the question log's salt, once read (the database keeps it for good)
 
     async def prepare(self) -> None:
         """Read what the driver-direct path needs from the database once per process (the question log's
@@ -279,11 +280,10 @@ class MessagePipeline:
         """The same transaction on the driver-direct path; None when the push needs the full path."""
         if incoming.is_event and opens_event_window(incoming.event):
             return None  # the 1-minute window's row is written on the full path
-        database = self.services.database
-        salt = cached_salt(database.engine.url)
+        salt = self._salt
         if salt is None:
             await self.prepare()
-            salt = cached_salt(database.engine.url)
+            salt = self._salt = cached_salt(self.services.database.engine.url)
             assert salt is not None  # prepare() read it, or raised
         now = self.services.now()
         push = Push(key, incoming.openid, now, _touches(incoming))
