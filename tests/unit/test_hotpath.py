@@ -146,30 +146,20 @@ async def test_sqlite_write_lock_held_elsewhere_hands_the_push_to_the_full_path(
         await database.dispose()
 
 
-async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_no_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import asyncio
-
+async def _grouping_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, router: Router
+) -> tuple[MessagePipeline, SqliteHotPath, list[int]]:
+    """A pipeline on a fresh SQLite file, prepared as at start-up; the list records each group commit's size."""
     url = f"sqlite:///{tmp_path}/group.db"
     database = Database(url)
     await upgrade(database)
     await seed_departments(database, duties().units)
-    calls: list[str] = []
-    router = build_router(calls)
-
-    @router.on(text_is("坏了"))
-    @session_free
-    async def broken(ctx: Context) -> str:
-        raise RuntimeError("handler bug")
-
     pipe = MessagePipeline(Services(config=make_config(tmp_path, url), database=database, clock=FakeClock()),
                            Dispatcher([router], fallback=fallback))
-    await pipe.prepare()  # as the app does at start-up
+    await pipe.prepare()
     hot_path = pipe.hotpath
     assert isinstance(hot_path, SqliteHotPath)
     commits: list[int] = []
-    answered_before_commit: list[str] = []
     flush = hot_path._flush
 
     def counting_flush() -> None:
@@ -177,6 +167,24 @@ async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_
         flush()
 
     monkeypatch.setattr(hot_path, "_flush", counting_flush)
+    return pipe, hot_path, commits
+
+
+async def test_pushes_that_arrive_together_share_one_commit_and_a_failure_loses_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    router = build_router([])
+
+    @router.on(text_is("坏了"))
+    @session_free
+    async def broken(ctx: Context) -> str:
+        raise RuntimeError("handler bug")
+
+    pipe, hot_path, commits = await _grouping_pipeline(tmp_path, monkeypatch, router)
+    database = pipe.services.database
+    answered_before_commit: list[str] = []
 
     async def send(content: str, msg_id: str) -> str:
         reply = await pipe.handle(text(content, msg_id, openid=f"u-{msg_id}"))
@@ -205,24 +213,9 @@ async def test_a_group_commit_waits_for_pushes_in_flight_and_a_lone_push_commits
 ) -> None:
     import asyncio
 
-    url = f"sqlite:///{tmp_path}/window.db"
-    database = Database(url)
-    await upgrade(database)
-    await seed_departments(database, duties().units)
-    pipe = MessagePipeline(Services(config=make_config(tmp_path, url), database=database, clock=FakeClock()),
-                           Dispatcher([build_router([])], fallback=fallback))
-    await pipe.prepare()
-    hot_path = pipe.hotpath
-    assert isinstance(hot_path, SqliteHotPath)
+    pipe, hot_path, commits = await _grouping_pipeline(tmp_path, monkeypatch, build_router([]))
+    database = pipe.services.database
     hot_path.window = 3600.0  # a window that never ends within the test: only the in-flight rule commits
-    commits: list[int] = []
-    flush = hot_path._flush
-
-    def counting_flush() -> None:
-        commits.append(len(hot_path._waiters))
-        flush()
-
-    monkeypatch.setattr(hot_path, "_flush", counting_flush)
 
     waiting = asyncio.Queue[int]()  # a push parked to wait for the window: how many wait now
     wait_for_window = hot_path._commit_after_window
