@@ -5,8 +5,13 @@ copied back into the database file (a checkpoint, with its fsyncs). SQLite does 
 whichever commit crosses 1,000 pages, and on the reply path that commit runs on the event loop: every
 push in flight would wait for the copy and the disk. Here the reply path's connection turns that off
 and a ``Checkpointer`` thread, with its own connection, runs a PASSIVE checkpoint (it never blocks a
-writer or a reader) each time ``due`` is called after enough commits. The fsyncs are waited for on that
-thread; sqlite3 releases the GIL while it works.
+writer or a reader) after every ``every`` commits. sqlite3 releases the GIL while it works.
+
+The WAL file starts over from its beginning only when a write transaction begins with every frame
+copied back, and under load the reply path keeps committing while the thread copies: the thread alone
+would never let that happen, and the file would grow for good. So once the thread has caught up
+(``caught_up``), the reply path checkpoints the few frames written since, between two commits, and its
+next transaction restarts the WAL.
 
 Should the thread fall behind or fail, nothing is lost: the WAL only grows, and the service's other
 connections keep SQLite's automatic checkpoint, as does the last connection to close.
@@ -28,6 +33,7 @@ class Checkpointer:
         self.path = path
         self.every = max(1, every)
         self.checkpointed = threading.Event()  # set after each checkpoint (tests wait on it)
+        self._caught_up = False  # a checkpoint finished since ``caught_up`` last said so
         self._commits = 0
         self._wanted = threading.Event()
         self._stopping = False
@@ -41,6 +47,13 @@ class Checkpointer:
             self._commits = 0
             self._wanted.set()
 
+    def caught_up(self) -> bool:
+        """True once after each checkpoint of the thread: time for the writer to copy the rest."""
+        if not self._caught_up:
+            return False
+        self._caught_up = False
+        return True
+
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
         try:
@@ -53,6 +66,7 @@ class Checkpointer:
                     return
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self._caught_up = True
                     self.checkpointed.set()
                 except sqlite3.Error as exc:  # busy with another checkpoint: the next request retries
                     log.warning("WAL checkpoint skipped (%s)", type(exc).__name__)

@@ -263,6 +263,8 @@ class SqliteHotPath(HotPath):
                 error = None
                 if self._checkpointer is not None:
                     self._checkpointer.committed()
+                    if self._checkpointer.caught_up():  # copy the frames since: the WAL can start over
+                        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error as exc:
                 log.error("group commit failed (%s); %d pushes not applied", type(exc).__name__, len(waiters))
                 if self.conn.in_transaction:

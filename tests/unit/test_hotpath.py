@@ -3,6 +3,7 @@ writes do, it hands over to the full path when it must, and SQLite's write lock 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -318,3 +319,35 @@ def test_waking_held_rows_reads_only_the_writers_rows_on_sqlite(tmp_path: Path) 
             assert "ix_outbox_waiting_recipient" in plan, plan
     finally:
         conn.close()
+
+
+async def test_the_wal_file_stops_growing_under_steady_replies(tmp_path: Path) -> None:
+    """The reply path keeps committing while its checkpoints run: the WAL must still start over, or the
+    file would grow for good."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    path = tmp_path / "steady.db"
+    database = Database(f"sqlite:///{path}")
+    await upgrade(database)
+    await database.dispose()
+    hot_path = SqliteHotPath(str(path))
+    thread_side = sqlite3.connect(path, isolation_level=None)  # does what the checkpoint thread does, in step
+    try:
+        for group in range(240):
+            tx = await hot_path.begin()
+            checkpointer = hot_path._checkpointer
+            assert tx is not None and checkpointer is not None
+            checkpointer.every = 10**9  # the real thread stays idle: this test plays its part
+            await tx.claim(f"m:u:{group}", "u", "回" * 10_000, datetime.now(UTC))
+            if group % 4 == 3:  # the thread's checkpoint, while the reply path has a group open
+                thread_side.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                checkpointer._caught_up = True
+            await tx.commit()
+            hot_path._flush()
+        wal, size = await asyncio.to_thread(lambda: (os.path.getsize(f"{path}-wal"), os.path.getsize(path)))
+        assert size > 6_000_000
+        assert wal < size / 4, wal
+    finally:
+        thread_side.close()
+        await hot_path.close()
