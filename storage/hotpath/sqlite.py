@@ -73,9 +73,8 @@ class _SqliteTx(_Tx):
         if write is not None:
             await self.save_conversation(openid, write)
         push = self.claimed
-        if record_id != _WRITTEN_AT_FINISH or push is None:
-            await self.set_reply(record_id, reply)
-        elif await self.claim(push.key, push.openid, reply, push.now) is None:
+        assert push is not None and record_id == _WRITTEN_AT_FINISH  # claim_and_touch claimed it
+        if await self.claim(push.key, push.openid, reply, push.now) is None:
             raise sqlite3.IntegrityError("the dedup key was taken within the push's own transaction")
 
     async def claim(self, key: str, openid: str, reply: str, now: datetime) -> int | None:
